@@ -1,0 +1,99 @@
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { parseDuration } from "./common/duration.js";
+
+const MiB = 1024 * 1024;
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
+
+/**
+ * Every setting Pixhaven reads, its default, and what it does. README's configuration table is
+ * this list; keep them in step.
+ */
+const envSchema = z.object({
+  PORT: positiveInt.max(65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  PUBLIC_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default("./data"),
+  DATABASE_URL: z.string().optional(),
+  MAX_UPLOAD_BYTES: positiveInt.default(50 * MiB),
+  MAX_PIXELS: positiveInt.default(100_000_000),
+  MAX_ANIMATION_PIXELS: positiveInt.optional(),
+  UPLOAD_CONCURRENCY: positiveInt.default(availableParallelism()),
+  DECODE_TIMEOUT: duration("60s"),
+  TOMBSTONE_RETENTION: duration("30d"),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string;
+  maxUploadBytes: number;
+  maxPixels: number;
+  maxAnimationPixels: number;
+  uploadConcurrency: number;
+  decodeTimeoutMs: number;
+  tombstoneRetentionMs: number;
+  trustProxy: boolean;
+  logLevel: string;
+  webDir: string;
+}
+
+/** Reads the environment once; throws a message naming every bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(overrides.dataDir ?? e.DATA_DIR);
+  const port = overrides.port ?? e.PORT;
+  return {
+    port,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxPixels: e.MAX_PIXELS,
+    maxAnimationPixels: e.MAX_ANIMATION_PIXELS ?? e.MAX_PIXELS * 10,
+    uploadConcurrency: e.UPLOAD_CONCURRENCY,
+    decodeTimeoutMs: e.DECODE_TIMEOUT,
+    tombstoneRetentionMs: e.TOMBSTONE_RETENTION,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    webDir: path.join(packageRoot(), "dist", "web"),
+    ...overrides,
+  };
+}
+
+/** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */
+export function packageRoot(): string {
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  while (!existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("package.json not found above " + import.meta.url);
+    dir = parent;
+  }
+  return dir;
+}

@@ -1,0 +1,51 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Db {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** PostgreSQL schema named by `?schema=`, created on first start. */
+  schema?: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/**
+ * `sqlite:<file>` (the default, in DATA_DIR) or `postgres://...`. A PostgreSQL URL may carry
+ * `?schema=name` to keep several instances (or test runs) apart in one database.
+ */
+export function openDatabase(url: string): Db {
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url);
+  const file = url.replace(/^sqlite:(\/\/)?/, "");
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SQLite(file);
+  // WAL lets viewers read while an upload commits; NORMAL is durable across process crashes.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 5000");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+function openPostgres(url: string): Db {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name in DATABASE_URL: ${schema}`);
+  parsed.searchParams.delete("schema");
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // BIGINT columns hold epoch milliseconds and byte counts, all far below 2^53.
+    types: { getTypeParser: (oid: number, format?: any) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: "postgres", ...(schema ? { schema } : {}), close: () => db.destroy() };
+}

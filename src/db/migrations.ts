@@ -1,0 +1,54 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+
+/**
+ * Migrations live in code (not files found at run time) so the built package and the tests run the
+ * same list. Only portable column types: both SQLite and PostgreSQL run every migration.
+ */
+const migrations: Record<string, Migration> = {
+  "0001_images": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("images")
+        .addColumn("id", "varchar(16)", (c) => c.primaryKey())
+        .addColumn("status", "varchar(16)", (c) => c.notNull())
+        .addColumn("delete_token_hash", "varchar(128)")
+        .addColumn("owner_id", "varchar(64)")
+        .addColumn("mime", "varchar(64)", (c) => c.notNull())
+        .addColumn("ext", "varchar(8)", (c) => c.notNull())
+        .addColumn("width", "integer", (c) => c.notNull())
+        .addColumn("height", "integer", (c) => c.notNull())
+        .addColumn("frames", "integer", (c) => c.notNull())
+        .addColumn("bytes", "bigint", (c) => c.notNull())
+        .addColumn("etag", "varchar(80)", (c) => c.notNull())
+        .addColumn("blob_key", "varchar(255)")
+        .addColumn("thumb_key", "varchar(255)")
+        .addColumn("thumbhash", "varchar(64)", (c) => c.notNull())
+        .addColumn("original_name", "varchar(255)")
+        .addColumn("views", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_viewed_at", "bigint")
+        .addColumn("deleted_at", "bigint")
+        .execute();
+      await db.schema.createIndex("images_status_deleted_at").on("images").columns(["status", "deleted_at"]).execute();
+      await db.schema.createIndex("images_owner").on("images").column("owner_id").execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("images").execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** A cheap round trip for /healthz. */
+export async function ping(db: Kysely<any>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from "node:crypto";
+import multipart from "@fastify/multipart";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Config } from "../config.js";
+import type { ImageService } from "../images/service.js";
+import { anonymiseIp } from "../privacy/anonymise-ip.js";
+import { registerApiDocs } from "./docs.js";
+import { registerErrorHandling } from "./errors.js";
+import { imagesApi } from "./images.js";
+import { registerSecurityHeaders } from "./security.js";
+import { viewerRoutes } from "./viewer.js";
+import { registerWebApp } from "./web.js";
+
+export interface AppDeps {
+  config: Config;
+  images: ImageService;
+  healthCheck(): Promise<void>;
+  version: string;
+  logger: FastifyServerOptions["loggerInstance"] | boolean;
+}
+
+export async function buildApp({ config, images, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(typeof logger === "boolean" ? { logger: logger && loggerOptions(config.logLevel) } : { loggerInstance: logger }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  registerErrorHandling(app);
+  await registerSecurityHeaders(app);
+  await app.register(multipart, {
+    // One byte over the limit reaches the upload service, which answers 413 (busboy alone would
+    // silently truncate the file).
+    limits: { fileSize: config.maxUploadBytes + 1, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 50 },
+  });
+  await registerApiDocs(app, version);
+
+  app.get(
+    "/healthz",
+    { schema: { summary: "Liveness and database reachability", tags: ["operations"], response: { 200: z.object({ status: z.literal("ok") }) } } },
+    async () => {
+      await healthCheck();
+      return { status: "ok" as const };
+    },
+  );
+  const page = await registerWebApp(app, config.webDir);
+  await app.register(imagesApi, { images, config });
+  await app.register(viewerRoutes, { images, page });
+  return app;
+}
+
+/** Request logs carry the request id and an anonymised address, never the address itself. */
+function loggerOptions(level: string): FastifyServerOptions["logger"] {
+  return {
+    level,
+    serializers: {
+      req: (req: { method: string; url: string; ip: string }) => ({ method: req.method, url: req.url, remoteAddress: anonymiseIp(req.ip) }),
+    },
+  };
+}

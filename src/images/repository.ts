@@ -1,0 +1,40 @@
+import { type Kysely, sql } from "kysely";
+import type { Database, ImageRow, NewImageRow } from "../db/schema.js";
+
+/** Every query the hosting feature makes, in one place, dialect-neutral. */
+export class ImageRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: NewImageRow): Promise<void> {
+    await this.db.insertInto("images").values(row).execute();
+  }
+
+  async find(id: string): Promise<ImageRow | undefined> {
+    return this.db.selectFrom("images").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async addView(id: string, at: number): Promise<void> {
+    await this.db
+      .updateTable("images")
+      .set({ views: sql`views + 1`, last_viewed_at: at })
+      .where("id", "=", id)
+      .where("status", "=", "active")
+      .execute();
+  }
+
+  /** Leaves a tombstone (so the id answers 410 and is never reused) holding nothing personal. */
+  async markDeleted(id: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("images")
+      .set({ status: "deleted", deleted_at: at, delete_token_hash: null, original_name: null, blob_key: null, thumb_key: null, owner_id: null, thumbhash: "" })
+      .where("id", "=", id)
+      .where("status", "=", "active")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async purgeTombstones(deletedBefore: number): Promise<number> {
+    const result = await this.db.deleteFrom("images").where("status", "=", "deleted").where("deleted_at", "<", deletedBefore).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Clock } from "../common/clock.js";
+import { AppError, gone, notFound } from "../common/errors.js";
+import { Semaphore } from "../common/semaphore.js";
+import type { ImageRow } from "../db/schema.js";
+import type { BlobStore, ByteRange } from "../storage/blob-store.js";
+import { sanitiseFilename } from "./filename.js";
+import type { HeicDecoder } from "./heic.js";
+import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "./ids.js";
+import { type PipelineLimits, processImage } from "./pipeline.js";
+import type { ImageRepository } from "./repository.js";
+import type { ViewCounter } from "./views.js";
+
+export interface UploadedImage {
+  image: ImageRow;
+  deleteToken: string;
+}
+
+export interface ImageServiceDeps {
+  repo: ImageRepository;
+  blobs: BlobStore;
+  clock: Clock;
+  heic: HeicDecoder;
+  views: ViewCounter;
+  tmpDir: string;
+  limits: PipelineLimits;
+  maxUploadBytes: number;
+  concurrency: number;
+}
+
+/** Hosting: upload, look up, count views, serve bytes and delete. Knows nothing of HTTP. */
+export class ImageService {
+  private readonly processing: Semaphore;
+
+  constructor(private readonly deps: ImageServiceDeps) {
+    this.processing = new Semaphore(deps.concurrency);
+  }
+
+  /**
+   * Streams the upload to a temp file (the caller's stream enforces the byte limit), processes it,
+   * then moves the result into storage. Whatever fails, no temp file, blob or row is left behind.
+   */
+  async upload(source: Readable, clientFilename: string | undefined, ownerId: string | null = null): Promise<UploadedImage> {
+    const { repo, blobs, clock, tmpDir } = this.deps;
+    const work = path.join(tmpDir, randomBytes(12).toString("hex"));
+    const input = `${work}.in`;
+    const stored: string[] = [];
+    try {
+      await pipeline(source, byteLimit(this.deps.maxUploadBytes), createWriteStream(input, { flags: "wx" }));
+      const result = await this.processing.run(() => processImage(input, work, this.deps.limits, this.deps.heic));
+      const deleteToken = newDeleteToken();
+      for (let attempt = 0; ; attempt++) {
+        const id = newShareId();
+        const blobKey = `img/${id.slice(0, 2)}/${id}.${result.ext}`;
+        const thumbKey = `thumb/${id.slice(0, 2)}/${id}.webp`;
+        const row: ImageRow = {
+          id,
+          status: "active",
+          delete_token_hash: hashToken(deleteToken),
+          owner_id: ownerId,
+          mime: result.mime,
+          ext: result.ext,
+          width: result.width,
+          height: result.height,
+          frames: result.frames,
+          bytes: result.bytes,
+          etag: result.etag,
+          blob_key: blobKey,
+          thumb_key: thumbKey,
+          thumbhash: result.thumbhash,
+          original_name: sanitiseFilename(clientFilename),
+          views: 0,
+          created_at: clock.now(),
+          last_viewed_at: null,
+          deleted_at: null,
+        };
+        // 66 random bits make a collision astronomically unlikely; still, never overwrite one.
+        if ((await repo.find(id)) && attempt < 5) continue;
+        await blobs.putFile(blobKey, result.path, result.mime);
+        stored.push(blobKey);
+        await blobs.putFile(thumbKey, result.thumbPath, "image/webp");
+        stored.push(thumbKey);
+        await repo.insert(row);
+        stored.length = 0;
+        return { image: row, deleteToken };
+      }
+    } finally {
+      await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
+      await removeWorkFiles(work);
+    }
+  }
+
+  /** The image, or the same 404 whatever the shape of the id; 410 for a deleted one. */
+  async get(id: string): Promise<ImageRow> {
+    const row = isShareId(id) ? await this.deps.repo.find(id) : undefined;
+    if (!row) throw notFound();
+    if (row.status !== "active") throw gone();
+    return row;
+  }
+
+  async recordView(row: ImageRow, ip: string, userAgent: string | undefined): Promise<void> {
+    if (!this.deps.views.shouldCount(row.id, ip, userAgent)) return;
+    await this.deps.repo.addView(row.id, this.deps.clock.now());
+  }
+
+  async openRaw(row: ImageRow, range?: ByteRange): Promise<Readable> {
+    return this.openBlob(row.blob_key, range);
+  }
+
+  async openThumb(row: ImageRow): Promise<Readable> {
+    return this.openBlob(row.thumb_key);
+  }
+
+  /** Removes the bytes at once; a tombstone row stays until the tombstone retention ends. */
+  async delete(id: string, token: string | undefined): Promise<void> {
+    const row = await this.get(id);
+    if (!token || !row.delete_token_hash || !tokenMatches(token, row.delete_token_hash)) {
+      throw new AppError("invalid_delete_token", 403, "The deletion token does not match this image.");
+    }
+    if (!(await this.deps.repo.markDeleted(row.id, this.deps.clock.now()))) throw gone();
+    await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+  }
+
+  async purgeTombstones(retentionMs: number): Promise<number> {
+    return this.deps.repo.purgeTombstones(this.deps.clock.now() - retentionMs);
+  }
+
+  private async openBlob(key: string | null, range?: ByteRange): Promise<Readable> {
+    if (!key) throw gone();
+    try {
+      return await this.deps.blobs.get(key, range);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw gone();
+      throw err;
+    }
+  }
+}
+
+/** Fails the upload the moment it passes the limit, before the rest is read or written. */
+function byteLimit(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > max) done(new AppError("payload_too_large", 413, `The file is larger than the upload limit of ${max} bytes.`));
+      else done(null, chunk);
+    },
+  });
+}
+
+async function removeWorkFiles(work: string): Promise<void> {
+  await Promise.all([".in", ".out", ".thumb.webp"].map((suffix) => fs.rm(work + suffix, { force: true })));
+}
+
+/** Leftovers of a process that died mid-upload; nothing else lives in the temp folder. */
+export async function sweepTempDir(tmpDir: string): Promise<number> {
+  await fs.mkdir(tmpDir, { recursive: true });
+  const names = await fs.readdir(tmpDir);
+  await Promise.all(names.map((name) => fs.rm(path.join(tmpDir, name), { force: true, recursive: true })));
+  return names.length;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { loadConfig } from "./config.js";
+import { createPixhaven, VERSION } from "./server.js";
+import { openDatabase } from "./db/index.js";
+import { migrateToLatest } from "./db/migrations.js";
+
+const USAGE = `pixhaven ${VERSION}
+
+Usage: pixhaven <command>
+
+  serve     start the web UI and API (runs migrations first)
+  migrate   bring the database schema up to date and exit
+  purge     remove tombstones of deleted images past TOMBSTONE_RETENTION and exit
+
+Settings come from environment variables; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? "serve";
+  if (command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === "--version") {
+    console.log(VERSION);
+    return 0;
+  }
+  const config = loadConfig();
+  if (command === "migrate") {
+    const db = openDatabase(config.databaseUrl);
+    const applied = await migrateToLatest(db.db, db.schema).finally(() => db.close());
+    console.log(applied.length ? `applied: ${applied.join(", ")}` : "schema is up to date");
+    return 0;
+  }
+  if (command === "purge") {
+    const px = await createPixhaven(config, { logger: false });
+    try {
+      const removed = await px.images.purgeTombstones(config.tombstoneRetentionMs);
+      console.log(`removed ${removed} tombstone(s) of deleted images`);
+    } finally {
+      await px.close();
+    }
+    return 0;
+  }
+  if (command !== "serve") {
+    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const px = await createPixhaven(config);
+  await px.app.listen({ port: config.port, host: config.host });
+  px.app.log.info(`Pixhaven ${VERSION} at ${config.publicUrl} (data in ${config.dataDir})`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    px.app.log.info(`${signal}: finishing in-flight requests`);
+    // A request that never ends must not keep the process alive forever.
+    setTimeout(() => process.exit(1), 30_000).unref();
+    px.close().then(
+      () => process.exit(0),
+      (err) => {
+        px.app.log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

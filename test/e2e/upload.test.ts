@@ -1,0 +1,195 @@
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from "playwright-core";
+import sharp from "sharp";
+import { startTestServer } from "../helpers/server.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const hasChromium = existsSync(CHROMIUM);
+const skipBrowser = !hasChromium && process.env.PIXHAVEN_SKIP_BROWSER === "1";
+if (skipBrowser) {
+  console.warn(`Skipping browser tests: ${CHROMIUM} is missing and PIXHAVEN_SKIP_BROWSER=1 is set.`);
+}
+
+const SHARE_LINK = /\/i\/[A-Za-z0-9_-]{11}$/;
+// Small enough that an incompressible test image goes over it.
+const MAX_UPLOAD_BYTES = 1_000_000;
+
+(skipBrowser ? describe.skip : describe)("web UI in Chromium", () => {
+  let srv: Awaited<ReturnType<typeof startTestServer>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let jpeg: Buffer;
+  const requests: string[] = [];
+  const cspReports: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!hasChromium) {
+      throw new Error(
+        `Chromium is required for the end-to-end tests but ${CHROMIUM} does not exist. ` +
+          "Install it (apt-get install chromium) or set PIXHAVEN_SKIP_BROWSER=1 to skip these tests.",
+      );
+    }
+    jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#3a7" } })
+      .jpeg()
+      .toBuffer();
+    srv = await startTestServer({ config: { maxUploadBytes: MAX_UPLOAD_BYTES } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    // A fixed locale keeps formatted sizes and dates predictable.
+    context = await browser.newContext({ locale: "en-US" });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: srv.baseUrl });
+    // Runs before any page script, so violations during startup are caught too.
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => {
+        console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+      });
+    });
+    page = await context.newPage();
+    page.on("request", (req) => requests.push(req.url()));
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      const text = msg.text();
+      if (text.includes("Content Security Policy") || text.includes("securitypolicyviolation")) cspReports.push(text);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  async function shareLinks(): Promise<string[]> {
+    const fields = page.getByLabel("Share link", { exact: true });
+    return fields.evaluateAll((els) => els.map((el) => (el as HTMLInputElement).value));
+  }
+
+  it("uploads with the picker and by dropping, then views and deletes", async () => {
+    const home = await page.goto(srv.baseUrl + "/");
+    expect(home?.status()).toBe(200);
+    // Without the header the CSP checks below would prove nothing.
+    expect(home?.headers()["content-security-policy"]).toContain("script-src 'self'");
+    await page.getByText("Location, camera and date metadata is removed").waitFor();
+    await page.getByRole("button", { name: /Drop images here/ }).waitFor();
+
+    await page.locator("input[type=file]").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: jpeg });
+    await page.getByLabel("Share link", { exact: true }).first().waitFor();
+    const [shareUrl] = await shareLinks();
+    expect(shareUrl).toMatch(SHARE_LINK);
+    const rawUrl = await page.getByLabel("Direct link", { exact: true }).first().inputValue();
+    expect(rawUrl).toMatch(/\/i\/[A-Za-z0-9_-]{11}\/raw$/);
+
+    const copy = page.getByRole("button", { name: "Copy share link" }).first();
+    await copy.click();
+    await page.getByRole("button", { name: "Copied share link" }).first().waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shareUrl);
+
+    // A real drop: the DataTransfer is built inside the page, as the browser would.
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
+      return dt;
+    }, jpeg.toString("base64"));
+    await page.getByRole("button", { name: /Drop images here/ }).dispatchEvent("drop", { dataTransfer });
+    await expect.poll(async () => (await shareLinks()).length, { timeout: 30_000 }).toBe(2);
+    const links = await shareLinks();
+    expect(links[1]).toMatch(SHARE_LINK);
+    expect(links[1]).not.toBe(shareUrl);
+
+    const owned = await page.evaluate(() => JSON.parse(localStorage.getItem("pixhaven.uploads") ?? "[]"));
+    expect(owned).toHaveLength(2);
+    expect(owned[0]).toMatchObject({ url: shareUrl, id: shareUrl!.split("/").pop() });
+    expect(typeof owned[0].deleteToken).toBe("string");
+
+    // In-app navigation first, then a full load of the same address from the server.
+    await page.getByRole("link", { name: "Open image page for green.jpg" }).click();
+    await page.waitForURL(shareUrl!);
+    const image = page.getByRole("img", { name: /^Uploaded image / });
+    await image.waitFor();
+    await page.reload();
+    await image.waitFor();
+    await expect
+      .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 })
+      .toBe(640);
+    await page.getByText("640 × 480", { exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "Delete image" }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.getByRole("heading", { name: "Deleted" }).waitFor();
+
+    const remaining = await page.evaluate(() => JSON.parse(localStorage.getItem("pixhaven.uploads") ?? "[]"));
+    expect(remaining.map((e: { url: string }) => e.url)).toEqual([links[1]]);
+    expect([404, 410]).toContain((await fetch(rawUrl)).status);
+
+    await page.reload();
+    await page.getByText("This image does not exist or was deleted").waitFor();
+  });
+
+  it("refuses an oversized file before sending it", async () => {
+    const noise = await sharp({
+      create: { width: 800, height: 800, channels: 3, background: "#000", noise: { type: "gaussian", mean: 128, sigma: 60 } },
+    })
+      .png()
+      .toBuffer();
+    expect(noise.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
+    await page.goto(srv.baseUrl + "/");
+    const posts: string[] = [];
+    const onRequest = (req: Request) => {
+      if (req.method() === "POST") posts.push(req.url());
+    };
+    page.on("request", onRequest);
+    await page.locator("input[type=file]").setInputFiles({ name: "noise.png", mimeType: "image/png", buffer: noise });
+    await page.getByText(/^Too large: .* The limit is 977 KB per image\.$/).waitFor();
+    page.off("request", onRequest);
+    expect(posts).toEqual([]);
+  });
+
+  it("uploads an image pasted from the clipboard", async () => {
+    await page.goto(srv.baseUrl + "/");
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const clipboardData = new DataTransfer();
+      clipboardData.items.add(new File([bytes], "image.jpeg", { type: "image/jpeg" }));
+      document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData, bubbles: true, cancelable: true }));
+    }, jpeg.toString("base64"));
+    await page.getByLabel("Share link", { exact: true }).first().waitFor();
+    expect(await shareLinks()).toEqual([expect.stringMatching(SHARE_LINK)]);
+  });
+
+  it("remembers the theme choice across reloads", async () => {
+    await page.goto(srv.baseUrl + "/");
+    const html = page.locator("html");
+    expect(await html.getAttribute("data-theme")).toBeNull();
+    await page.getByRole("button", { name: /^Theme: System/ }).click();
+    expect(await html.getAttribute("data-theme")).toBe("light");
+    await page.getByRole("button", { name: /^Theme: Light/ }).click();
+    expect(await html.getAttribute("data-theme")).toBe("dark");
+    expect(await page.evaluate(() => localStorage.getItem("pixhaven.theme"))).toBe("dark");
+    await page.reload();
+    expect(await html.getAttribute("data-theme")).toBe("dark");
+    await page.getByRole("button", { name: /^Theme: Dark/ }).click();
+    expect(await html.getAttribute("data-theme")).toBeNull();
+    expect(await page.evaluate(() => localStorage.getItem("pixhaven.theme"))).toBeNull();
+  });
+
+  it("stayed on its own origin without CSP violations or script errors", () => {
+    const origin = new URL(srv.baseUrl).origin;
+    const network = requests.filter((url) => !url.startsWith("data:") && !url.startsWith("blob:"));
+    expect(network.length).toBeGreaterThan(0);
+    expect(network.filter((url) => new URL(url).origin !== origin)).toEqual([]);
+    expect(cspReports).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,43 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { describe } from "vitest";
+import type { BlobStore } from "../../src/storage/blob-store.js";
+import { isPostgresReachable } from "./server.js";
+
+export interface UploadReply {
+  status: number;
+  body: any;
+}
+
+export async function upload(baseUrl: string, bytes: Uint8Array, filename = "photo.jpg", field = "file"): Promise<UploadReply> {
+  const form = new FormData();
+  form.append(field, new Blob([bytes], { type: "application/octet-stream" }), filename);
+  const res = await fetch(`${baseUrl}/api/v1/images`, { method: "POST", body: form });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function getBytes(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+export async function listBlobs(blobs: BlobStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of blobs.list()) keys.push(key);
+  return keys.sort();
+}
+
+export async function listTemp(dataDir: string): Promise<string[]> {
+  return fs.readdir(path.join(dataDir, "tmp")).catch(() => []);
+}
+
+const postgres = await isPostgresReachable();
+if (!postgres) {
+  console.warn("\n*** PostgreSQL at 127.0.0.1:5432 (database test) is not reachable: the PostgreSQL pass is SKIPPED ***\n");
+}
+
+/** Runs the same suite on the embedded SQLite database and on PostgreSQL. */
+export function describeEachDialect(name: string, suite: (dialect: "sqlite" | "postgres") => void): void {
+  describe(`${name} [sqlite]`, () => suite("sqlite"));
+  describe.skipIf(!postgres)(`${name} [postgres]`, () => suite("postgres"));
+}

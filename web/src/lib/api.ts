@@ -1,0 +1,137 @@
+export interface ServerConfig {
+  maxUploadBytes: number;
+  maxPixels: number;
+  acceptedTypes: string[];
+}
+
+export interface ImageInfo {
+  id: string;
+  url: string;
+  rawUrl: string;
+  thumbUrl: string;
+  width: number;
+  height: number;
+  bytes: number;
+  mime: string;
+  /** More than 1 for animated GIF, WebP and PNG. */
+  frames?: number;
+  views: number;
+  createdAt: string;
+  thumbhash: string | null;
+}
+
+export interface UploadedImage extends Omit<ImageInfo, "views"> {
+  deleteToken: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get gone(): boolean {
+    return this.status === 404 || this.status === 410;
+  }
+}
+
+// Proxies and crashes can answer without the JSON error body; say something useful anyway.
+const fallbackMessages: Record<number, string> = {
+  400: "The server could not read this request.",
+  404: "Not found.",
+  410: "This image was deleted.",
+  413: "This file is larger than the server accepts.",
+  415: "This file type is not supported.",
+  422: "This image could not be processed.",
+  429: "Too many requests. Please wait a moment and try again.",
+};
+
+export function errorFromBody(status: number, body: unknown): ApiError {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const code = typeof error?.code === "string" ? error.code : `http_${status}`;
+  const message =
+    typeof error?.message === "string" && error.message
+      ? error.message
+      : (fallbackMessages[status] ?? `The server answered with status ${status}.`);
+  return new ApiError(status, code, message);
+}
+
+async function readJson(res: Response): Promise<unknown> {
+  try {
+    return await res.json();
+  } catch {
+    return null;
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(path, { ...init, headers: { Accept: "application/json", ...init?.headers } });
+  if (!res.ok) throw errorFromBody(res.status, await readJson(res));
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+let configPromise: Promise<ServerConfig> | undefined;
+
+export function getConfig(): Promise<ServerConfig> {
+  configPromise ??= request<ServerConfig>("/api/v1/config").catch((err: unknown) => {
+    // Let a later call retry instead of caching the failure forever.
+    configPromise = undefined;
+    throw err;
+  });
+  return configPromise;
+}
+
+export function getImage(id: string, signal?: AbortSignal): Promise<ImageInfo> {
+  return request<ImageInfo>(`/api/v1/images/${encodeURIComponent(id)}`, { signal });
+}
+
+export function deleteImage(id: string, deleteToken: string): Promise<void> {
+  return request<void>(`/api/v1/images/${encodeURIComponent(id)}`, {
+    method: "DELETE",
+    headers: { "X-Delete-Token": deleteToken },
+  });
+}
+
+export interface UploadHandle {
+  done: Promise<UploadedImage>;
+  abort(): void;
+}
+
+export class UploadAborted extends Error {
+  constructor() {
+    super("Upload cancelled.");
+    this.name = "UploadAborted";
+  }
+}
+
+// XMLHttpRequest rather than fetch: fetch still reports no upload progress.
+export function uploadImage(
+  file: File,
+  onProgress: (loaded: number, total: number) => void,
+  onSent: () => void,
+): UploadHandle {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<UploadedImage>((resolve, reject) => {
+    xhr.open("POST", "/api/v1/images");
+    xhr.responseType = "json";
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    };
+    xhr.upload.onload = () => onSent();
+    xhr.onload = () => {
+      if (xhr.status === 201 || xhr.status === 200) resolve(xhr.response as UploadedImage);
+      else reject(errorFromBody(xhr.status, xhr.response));
+    };
+    xhr.onerror = () => reject(new Error("Network error: the upload did not reach the server."));
+    xhr.onabort = () => reject(new UploadAborted());
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
+}

@@ -1,0 +1,30 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+// The build runs from the repository root, so anchor everything to this folder.
+const root = fileURLToPath(new URL(".", import.meta.url));
+const apiTarget = process.env.PIXHAVEN_API ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  root,
+  base: "/",
+  plugins: [svelte()],
+  build: {
+    outDir: "../dist/web",
+    emptyOutDir: true,
+    // Inlined assets would become data: URLs in CSS and scripts; keeping them as
+    // files keeps the CSP honest and the bundle cacheable.
+    assetsInlineLimit: 0,
+    target: "es2022",
+  },
+  worker: { format: "es" },
+  server: {
+    // In development the API, raw images and docs come from a running server.
+    proxy: {
+      "/api": apiTarget,
+      "/docs": apiTarget,
+      "^/i/[^/]+/(raw|thumb)": apiTarget,
+    },
+  },
+});
