@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import multipart from "@fastify/multipart";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Config } from "../config.js";
@@ -18,12 +18,13 @@ export interface AppDeps {
   images: ImageService;
   healthCheck(): Promise<void>;
   version: string;
-  logger: FastifyServerOptions["loggerInstance"] | boolean;
+  /** false silences logs; a stream receives the JSON lines instead of stdout */
+  logger: boolean | { stream: NodeJS.WritableStream };
 }
 
 export async function buildApp({ config, images, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(typeof logger === "boolean" ? { logger: logger && loggerOptions(config.logLevel) } : { loggerInstance: logger }),
+    logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: config.trustProxy,
@@ -60,7 +61,7 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
 }
 
 /** Request logs carry the request id and an anonymised address, never the address itself. */
-function loggerOptions(level: string): FastifyServerOptions["logger"] {
+function loggerOptions(level: string) {
   return {
     level,
     serializers: {

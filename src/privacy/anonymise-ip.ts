@@ -9,8 +9,9 @@ export function anonymiseIp(ip: string): string {
   const v4 = mapped ? mapped[1]! : ip;
   if (isIPv4(v4)) return v4.replace(/\.\d+$/, ".0");
   if (isIPv6(ip)) {
-    const groups = expandIpv6(ip);
-    return `${groups.slice(0, 3).join(":")}::`;
+    const network = expandIpv6(ip).slice(0, 3);
+    while (network.at(-1) === "0") network.pop(); // canonical form: trailing zero groups fold into "::"
+    return `${network.join(":")}::`;
   }
   return "unknown";
 }

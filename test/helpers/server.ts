@@ -21,6 +21,8 @@ export interface TestServerOptions {
   dialect?: "sqlite" | "postgres";
   config?: Partial<Config>;
   clock?: Clock;
+  /** receives the server's JSON log lines; logs are off otherwise */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** A real Pixhaven listening on a free loopback port with a temp DATA_DIR; stop() removes everything. */
@@ -41,7 +43,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   );
   if (!options.config?.databaseUrl && !databaseUrl) config.databaseUrl = `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`;
-  const px = await createPixhaven(config, { logger: false, ...(options.clock ? { clock: options.clock } : {}) });
+  const px = await createPixhaven(config, { logger: options.logStream ? { stream: options.logStream } : false, ...(options.clock ? { clock: options.clock } : {}) });
   await px.app.listen({ port, host: "127.0.0.1" });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
