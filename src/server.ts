@@ -6,7 +6,7 @@ import { type Config, packageRoot } from "./config.js";
 import { type Db, openDatabase } from "./db/index.js";
 import { migrateToLatest, ping } from "./db/migrations.js";
 import { buildApp, type AppDeps } from "./http/app.js";
-import { HeicDecoder } from "./images/heic.js";
+import { ImageWorkers } from "./images/workers.js";
 import { ImageRepository } from "./images/repository.js";
 import { ImageService, sweepTempDir } from "./images/service.js";
 import { ViewCounter } from "./images/views.js";
@@ -42,12 +42,12 @@ export async function createPixhaven(config: Config, options: PixhavenOptions = 
     throw err;
   }
   const blobs = new DiskBlobStore(path.join(config.dataDir, "blobs"));
-  const heic = new HeicDecoder(config.decodeTimeoutMs);
+  const workers = new ImageWorkers(config.uploadConcurrency, config.decodeTimeoutMs);
   const images = new ImageService({
     repo: new ImageRepository(db.db),
     blobs,
     clock,
-    heic,
+    workers,
     views: new ViewCounter(clock),
     tmpDir,
     limits: { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs },
@@ -68,7 +68,7 @@ export async function createPixhaven(config: Config, options: PixhavenOptions = 
       const closing = app.close();
       const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
       await closing.finally(() => clearInterval(reaper));
-      await heic.close();
+      await workers.close();
       await db.close();
     },
   };

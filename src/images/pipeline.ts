@@ -1,12 +1,11 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import sharp from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { AppError } from "../common/errors.js";
-import { MalformedImageError, stripMetadata } from "../common/metadata/index.js";
 import { EXTENSION, type InputFormat, STORED_MIME, sniffImageType } from "./formats.js";
-import type { HeicDecoder } from "./heic.js";
+import { contentTagOfFile } from "./etag.js";
+import { addIccToPng } from "./icc.js";
+import type { ImageWorkers } from "./workers.js";
 
 export const THUMB_MAX = 400;
 const SNIFF_BYTES = 4100;
@@ -40,7 +39,7 @@ type StoredFormat = Exclude<InputFormat, "heic">;
  * thumbnail with a thumbhash placeholder. Pixels are re-encoded only when they must change
  * (orientation, HEIC); otherwise the metadata is cut out of the container losslessly.
  */
-export async function processImage(input: string, workPrefix: string, limits: PipelineLimits, heic: HeicDecoder): Promise<ProcessedImage> {
+export async function processImage(input: string, workPrefix: string, limits: PipelineLimits, workers: ImageWorkers): Promise<ProcessedImage> {
   const head = await readHead(input);
   if (head.length === 0) throw new AppError("empty_file", 400, "The file is empty.");
   const type = await sniffImageType(head);
@@ -58,20 +57,22 @@ export async function processImage(input: string, workPrefix: string, limits: Pi
 
   const out = `${workPrefix}.out`;
   let format: StoredFormat;
-  let reencoded = true;
+  let stripped: { bytes: number; etag: string } | null = null;
   if (type.format === "heic") {
-    format = await convertHeic(input, out, heic, limits, meta.hasAlpha === true);
+    format = await convertHeic(input, out, workers, limits, meta);
   } else {
     format = type.format;
-    const orientation = meta.orientation ?? 1;
-    reencoded = orientation > 1 || !(await stripLosslessly(input, out, format));
-    if (reencoded) await reencode(input, out, format, limits);
+    const upright = (meta.orientation ?? 1) === 1;
+    if (upright) stripped = await workers.strip(input, out, format);
+    // AVIF boxes that cannot be edited safely are re-encoded; other containers that cannot be walked are broken.
+    if (upright && !stripped && format !== "avif") throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
+    if (!stripped) await reencode(input, out, format, limits);
   }
 
   const thumbPath = `${workPrefix}.thumb.webp`;
   const { thumbhash } = await makeThumbnail(out, thumbPath, limits);
   const stored = await sharp(out, { limitInputPixels: false, animated: true }).metadata();
-  const [bytes, etag] = await Promise.all([fs.stat(out).then((s) => s.size), sha256File(out)]);
+  const { bytes, etag } = stripped ?? { bytes: (await fs.stat(out)).size, etag: await contentTagOfFile(out) };
   return {
     path: out,
     thumbPath,
@@ -83,7 +84,7 @@ export async function processImage(input: string, workPrefix: string, limits: Pi
     bytes,
     etag,
     thumbhash,
-    reencoded,
+    reencoded: !stripped,
   };
 }
 
@@ -108,20 +109,6 @@ async function readHead(file: string): Promise<Uint8Array> {
   }
 }
 
-/** Returns false when the container cannot be rewritten safely, so the caller re-encodes. */
-async function stripLosslessly(input: string, out: string, format: StoredFormat): Promise<boolean> {
-  const original = await fs.readFile(input);
-  try {
-    const { bytes } = stripMetadata(original, format);
-    await fs.writeFile(out, bytes);
-    return true;
-  } catch (err) {
-    if (!(err instanceof MalformedImageError)) throw err;
-    if (format === "avif") return false; // AVIF boxes we cannot edit safely: re-encode instead
-    throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
-  }
-}
-
 /** Rotates the pixels upright and writes them without any metadata but the colour profile. */
 async function reencode(input: string, out: string, format: StoredFormat, limits: PipelineLimits): Promise<void> {
   const image = sharp(input, { limitInputPixels: limits.maxAnimationPixels, animated: true })
@@ -141,12 +128,18 @@ async function reencode(input: string, out: string, format: StoredFormat, limits
   await encoded.toFile(out).catch(decodeFailure);
 }
 
-async function convertHeic(input: string, out: string, heic: HeicDecoder, limits: PipelineLimits, hasAlpha: boolean): Promise<StoredFormat> {
-  const raw = await heic.decode(await fs.readFile(input));
-  const image = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 4 }, limitInputPixels: limits.maxPixels });
+async function convertHeic(input: string, out: string, workers: ImageWorkers, limits: PipelineLimits, source: sharp.Metadata): Promise<StoredFormat> {
+  const raw = await workers.decodeHeic(input);
+  const rawOptions = { raw: { width: raw.width, height: raw.height, channels: 4 as const }, limitInputPixels: limits.maxPixels };
+  let image = sharp(raw.data, rawOptions);
+  if (source.icc) {
+    // The decoded pixels are in the photo's own colour space (Display P3 on phones): keep its profile.
+    const png = await image.png({ compressionLevel: 0 }).toBuffer();
+    image = sharp(addIccToPng(png, source.icc), { limitInputPixels: limits.maxPixels }).keepIccProfile();
+  }
   // JPEG is what every browser shows; keep transparency in lossless WebP when the photo has any.
-  const format: StoredFormat = hasAlpha ? "webp" : "jpeg";
-  const encoded = hasAlpha ? image.webp({ lossless: true }) : image.removeAlpha().jpeg({ quality: 90 });
+  const format: StoredFormat = source.hasAlpha ? "webp" : "jpeg";
+  const encoded = source.hasAlpha ? image.webp({ lossless: true }) : image.removeAlpha().jpeg({ quality: 90 });
   await encoded.toFile(out).catch(decodeFailure);
   return format;
 }
@@ -167,10 +160,4 @@ async function makeThumbnail(stored: string, thumbPath: string, limits: Pipeline
 function decodeFailure(err: Error): never {
   if (/timeout/i.test(err.message)) throw new AppError("decode_timeout", 422, "The image took too long to decode.");
   throw new AppError("invalid_image", 422, "The image is corrupt or truncated and could not be decoded.");
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("base64url").slice(0, 32);
 }

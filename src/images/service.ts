@@ -11,7 +11,7 @@ import { Semaphore } from "../common/semaphore.js";
 import type { ImageRow } from "../db/schema.js";
 import type { BlobStore, ByteRange } from "../storage/blob-store.js";
 import { sanitiseFilename } from "./filename.js";
-import type { HeicDecoder } from "./heic.js";
+import type { ImageWorkers } from "./workers.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "./ids.js";
 import { type PipelineLimits, processImage } from "./pipeline.js";
 import type { ImageRepository } from "./repository.js";
@@ -26,7 +26,7 @@ export interface ImageServiceDeps {
   repo: ImageRepository;
   blobs: BlobStore;
   clock: Clock;
-  heic: HeicDecoder;
+  workers: ImageWorkers;
   views: ViewCounter;
   tmpDir: string;
   limits: PipelineLimits;
@@ -53,7 +53,7 @@ export class ImageService {
     const stored: string[] = [];
     try {
       await pipeline(source, byteLimit(this.deps.maxUploadBytes), createWriteStream(input, { flags: "wx" }));
-      const result = await this.processing.run(() => processImage(input, work, this.deps.limits, this.deps.heic));
+      const result = await this.processing.run(() => processImage(input, work, this.deps.limits, this.deps.workers));
       const deleteToken = newDeleteToken();
       for (let attempt = 0; ; attempt++) {
         const id = newShareId();

@@ -132,6 +132,16 @@ describeEachDialect("privacy of stored images", (dialect) => {
     expect(Math.min(...at(80, 50))).toBeGreaterThan(200);
   });
 
+  it("HEIC colour profiles are carried over, so wide-gamut colours stay right", async () => {
+    const heic = readFileSync(path.join(import.meta.dirname, "../fixtures/photo-p3.heic"));
+    const res = await upload(srv.baseUrl, heic, "IMG_1235.HEIC");
+    expect(res.status).toBe(201);
+    const raw = await getBytes(res.body.rawUrl);
+    const stored = await sharp(raw.bytes).metadata();
+    expect(stored.icc?.equals((await sharp(heic).metadata()).icc!)).toBe(true);
+    await expectNoMetadata(raw.bytes);
+  });
+
   it("P7: no table holds any of the stripped metadata", async () => {
     const rows = await sql<Record<string, unknown>>`select * from images`.execute(srv.px.db.db);
     const dump = JSON.stringify(rows.rows);

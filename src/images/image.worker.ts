@@ -1,0 +1,37 @@
+import { createRequire } from "node:module";
+import fs from "node:fs/promises";
+import { type StrippableFormat, stripMetadata } from "../common/metadata/index.js";
+import { serveTasks } from "../jobs/worker-main.js";
+import { contentTag } from "./etag.js";
+
+/** Work on image bytes that is pure CPU in JavaScript or WebAssembly, kept off the event loop. */
+export type ImageTask = { op: "strip"; input: string; output: string; format: StrippableFormat } | { op: "decodeHeic"; input: string };
+
+export interface StripReply {
+  removed: string[];
+  bytes: number;
+  etag: string;
+}
+
+export interface DecodedHeic {
+  width: number;
+  height: number;
+  data: Uint8Array; // RGBA
+}
+
+type HeicDecode = (input: { buffer: Uint8Array }) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
+let heicDecode: HeicDecode | undefined;
+
+serveTasks(async (task: ImageTask) => {
+  const bytes = await fs.readFile(task.input);
+  if (task.op === "strip") {
+    const { bytes: stripped, removed } = stripMetadata(bytes, task.format);
+    await fs.writeFile(task.output, stripped);
+    return { value: { removed, bytes: stripped.length, etag: contentTag(stripped) } satisfies StripReply };
+  }
+  // libheif's WebAssembly heap only grows, so it is loaded in workers that need it, which exit when idle.
+  heicDecode ??= createRequire(import.meta.url)("heic-decode") as HeicDecode;
+  const image = await heicDecode({ buffer: bytes });
+  const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return { value: { width: image.width, height: image.height, data } satisfies DecodedHeic, transfer: [data.buffer as ArrayBuffer] };
+});

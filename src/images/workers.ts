@@ -1,0 +1,48 @@
+import { AppError } from "../common/errors.js";
+import type { StrippableFormat } from "../common/metadata/index.js";
+import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
+import type { DecodedHeic, ImageTask, StripReply } from "./image.worker.js";
+
+/** Typed front of the image worker threads; turns worker failures into Pixhaven errors. */
+export class ImageWorkers {
+  private readonly pool: ThreadPool;
+
+  constructor(
+    size: number,
+    private readonly timeoutMs: number,
+  ) {
+    this.pool = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "image.worker"), size);
+  }
+
+  /** Writes `input` without its metadata to `output`; null when the container cannot be rewritten. */
+  async strip(input: string, output: string, format: StrippableFormat): Promise<StripReply | null> {
+    try {
+      return await this.run<StripReply>({ op: "strip", input, output, format });
+    } catch (err) {
+      if (err instanceof WorkerTaskError && err.errorName === "MalformedImageError") return null;
+      throw err;
+    }
+  }
+
+  async decodeHeic(input: string): Promise<DecodedHeic> {
+    try {
+      return await this.run<DecodedHeic>({ op: "decodeHeic", input });
+    } catch (err) {
+      if (err instanceof WorkerTaskError) throw new AppError("invalid_image", 422, `The HEIC image could not be decoded: ${err.message}`);
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async run<T>(task: ImageTask): Promise<T> {
+    try {
+      return await this.pool.run<T>(task, { timeoutMs: this.timeoutMs });
+    } catch (err) {
+      if (err instanceof WorkerTimeoutError) throw new AppError("decode_timeout", 422, "The image took too long to process.");
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { Worker } from "node:worker_threads";
+
+interface Task {
+  id: number;
+  message: unknown;
+  transfer: readonly ArrayBuffer[];
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timeoutMs: number;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+  timer: NodeJS.Timeout | null;
+}
+
+/** What a worker answers; `error.name` lets the caller rebuild domain errors. */
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+
+export class WorkerTaskError extends Error {
+  constructor(
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "WorkerTaskError";
+  }
+}
+
+export class WorkerTimeoutError extends Error {}
+
+/**
+ * A small pool of worker threads running one module, so CPU-bound work (WebAssembly decoders, byte
+ * walking over large files) never blocks the event loop. Workers start on demand, one task each at
+ * a time; a task past its time limit has its worker terminated (the only way to stop WebAssembly)
+ * and replaced; idle workers exit so their memory is returned.
+ *
+ * The module is given without extension: `.js` when running built code, `.ts` (through tsx) when
+ * running from sources in tests.
+ */
+export class ThreadPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly moduleUrl: URL,
+    private readonly size: number,
+    private readonly idleMs = 30_000,
+  ) {}
+
+  static moduleNextTo(baseUrl: string, name: string): URL {
+    return new URL(`./${name}${baseUrl.endsWith(".ts") ? ".ts" : ".js"}`, baseUrl);
+  }
+
+  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[] }): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("thread pool closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, message, transfer: options.transfer ?? [], resolve: resolve as (v: unknown) => void, reject, timeoutMs: options.timeoutMs });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    for (const task of this.queue.splice(0)) task.reject(new Error("thread pool closed"));
+    await Promise.all(this.slots.splice(0).map((slot) => this.stop(slot, new Error("thread pool closed"))));
+  }
+
+  private dispatch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => !s.task) ?? (this.slots.length < this.size ? this.spawn() : undefined);
+      if (!slot) return;
+      const task = this.queue.shift()!;
+      slot.task = task;
+      slot.timer = setTimeout(() => void this.stop(slot, new WorkerTimeoutError(`worker task exceeded ${task.timeoutMs} ms`)), task.timeoutMs);
+      slot.worker.postMessage({ id: task.id, message: task.message }, task.transfer as ArrayBuffer[]);
+    }
+    if (this.slots.every((s) => !s.task)) {
+      this.idleTimer = setTimeout(() => void Promise.all(this.slots.splice(0).map((s) => this.stop(s))), this.idleMs).unref();
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = this.moduleUrl.pathname.endsWith(".ts")
+      ? // Running from sources (tests, `npm run dev`): register tsx inside the thread first.
+        new Worker(`import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(this.moduleUrl.href)}))`, { eval: true })
+      : new Worker(this.moduleUrl);
+    worker.unref();
+    const slot: Slot = { worker, task: null, timer: null };
+    worker.on("message", (reply: WorkerReply) => {
+      const task = slot.task;
+      if (!task || task.id !== reply.id) return;
+      this.finish(slot);
+      if (reply.ok) task.resolve(reply.value);
+      else task.reject(new WorkerTaskError(reply.error.name, reply.error.message));
+      this.dispatch();
+    });
+    worker.on("error", (err) => void this.stop(slot, err));
+    worker.on("exit", () => void this.stop(slot, new Error("worker exited unexpectedly")));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private finish(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.task = null;
+  }
+
+  /** Removes a worker, failing its task (if any) with `reason`, and lets queued work go on. */
+  private async stop(slot: Slot, reason?: Error): Promise<void> {
+    const task = slot.task;
+    this.finish(slot);
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+    if (task) task.reject(reason ?? new Error("worker stopped"));
+    await slot.worker.terminate();
+    if (!this.closed) this.dispatch();
+  }
+}

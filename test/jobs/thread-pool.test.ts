@@ -1,0 +1,37 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../../src/jobs/thread-pool.js";
+
+describe("ThreadPool", () => {
+  const pool = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 2, 60_000);
+  afterAll(() => pool.close());
+
+  it("runs tasks in worker threads and returns their results", async () => {
+    const results = await Promise.all(["a", "b", "c"].map((value) => pool.run<string>({ op: "echo", value }, { timeoutMs: 20_000 })));
+    expect(results).toEqual(["a", "b", "c"]);
+  });
+
+  it("passes errors back with their name", async () => {
+    const err = await pool.run({ op: "fail" }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerTaskError);
+    expect((err as WorkerTaskError).errorName).toBe("BadInputError");
+  });
+
+  it("keeps the event loop free while workers burn CPU", async () => {
+    await pool.run({ op: "echo" }, { timeoutMs: 20_000 }); // workers warm
+    const busy = Promise.all([pool.run({ op: "spin", ms: 600 }, { timeoutMs: 20_000 }), pool.run({ op: "spin", ms: 600 }, { timeoutMs: 20_000 })]);
+    let worstLag = 0;
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 20));
+      worstLag = Math.max(worstLag, performance.now() - t0 - 20);
+    }
+    await busy;
+    expect(worstLag).toBeLessThan(150);
+  });
+
+  it("stops a task past its time limit and goes on with the next", async () => {
+    const slow = pool.run({ op: "spin", ms: 5_000 }, { timeoutMs: 300 });
+    await expect(slow).rejects.toBeInstanceOf(WorkerTimeoutError);
+    expect(await pool.run<string>({ op: "echo", value: "after" }, { timeoutMs: 20_000 })).toBe("after");
+  });
+});
