@@ -92,6 +92,19 @@ describeEachDialect("bad input", (dialect) => {
     expectError(await rawPost(srv.baseUrl, "multipart/form-data; boundary=XyZ", onlyField), 400, "missing_file");
   });
 
+  it("an upload the client abandons midway leaves nothing behind", async () => {
+    const jpeg = await plainJpeg(800, 600, 5);
+    const head = Buffer.from('--B\r\ncontent-disposition: form-data; name="file"; filename="a.jpg"\r\ncontent-type: image/jpeg\r\n\r\n');
+    await new Promise<void>((resolve) => {
+      const req = request(`${srv.baseUrl}/api/v1/images`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=B", "content-length": head.length + jpeg.length + 10 } });
+      req.on("error", () => resolve());
+      req.write(Buffer.concat([head, jpeg.subarray(0, 4000)]), () => setTimeout(() => req.destroy(), 50));
+      req.on("close", () => resolve());
+    });
+    // The server notices the broken connection asynchronously.
+    for (let i = 0; i < 50 && (await listTemp(srv.dataDir)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  });
+
   it("hostile file names are accepted and stored sanitised", async () => {
     const names = ["../../etc/passwd", "..\\..\\windows\\system32\\a.jpg", "a\u0000b\r\nc\u202Egpj.exe", "x".repeat(10_000) + ".jpg", "/"];
     for (const [i, name] of names.entries()) {
