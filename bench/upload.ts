@@ -92,6 +92,17 @@ async function main() {
   const port = await freePort();
   const server = await startServer(dataDir, port);
   const http = new Map<number, Run>();
+  const healthLatencies: number[] = [];
+  let probing = true;
+  // An event loop blocked by image work would show here as slow health checks.
+  const probe = (async () => {
+    while (probing) {
+      const t0 = performance.now();
+      await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer());
+      healthLatencies.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
   try {
     for (const c of LEVELS) {
       http.set(
@@ -106,6 +117,8 @@ async function main() {
       );
     }
   } finally {
+    probing = false;
+    await probe;
     var serverRss = peakRssMb(server.pid!);
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
@@ -121,7 +134,10 @@ async function main() {
     const [thumb, reenc] = baseline.get(c)!;
     console.log(`| ${c} | ${f(h.perSecond)} | ${ms(h.p50)} | ${ms(h.p99)} | ${f(thumb.perSecond)} | ${Math.round((100 * h.perSecond) / thumb.perSecond)}% | ${f(reenc.perSecond)} | ${Math.round((100 * h.perSecond) / reenc.perSecond)}% |`);
   }
-  console.log(`\npeak RSS: Pixhaven server ${Math.round(serverRss)} MB; this process (raw sharp baseline + HTTP client) ${Math.round(baselineRss)} MB`);
+  healthLatencies.sort((a, b) => a - b);
+  const q = (p: number) => healthLatencies[Math.floor(p * (healthLatencies.length - 1))]!;
+  console.log(`\n/healthz during the uploads: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${q(1).toFixed(1)} ms (${healthLatencies.length} probes)`);
+  console.log(`peak RSS: Pixhaven server ${Math.round(serverRss)} MB; this process (raw sharp baseline + HTTP client) ${Math.round(baselineRss)} MB`);
 }
 
 await main();
