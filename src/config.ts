@@ -39,7 +39,38 @@ const envSchema = z.object({
   TOMBSTONE_RETENTION: duration("30d"),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  STORAGE: z.enum(["disk", "s3"]).default("disk"),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  S3_PREFIX: z.string().default(""),
+}).superRefine((env, ctx) => {
+  if (env.STORAGE === "s3" && !env.S3_BUCKET) ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "required when STORAGE=s3" });
+  // One key without the other would silently fall back to the default credential chain.
+  if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
+    ctx.addIssue({ code: "custom", path: [env.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"], message: "set both S3 keys, or neither" });
+  }
 });
+
+/** Where blobs live: folders under DATA_DIR/blobs, or a bucket shared by several processes. */
+export type StorageConfig = { kind: "disk" } | S3StorageConfig;
+
+export interface S3StorageConfig {
+  kind: "s3";
+  /** absent for AWS itself */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** both or neither; without them the SDK's default credential chain applies */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+  /** prepended to every key, so that several things can share a bucket */
+  prefix: string;
+}
 
 export interface Config {
   port: number;
@@ -55,6 +86,7 @@ export interface Config {
   tombstoneRetentionMs: number;
   trustProxy: boolean;
   logLevel: string;
+  storage: StorageConfig;
   webDir: string;
 }
 
@@ -82,8 +114,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tombstoneRetentionMs: e.TOMBSTONE_RETENTION,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    storage: storageConfig(e),
     webDir: path.join(packageRoot(), "dist", "web"),
     ...overrides,
+  };
+}
+
+function storageConfig(e: z.infer<typeof envSchema>): StorageConfig {
+  if (e.STORAGE === "disk" || !e.S3_BUCKET) return { kind: "disk" }; // a missing bucket was refused above
+  return {
+    kind: "s3",
+    ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+    region: e.S3_REGION,
+    bucket: e.S3_BUCKET,
+    ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } : {}),
+    // Self-hosted services (MinIO, Garage, Ceph) rarely have a DNS name per bucket.
+    forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+    prefix: e.S3_PREFIX,
   };
 }
 

@@ -47,7 +47,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const px = await createPixhaven(config);
   await px.app.listen({ port: config.port, host: config.host });
-  px.app.log.info(`Pixhaven ${VERSION} at ${config.publicUrl} (data in ${config.dataDir})`);
+  const { storage } = config;
+  const blobs = storage.kind === "s3" ? `, blobs in s3://${storage.bucket}/${storage.prefix}` : "";
+  px.app.log.info(`Pixhaven ${VERSION} at ${config.publicUrl} (data in ${config.dataDir}${blobs})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

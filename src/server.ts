@@ -11,7 +11,7 @@ import { ImageRepository } from "./images/repository.js";
 import { ImageService, sweepTempDir } from "./images/service.js";
 import { ViewCounter } from "./images/views.js";
 import type { BlobStore } from "./storage/blob-store.js";
-import { DiskBlobStore } from "./storage/disk.js";
+import { createBlobStore } from "./storage/index.js";
 
 export interface Pixhaven {
   app: FastifyInstance;
@@ -41,7 +41,7 @@ export async function createPixhaven(config: Config, options: PixhavenOptions = 
     await db.close();
     throw err;
   }
-  const blobs = new DiskBlobStore(path.join(config.dataDir, "blobs"));
+  const blobs = createBlobStore(config);
   const workers = new ImageWorkers(config.uploadConcurrency, config.decodeTimeoutMs);
   const images = new ImageService({
     repo: new ImageRepository(db.db),

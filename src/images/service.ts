@@ -9,7 +9,7 @@ import type { Clock } from "../common/clock.js";
 import { AppError, gone, notFound } from "../common/errors.js";
 import { Semaphore } from "../common/semaphore.js";
 import type { ImageRow } from "../db/schema.js";
-import type { BlobStore, ByteRange } from "../storage/blob-store.js";
+import { type BlobStore, BlobNotFoundError, type ByteRange } from "../storage/blob-store.js";
 import { sanitiseFilename } from "./filename.js";
 import type { ImageWorkers } from "./workers.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "./ids.js";
@@ -136,7 +136,7 @@ export class ImageService {
     try {
       return await this.deps.blobs.get(key, range);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw gone();
+      if (err instanceof BlobNotFoundError) throw gone();
       throw err;
     }
   }

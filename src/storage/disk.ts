@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { BlobStore, ByteRange } from "./blob-store.js";
+import { type BlobStore, BlobNotFoundError, type ByteRange } from "./blob-store.js";
 
 /** Blobs as files under one root; writes are a rename, so a reader never sees half a file. */
 export class DiskBlobStore implements BlobStore {
@@ -29,7 +29,10 @@ export class DiskBlobStore implements BlobStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.pathOf(key);
-    const handle = await fs.open(file, "r"); // fails here, not mid-stream, when the blob is gone
+    // Opened here so that a missing blob fails now, not mid-stream.
+    const handle = await fs.open(file, "r").catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new BlobNotFoundError(key) : err;
+    });
     return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 

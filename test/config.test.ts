@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+
+describe("storage settings", () => {
+  it("keeps blobs on disk by default", () => {
+    expect(loadConfig({}).storage).toEqual({ kind: "disk" });
+  });
+
+  it("reads every S3 setting", () => {
+    const config = loadConfig({
+      STORAGE: "s3",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_REGION: "eu-west-3",
+      S3_BUCKET: "images",
+      S3_ACCESS_KEY_ID: "id",
+      S3_SECRET_ACCESS_KEY: "secret",
+      S3_FORCE_PATH_STYLE: "false",
+      S3_PREFIX: "pixhaven/",
+    });
+    expect(config.storage).toEqual({
+      kind: "s3",
+      endpoint: "http://minio:9000",
+      region: "eu-west-3",
+      bucket: "images",
+      accessKeyId: "id",
+      secretAccessKey: "secret",
+      forcePathStyle: false,
+      prefix: "pixhaven/",
+    });
+  });
+
+  it("uses path-style addressing exactly when an endpoint is set, unless told otherwise", () => {
+    expect(loadConfig({ STORAGE: "s3", S3_BUCKET: "b" }).storage).toEqual({ kind: "s3", region: "us-east-1", bucket: "b", forcePathStyle: false, prefix: "" });
+    expect(loadConfig({ STORAGE: "s3", S3_BUCKET: "b", S3_ENDPOINT: "http://garage:3900" }).storage).toMatchObject({ forcePathStyle: true });
+  });
+
+  it("refuses to start on S3 without a bucket, or with one key of the pair", () => {
+    expect(() => loadConfig({ STORAGE: "s3" })).toThrow("S3_BUCKET: required when STORAGE=s3");
+    expect(() => loadConfig({ STORAGE: "s3", S3_BUCKET: "b", S3_ACCESS_KEY_ID: "id" })).toThrow("S3_SECRET_ACCESS_KEY: set both S3 keys, or neither");
+    expect(() => loadConfig({ STORAGE: "s3ish" })).toThrow(/STORAGE/);
+  });
+});
