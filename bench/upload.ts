@@ -63,7 +63,7 @@ const reencodeAndThumbnail = (photo: Uint8Array) => async () => {
 async function startServer(dataDir: string, port: number) {
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
   const child = spawn(process.execPath, [main, "serve"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   for (let i = 0; i < 100; i++) {

@@ -38,6 +38,20 @@ const envSchema = z.object({
   DECODE_TIMEOUT: duration("60s"),
   TOMBSTONE_RETENTION: duration("30d"),
   TRUST_PROXY: bool.default(false),
+  UPLOAD_RATE_LIMIT: z
+    .string()
+    .default("100/10m")
+    .transform((text, ctx) => {
+      if (text === "0" || text === "off") return null;
+      const match = /^(\d+)\/(.+)$/.exec(text.trim());
+      try {
+        if (!match || Number(match[1]) < 1) throw new Error(`use "<uploads>/<duration>" such as 100/10m, or off`);
+        return { max: Number(match[1]), windowMs: parseDuration(match[2]!) };
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STORAGE: z.enum(["disk", "s3"]).default("disk"),
   S3_ENDPOINT: z.string().url().optional(),
@@ -85,6 +99,8 @@ export interface Config {
   decodeTimeoutMs: number;
   tombstoneRetentionMs: number;
   trustProxy: boolean;
+  /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
+  uploadRateLimit: { max: number; windowMs: number } | null;
   logLevel: string;
   storage: StorageConfig;
   webDir: string;
@@ -113,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     decodeTimeoutMs: e.DECODE_TIMEOUT,
     tombstoneRetentionMs: e.TOMBSTONE_RETENTION,
     trustProxy: e.TRUST_PROXY,
+    uploadRateLimit: e.UPLOAD_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,
     storage: storageConfig(e),
     webDir: path.join(packageRoot(), "dist", "web"),

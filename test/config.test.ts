@@ -39,4 +39,18 @@ describe("storage settings", () => {
     expect(() => loadConfig({ STORAGE: "s3", S3_BUCKET: "b", S3_ACCESS_KEY_ID: "id" })).toThrow("S3_SECRET_ACCESS_KEY: set both S3 keys, or neither");
     expect(() => loadConfig({ STORAGE: "s3ish" })).toThrow(/STORAGE/);
   });
+
+  it("reads the defaults the README documents", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, maxUploadBytes: 50 * 1024 * 1024, maxPixels: 100_000_000, tombstoneRetentionMs: 30 * 86_400_000 });
+    expect(config.uploadRateLimit).toEqual({ max: 100, windowMs: 600_000 });
+    expect(config.databaseUrl).toMatch(/^sqlite:.*pixhaven\.sqlite$/);
+  });
+
+  it("reads the upload rate limit as uploads per duration, or off", () => {
+    expect(loadConfig({ UPLOAD_RATE_LIMIT: "20/1h" }).uploadRateLimit).toEqual({ max: 20, windowMs: 3_600_000 });
+    expect(loadConfig({ UPLOAD_RATE_LIMIT: "off" }).uploadRateLimit).toBeNull();
+    expect(() => loadConfig({ UPLOAD_RATE_LIMIT: "lots" })).toThrow(/UPLOAD_RATE_LIMIT/);
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT/);
+  });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import multipart from "@fastify/multipart";
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -44,6 +45,7 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
     // silently truncate the file).
     limits: { fileSize: config.maxUploadBytes + 1, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 50 },
   });
+  await app.register(rateLimit, { global: false }); // routes opt in with their own limits
   await registerApiDocs(app, version);
 
   app.get(

@@ -7,6 +7,7 @@ import type { Config } from "../config.js";
 import type { ImageRow } from "../db/schema.js";
 import { ACCEPTED_TYPES } from "../images/formats.js";
 import type { ImageService } from "../images/service.js";
+import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { errorSchema, idParams, imageSchema, uploadedSchema } from "./schemas.js";
 
 export interface ImagesRouteDeps {
@@ -48,13 +49,14 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
   app.post(
     "/api/v1/images",
     {
+      ...(config.uploadRateLimit ? { config: { rateLimit: uploadRateLimit(config.uploadRateLimit) } } : {}),
       schema: {
         summary: "Upload one image",
         description:
           "multipart/form-data with the image in the field `file`. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
         tags: ["images"],
         consumes: ["multipart/form-data"],
-        response: { 201: uploadedSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema },
+        response: { 201: uploadedSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema },
       },
     },
     async (request, reply) => {
@@ -98,6 +100,17 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
     },
   );
 };
+
+/** Counted per anonymised network, so the limiter never holds a full address either. */
+function uploadRateLimit({ max, windowMs }: { max: number; windowMs: number }) {
+  return {
+    max,
+    timeWindow: windowMs,
+    keyGenerator: (request: FastifyRequest) => anonymiseIp(request.ip),
+    errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
+      new AppError("rate_limited", 429, `Too many uploads from your network; try again in ${context.after}.`),
+  };
+}
 
 /** Streams the `file` part into the service; tells client mistakes from server faults. */
 async function receiveUpload(request: FastifyRequest, images: ImageService) {

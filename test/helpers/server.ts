@@ -38,6 +38,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       port,
       host: "127.0.0.1",
       publicUrl: `http://127.0.0.1:${port}`,
+      uploadRateLimit: null, // suites upload freely; the rate limit has its own test
       ...(databaseUrl ? { databaseUrl } : {}),
       ...options.config,
     },
