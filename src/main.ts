@@ -3,6 +3,9 @@ import { loadConfig } from "./config.js";
 import { createPixhaven, VERSION } from "./server.js";
 import { openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
+import { runPurge, schedulePurge } from "./privacy/purge.js";
+
+const PURGE_EVERY_MS = 60 * 60 * 1000;
 
 const USAGE = `pixhaven ${VERSION}
 
@@ -10,7 +13,8 @@ Usage: pixhaven <command>
 
   serve     start the web UI and API (runs migrations first)
   migrate   bring the database schema up to date and exit
-  purge     remove tombstones of deleted images past TOMBSTONE_RETENTION and exit
+  purge     apply the retention rules once and exit (serve also runs them hourly):
+            tombstones of deleted images older than TOMBSTONE_RETENTION are removed
 
 Settings come from environment variables; see README.md.`;
 
@@ -34,8 +38,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === "purge") {
     const px = await createPixhaven(config, { logger: false });
     try {
-      const removed = await px.images.purgeTombstones(config.tombstoneRetentionMs);
-      console.log(`removed ${removed} tombstone(s) of deleted images`);
+      const report = await runPurge(px.images, config.tombstoneRetentionMs);
+      console.log(`removed ${report.tombstones} tombstone(s) of deleted images`);
     } finally {
       await px.close();
     }
@@ -50,10 +54,12 @@ async function main(argv: string[]): Promise<number> {
   const { storage } = config;
   const blobs = storage.kind === "s3" ? `, blobs in s3://${storage.bucket}/${storage.prefix}` : "";
   px.app.log.info(`Pixhaven ${VERSION} at ${config.publicUrl} (data in ${config.dataDir}${blobs})`);
+  const stopPurging = schedulePurge(() => runPurge(px.images, config.tombstoneRetentionMs), PURGE_EVERY_MS, px.app.log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopPurging();
     px.app.log.info(`${signal}: finishing in-flight requests`);
     // A request that never ends must not keep the process alive forever.
     setTimeout(() => process.exit(1), 30_000).unref();

@@ -42,6 +42,12 @@ export async function createPixhaven(config: Config, options: PixhavenOptions = 
     throw err;
   }
   const blobs = createBlobStore(config);
+  try {
+    await blobs.check(); // a wrong bucket or a read-only disk stops the start, not the first upload
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const workers = new ImageWorkers(config.uploadConcurrency, config.decodeTimeoutMs);
   const images = new ImageService({
     repo: new ImageRepository(db.db),
@@ -54,7 +60,7 @@ export async function createPixhaven(config: Config, options: PixhavenOptions = 
     maxUploadBytes: config.maxUploadBytes,
     concurrency: config.uploadConcurrency,
   });
-  const app = await buildApp({ config, images, healthCheck: () => ping(db.db), version: VERSION, logger: options.logger ?? true });
+  const app = await buildApp({ config, images, healthCheck: async () => void (await Promise.all([ping(db.db), blobs.check()])), version: VERSION, logger: options.logger ?? true });
   return {
     app,
     config,

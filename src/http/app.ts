@@ -10,6 +10,7 @@ import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { registerApiDocs } from "./docs.js";
 import { registerErrorHandling } from "./errors.js";
 import { imagesApi } from "./images.js";
+import { errorSchema } from "./schemas.js";
 import { registerSecurityHeaders } from "./security.js";
 import { viewerRoutes } from "./viewer.js";
 import { registerWebApp } from "./web.js";
@@ -50,9 +51,20 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
 
   app.get(
     "/healthz",
-    { schema: { summary: "Liveness and database reachability", tags: ["operations"], response: { 200: z.object({ status: z.literal("ok") }) } } },
-    async () => {
-      await healthCheck();
+    {
+      schema: {
+        summary: "Whether the database and the blob store answer",
+        tags: ["operations"],
+        response: { 200: z.object({ status: z.literal("ok") }), 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await healthCheck();
+      } catch (err) {
+        request.log.warn({ err }, "health check failed");
+        return reply.status(503).send({ error: { code: "unhealthy", message: "The database or the blob store does not answer." } });
+      }
       return { status: "ok" as const };
     },
   );

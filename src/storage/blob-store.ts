@@ -17,6 +17,8 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** Succeeds whether or not the key was stored. */
   delete(key: string): Promise<void>;
+  /** Resolves when the store can be written to; a clear error otherwise (bucket, rights, disk). */
+  check(): Promise<void>;
   /** Every key under a prefix; used by tests and storage audits, not on hot paths. */
   list(prefix?: string): AsyncIterable<string>;
 }

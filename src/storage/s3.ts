@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import { Readable } from "node:stream";
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { S3StorageConfig } from "../config.js";
 import { type BlobStore, BlobNotFoundError, type ByteRange } from "./blob-store.js";
@@ -74,6 +74,14 @@ export class S3BlobStore implements BlobStore {
       return object.Body;
     } catch (err) {
       throw isMissing(err) ? new BlobNotFoundError(key) : err;
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      throw new Error(`S3 bucket "${this.bucket}" is not reachable: ${(err as Error).name} ${(err as Error).message}`.trim());
     }
   }
 

@@ -18,6 +18,20 @@ describe("server", () => {
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("answers /healthz with 503 when storage stops answering", async () => {
+    const check = srv.px.blobs.check;
+    srv.px.blobs.check = async () => {
+      throw new Error("disk gone");
+    };
+    try {
+      const res = await fetch(`${srv.baseUrl}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: { code: "unhealthy", message: expect.any(String) } });
+    } finally {
+      srv.px.blobs.check = check;
+    }
+  });
+
   it("serves pages under a strict Content-Security-Policy and isolation headers", async () => {
     const res = await fetch(`${srv.baseUrl}/`);
     expect(res.status).toBe(200);

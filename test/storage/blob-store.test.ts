@@ -52,6 +52,10 @@ describe.each(Object.entries(stores))("BlobStore contract [%s]", (_name, makeSto
     return local;
   }
 
+  it("check resolves for a usable store", async () => {
+    await expect(store.check()).resolves.toBeUndefined();
+  });
+
   it("putFile consumes the local file and get returns the exact bytes", async () => {
     const bytes = randomBytes(4096);
     const local = await put("img/ab/abcdef.jpg", bytes);
@@ -191,5 +195,6 @@ describe("S3BlobStore on a shared bucket", () => {
     const err = await store.get("img/nb/x.jpg").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(BlobNotFoundError);
+    await expect(store.check()).rejects.toThrow(/bucket "no-such-bucket" is not reachable/);
   });
 });

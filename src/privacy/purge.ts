@@ -1,0 +1,24 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { ImageService } from "../images/service.js";
+
+export interface PurgeReport {
+  tombstones: number;
+}
+
+/** One pass of every retention rule this version enforces; `pixhaven purge` and the schedule share it. */
+export async function runPurge(images: ImageService, tombstoneRetentionMs: number): Promise<PurgeReport> {
+  return { tombstones: await images.purgeTombstones(tombstoneRetentionMs) };
+}
+
+/** Runs the purge at start and then every `everyMs`, logging counts only (never ids or names). */
+export function schedulePurge(run: () => Promise<PurgeReport>, everyMs: number, log: FastifyBaseLogger): () => void {
+  const pass = () =>
+    run().then(
+      (report) => log.info({ purge: report }, "retention purge done"),
+      (err) => log.error({ err }, "retention purge failed"),
+    );
+  void pass();
+  const timer = setInterval(pass, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { packageRoot } from "../src/config.js";
+import { plainJpeg } from "./fixtures/images.js";
+import { upload } from "./helpers/http.js";
+import { startTestServer } from "./helpers/server.js";
+
+const run = promisify(execFile);
+const main = path.join(packageRoot(), "src", "main.ts");
+
+function cli(args: string[], env: Record<string, string>) {
+  return run(process.execPath, ["--import", "tsx", main, ...args], { env: { ...process.env, ...env }, cwd: packageRoot() });
+}
+
+describe("pixhaven CLI", () => {
+  it("prints its usage", async () => {
+    const { stdout } = await cli(["--help"], {});
+    expect(stdout).toContain("serve");
+    expect(stdout).toContain("purge");
+  });
+
+  it("P13: `pixhaven purge` removes tombstones past TOMBSTONE_RETENTION and keeps younger ones", async () => {
+    const srv = await startTestServer();
+    const env = { DATA_DIR: srv.dataDir, DATABASE_URL: srv.px.config.databaseUrl, LOG_LEVEL: "silent" };
+    const made = [];
+    for (let i = 0; i < 2; i++) {
+      const { body } = await upload(srv.baseUrl, await plainJpeg(32, 32, i));
+      await fetch(`${srv.baseUrl}/api/v1/images/${body.id}`, { method: "DELETE", headers: { "x-delete-token": body.deleteToken } });
+      made.push(body.id as string);
+    }
+    const day = 86_400_000;
+    await srv.px.db.db.updateTable("images").set({ deleted_at: Date.now() - 31 * day }).where("id", "=", made[0]!).execute();
+    await srv.px.db.db.updateTable("images").set({ deleted_at: Date.now() - 29 * day }).where("id", "=", made[1]!).execute();
+    await srv.px.close();
+    try {
+      const { stdout } = await cli(["purge"], env);
+      expect(stdout).toContain("removed 1 tombstone(s)");
+      const { stdout: again } = await cli(["migrate"], env);
+      expect(again).toContain("schema is up to date");
+    } finally {
+      const { rm } = await import("node:fs/promises");
+      await rm(srv.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a bad setting with a message naming it", async () => {
+    const err = await cli(["migrate"], { MAX_PIXELS: "lots" }).catch((e: { stderr: string; code: number }) => e);
+    expect(err).toMatchObject({ code: 1 });
+    expect((err as { stderr: string }).stderr).toMatch(/Invalid configuration: MAX_PIXELS/);
+  });
+});
