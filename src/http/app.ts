@@ -70,7 +70,7 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
   );
   const page = await registerWebApp(app, config.webDir);
   await app.register(imagesApi, { images, config });
-  await app.register(viewerRoutes, { images, page });
+  await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
   return app;
 }
 

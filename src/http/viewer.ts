@@ -4,19 +4,21 @@ import { AppError } from "../common/errors.js";
 import type { ImageRow } from "../db/schema.js";
 import type { ImageService } from "../images/service.js";
 import { parseRange } from "./range.js";
+import type { PageRenderer } from "./web.js";
 import { idParams } from "./schemas.js";
 
 export interface ViewerRouteDeps {
   images: ImageService;
   /** index.html of the web app, which renders the viewer from the JSON API */
-  page(): string;
+  page: PageRenderer;
+  publicUrl: string;
 }
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 // An image opened directly is its own document: it may show itself and nothing else.
 const IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
-export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, { images, page }) => {
+export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, { images, page, publicUrl }) => {
   app.get("/i/:id", { schema: { summary: "Viewer page", tags: ["viewer"], params: idParams } }, async (request, reply) => {
     const row = await images.get(request.params.id).catch((err: unknown) => {
       if (err instanceof AppError) return err.status;
@@ -27,7 +29,7 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
       .status(typeof row === "number" ? row : 200)
       .header("cache-control", "no-cache")
       .type("text/html; charset=utf-8")
-      .send(page());
+      .send(page(typeof row === "number" ? undefined : linkPreviewTags(row, publicUrl)));
   });
 
   app.get(
@@ -72,6 +74,26 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
     },
   );
 };
+
+/** Lets chat apps and social sites show the picture when the link is pasted; says nothing else. */
+function linkPreviewTags(row: ImageRow, publicUrl: string): string {
+  const url = `${publicUrl}/i/${row.id}`;
+  const tags: Array<[string, string]> = [
+    ["og:type", "website"],
+    ["og:title", "Image on Pixhaven"],
+    ["og:url", url],
+    ["og:image", `${url}/raw`],
+    ["og:image:type", row.mime],
+    ["og:image:width", String(row.width)],
+    ["og:image:height", String(row.height)],
+    ["twitter:card", "summary_large_image"],
+  ];
+  return tags.map(([property, content]) => `    <meta property="${property}" content="${escapeAttribute(content)}" />`).join("\n");
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
 
 function setImageHeaders(reply: FastifyReply, etag: string, mime: string, filename: string): void {
   reply

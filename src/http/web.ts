@@ -3,10 +3,13 @@ import path from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 
-const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Pixhaven</title><p>The web interface is not built. Run <code>npm run build</code>.</p>`;
+const NOT_BUILT = `<!doctype html><html><head><meta charset="utf-8"><title>Pixhaven</title></head><body><p>The web interface is not built. Run <code>npm run build</code>.</p></body></html>`;
+
+/** index.html of the web app, optionally with extra tags in its head (already escaped). */
+export type PageRenderer = (extraHead?: string) => string;
 
 /** Serves the built single-page app; returns index.html for the pages it routes itself. */
-export async function registerWebApp(app: FastifyInstance, webDir: string): Promise<() => string> {
+export async function registerWebApp(app: FastifyInstance, webDir: string): Promise<PageRenderer> {
   const indexFile = path.join(webDir, "index.html");
   const index = existsSync(indexFile) ? readFileSync(indexFile, "utf8") : NOT_BUILT;
   if (existsSync(webDir)) {
@@ -21,7 +24,7 @@ export async function registerWebApp(app: FastifyInstance, webDir: string): Prom
       },
     });
   }
-  const page = () => index;
+  const page: PageRenderer = (extraHead) => (extraHead ? index.replace("</head>", `${extraHead}\n  </head>`) : index);
   app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page()));
   return page;
 }

@@ -59,6 +59,16 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     expect(thumb.headers.get("content-type")).toBe("image/webp");
   });
 
+  it("the viewer page carries link-preview tags that reveal nothing but the picture", async () => {
+    const { body } = await upload(srv.baseUrl, await plainJpeg(120, 80, 12), "Holiday in Lisbon.jpg");
+    const html = await (await fetch(body.url)).text();
+    expect(html).toContain(`<meta property="og:image" content="${body.rawUrl}" />`);
+    expect(html).toContain('<meta property="og:image:width" content="120" />');
+    expect(html).not.toContain("Lisbon");
+    const missing = await (await fetch(`${srv.baseUrl}/i/AAAAAAAAAAA`)).text();
+    expect(missing).not.toContain("og:image");
+  });
+
   it("Range requests answer 206 with the exact slice, and 416 past the end", async () => {
     const { body } = await upload(srv.baseUrl, await plainJpeg(400, 300, 11));
     const full = (await getBytes(body.rawUrl)).bytes;
