@@ -1,7 +1,23 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
-import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
+
+/** Multipart bodies are streamed, not validated by a schema, so their shape is described here. */
+const MULTIPART_BODIES: Record<string, object> = {
+  "/api/v1/images": {
+    required: true,
+    content: {
+      "multipart/form-data": {
+        schema: {
+          type: "object",
+          required: ["file"],
+          properties: { file: { type: "string", format: "binary", description: "one JPEG, PNG, WebP, AVIF, GIF or HEIC/HEIF image" } },
+        },
+      },
+    },
+  },
+};
 
 /** OpenAPI at /openapi.json and a docs page at /docs, both generated from the route schemas. */
 export async function registerApiDocs(app: FastifyInstance, version: string): Promise<void> {
@@ -14,6 +30,14 @@ export async function registerApiDocs(app: FastifyInstance, version: string): Pr
       },
     },
     transform: jsonSchemaTransform,
+    transformObject: (documentObject) => {
+      const doc = jsonSchemaTransformObject(documentObject) as { paths?: Record<string, Record<string, { requestBody?: object }>> };
+      for (const [path, requestBody] of Object.entries(MULTIPART_BODIES)) {
+        const post = doc.paths?.[path]?.post;
+        if (post) post.requestBody = requestBody;
+      }
+      return doc as ReturnType<typeof jsonSchemaTransformObject>;
+    },
   });
   await app.register(swaggerUi, {
     routePrefix: "/docs",

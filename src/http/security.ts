@@ -17,7 +17,14 @@ export const CONTENT_SECURITY_POLICY = {
   upgradeInsecureRequests: null,
 };
 
+// Pixhaven needs none of these; denying them means no injected content could ask for them either,
+// and opts every page out of interest-based advertising APIs.
+const PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=(), interest-cohort=()";
+
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("permissions-policy", PERMISSIONS_POLICY);
+  });
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
     // Cross-origin isolation lets the browser tools use threads (SharedArrayBuffer) later.
@@ -25,6 +32,7 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     crossOriginOpenerPolicy: { policy: "same-origin" },
     crossOriginResourcePolicy: { policy: "same-origin" },
     referrerPolicy: { policy: "no-referrer" },
+    frameguard: { action: "deny" }, // as frame-ancestors 'none', for browsers without CSP 2
     hsts: false, // only the operator's TLS front knows whether HTTPS is permanent
   });
 }

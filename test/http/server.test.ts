@@ -46,12 +46,18 @@ describe("server", () => {
     expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(res.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("permissions-policy")).toContain("geolocation=()");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 
   it("publishes an OpenAPI document and a docs page generated from the routes", async () => {
     const doc = await (await fetch(`${srv.baseUrl}/openapi.json`)).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/images", "/api/v1/images/{id}", "/i/{id}/raw", "/healthz"]));
+    const upload = doc.paths["/api/v1/images"].post;
+    expect(upload.requestBody.content["multipart/form-data"].schema.properties.file).toMatchObject({ type: "string", format: "binary" });
+    expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(["201", "413", "415", "422", "429"]));
+    expect(doc.paths["/api/v1/images/{id}"].delete.parameters.map((p: { name: string }) => p.name)).toContain("x-delete-token");
     const docs = await fetch(`${srv.baseUrl}/docs/`, { redirect: "follow" });
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain("swagger");

@@ -55,6 +55,10 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     expect(raw.headers.get("accept-ranges")).toBe("bytes");
     const again = await getBytes(body.rawUrl, { "if-none-match": raw.headers.get("etag")! });
     expect(again.status).toBe(304);
+    const head = await fetch(body.rawUrl, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("content-length"))).toBe(body.bytes);
+    expect(head.headers.get("etag")).toBe(raw.headers.get("etag"));
     const thumb = await getBytes(body.thumbUrl);
     expect(thumb.headers.get("content-type")).toBe("image/webp");
   });
