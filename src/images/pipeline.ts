@@ -27,8 +27,6 @@ export interface ProcessedImage {
   bytes: number;
   etag: string;
   thumbhash: string;
-  /** false when the original pixels were kept bit for bit and only metadata was cut out */
-  reencoded: boolean;
 }
 
 type StoredFormat = Exclude<InputFormat, "heic">;
@@ -84,7 +82,6 @@ export async function processImage(input: string, workPrefix: string, limits: Pi
     bytes,
     etag,
     thumbhash,
-    reencoded: !stripped,
   };
 }
 

@@ -12,7 +12,7 @@ import type { ImageRow } from "../db/schema.js";
 import { type BlobStore, BlobNotFoundError, type ByteRange } from "../storage/blob-store.js";
 import { sanitiseFilename } from "./filename.js";
 import type { ImageWorkers } from "./workers.js";
-import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "./ids.js";
+import { hashToken, isShareId, newDeleteToken, newShareId, type ShareId, tokenMatches } from "./ids.js";
 import { type PipelineLimits, processImage } from "./pipeline.js";
 import type { ImageRepository } from "./repository.js";
 import type { ViewCounter } from "./views.js";
@@ -43,7 +43,7 @@ export class ImageService {
   }
 
   /**
-   * Streams the upload to a temp file (the caller's stream enforces the byte limit), processes it,
+   * Streams the upload to a temp file, failing the moment it passes MAX_UPLOAD_BYTES, processes it,
    * then moves the result into storage. Whatever fails, no temp file, blob or row is left behind.
    */
   async upload(source: Readable, clientFilename: string | undefined, ownerId: string | null = null): Promise<UploadedImage> {
@@ -54,42 +54,38 @@ export class ImageService {
     try {
       await pipeline(source, byteLimit(this.deps.maxUploadBytes), createWriteStream(input, { flags: "wx" }));
       const result = await this.processing.run(() => processImage(input, work, this.deps.limits, this.deps.workers));
+      const id = await this.unusedShareId();
+      const blobKey = `img/${id.slice(0, 2)}/${id}.${result.ext}`;
+      const thumbKey = `thumb/${id.slice(0, 2)}/${id}.webp`;
       const deleteToken = newDeleteToken();
-      for (let attempt = 0; ; attempt++) {
-        const id = newShareId();
-        const blobKey = `img/${id.slice(0, 2)}/${id}.${result.ext}`;
-        const thumbKey = `thumb/${id.slice(0, 2)}/${id}.webp`;
-        const row: ImageRow = {
-          id,
-          status: "active",
-          delete_token_hash: hashToken(deleteToken),
-          owner_id: ownerId,
-          mime: result.mime,
-          ext: result.ext,
-          width: result.width,
-          height: result.height,
-          frames: result.frames,
-          bytes: result.bytes,
-          etag: result.etag,
-          blob_key: blobKey,
-          thumb_key: thumbKey,
-          thumbhash: result.thumbhash,
-          original_name: sanitiseFilename(clientFilename),
-          views: 0,
-          created_at: clock.now(),
-          last_viewed_at: null,
-          deleted_at: null,
-        };
-        // 66 random bits make a collision astronomically unlikely; still, never overwrite one.
-        if ((await repo.find(id)) && attempt < 5) continue;
-        await blobs.putFile(blobKey, result.path, result.mime);
-        stored.push(blobKey);
-        await blobs.putFile(thumbKey, result.thumbPath, "image/webp");
-        stored.push(thumbKey);
-        await repo.insert(row);
-        stored.length = 0;
-        return { image: row, deleteToken };
-      }
+      const row: ImageRow = {
+        id,
+        status: "active",
+        delete_token_hash: hashToken(deleteToken),
+        owner_id: ownerId,
+        mime: result.mime,
+        ext: result.ext,
+        width: result.width,
+        height: result.height,
+        frames: result.frames,
+        bytes: result.bytes,
+        etag: result.etag,
+        blob_key: blobKey,
+        thumb_key: thumbKey,
+        thumbhash: result.thumbhash,
+        original_name: sanitiseFilename(clientFilename),
+        views: 0,
+        created_at: clock.now(),
+        last_viewed_at: null,
+        deleted_at: null,
+      };
+      await blobs.putFile(blobKey, result.path, result.mime);
+      stored.push(blobKey);
+      await blobs.putFile(thumbKey, result.thumbPath, "image/webp");
+      stored.push(thumbKey);
+      await repo.insert(row);
+      stored.length = 0; // committed: keep the blobs
+      return { image: row, deleteToken };
     } finally {
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
       await removeWorkFiles(work);
@@ -125,6 +121,14 @@ export class ImageService {
     }
     if (!(await this.deps.repo.markDeleted(row.id, this.deps.clock.now()))) throw gone();
     await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+  }
+
+  /** 66 random bits make a collision astronomically unlikely; still, never overwrite one. */
+  private async unusedShareId(): Promise<ShareId> {
+    for (;;) {
+      const id = newShareId();
+      if (!(await this.deps.repo.find(id))) return id;
+    }
   }
 
   async purgeTombstones(retentionMs: number): Promise<number> {
