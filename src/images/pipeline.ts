@@ -70,6 +70,8 @@ export async function processImage(input: string, workPrefix: string, limits: Pi
   const thumbPath = `${workPrefix}.thumb.webp`;
   const { thumbhash } = await makeThumbnail(out, thumbPath, limits);
   const stored = await sharp(out, { limitInputPixels: false, animated: true }).metadata();
+  // Defence in depth for P7: whatever path produced the file, a reader must find nothing in it.
+  if (stored.exif || stored.xmp || stored.iptc || stored.comments?.length) throw new Error("metadata survived processing; refusing to store");
   const { bytes, etag } = stripped ?? { bytes: (await fs.stat(out)).size, etag: await contentTagOfFile(out) };
   return {
     path: out,
