@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseDuration } from "./common/duration.js";
 
@@ -153,7 +154,7 @@ function storageConfig(e: z.infer<typeof envSchema>): StorageConfig {
 
 /** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */
 export function packageRoot(): string {
-  let dir = path.dirname(new URL(import.meta.url).pathname);
+  let dir = path.dirname(fileURLToPath(import.meta.url)); // decoded: install paths may hold spaces
   while (!existsSync(path.join(dir, "package.json"))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error("package.json not found above " + import.meta.url);
