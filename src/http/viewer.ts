@@ -20,16 +20,19 @@ const IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'
 
 export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, { images, page, publicUrl }) => {
   app.get("/i/:id", { schema: { summary: "Viewer page", tags: ["viewer"], params: idParams } }, async (request, reply) => {
-    const row = await images.get(request.params.id).catch((err: unknown) => {
-      if (err instanceof AppError) return err.status;
-      throw err;
-    });
-    if (typeof row !== "number") await countView(images, row, request);
-    return reply
-      .status(typeof row === "number" ? row : 200)
-      .header("cache-control", "no-cache")
-      .type("text/html; charset=utf-8")
-      .send(page(typeof row === "number" ? undefined : linkPreviewTags(row, publicUrl)));
+    // The page renders the viewer itself from the JSON API; the status tells crawlers and
+    // scripts whether there is an image here, and the tags let link previews show it.
+    let status = 200;
+    let previewTags: string | undefined;
+    try {
+      const row = await images.get(request.params.id);
+      await countView(images, row, request);
+      previewTags = linkPreviewTags(row, publicUrl);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      status = err.status;
+    }
+    return reply.status(status).header("cache-control", "no-cache").type("text/html; charset=utf-8").send(page(previewTags));
   });
 
   app.get(
