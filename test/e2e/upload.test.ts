@@ -1,25 +1,8 @@
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from "playwright-core";
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import sharp from "sharp";
+import { launchChromium, skipBrowser } from "../helpers/browser.js";
 import { startTestServer } from "../helpers/server.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-const hasChromium = existsSync(CHROMIUM);
-const skipBrowser = !hasChromium && process.env.PIXHAVEN_SKIP_BROWSER === "1";
-if (skipBrowser) {
-  console.warn(`Skipping browser tests: ${CHROMIUM} is missing and PIXHAVEN_SKIP_BROWSER=1 is set.`);
-}
 
 const SHARE_LINK = /\/i\/[A-Za-z0-9_-]{11}$/;
 // Small enough that an incompressible test image goes over it.
@@ -36,17 +19,11 @@ const MAX_UPLOAD_BYTES = 1_000_000;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) {
-      throw new Error(
-        `Chromium is required for the end-to-end tests but ${CHROMIUM} does not exist. ` +
-          "Install it (apt-get install chromium) or set PIXHAVEN_SKIP_BROWSER=1 to skip these tests.",
-      );
-    }
     jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#3a7" } })
       .jpeg()
       .toBuffer();
     srv = await startTestServer({ config: { maxUploadBytes: MAX_UPLOAD_BYTES } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     // A fixed locale keeps formatted sizes and dates predictable.
     context = await browser.newContext({ locale: "en-US" });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: srv.baseUrl });
