@@ -141,6 +141,19 @@ describeEachDialect("privacy of stored images", (dialect) => {
     expect(Math.min(...at(80, 50))).toBeGreaterThan(200);
   });
 
+  it("HEIC with transparency becomes lossless WebP that keeps the alpha channel", async () => {
+    const heic = readFileSync(path.join(import.meta.dirname, "../fixtures/alpha.heic"));
+    const res = await upload(srv.baseUrl, heic, "sticker.heic");
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ mime: "image/webp", width: 64, height: 48 });
+    const raw = await getBytes(res.body.rawUrl);
+    const { data, info } = await sharp(raw.bytes).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(4);
+    const alpha = (x: number, y: number) => data[(y * info.width + x) * 4 + 3];
+    expect(alpha(8, 8)).toBe(255); // the blue block
+    expect(alpha(50, 40)).toBe(0); // transparent elsewhere
+  });
+
   it("HEIC colour profiles are carried over, so wide-gamut colours stay right", async () => {
     const heic = readFileSync(path.join(import.meta.dirname, "../fixtures/photo-p3.heic"));
     const res = await upload(srv.baseUrl, heic, "IMG_1235.HEIC");
