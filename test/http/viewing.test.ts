@@ -1,3 +1,4 @@
+import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ManualClock } from "../../src/common/clock.js";
 import { SHARE_ID_BITS } from "../../src/images/ids.js";
@@ -41,7 +42,7 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
   });
 
   it("raw bytes come with exact type, length, ETag, immutable caching, nosniff and a safe disposition", async () => {
-    const jpeg = await plainJpeg(400, 300, 9);
+    const jpeg = await plainJpeg(1200, 900, 9);
     const { body } = await upload(srv.baseUrl, jpeg, 'evil"; filename=x.html');
     const raw = await getBytes(body.rawUrl);
     expect(raw.status).toBe(200);
@@ -61,6 +62,9 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     expect(head.headers.get("etag")).toBe(raw.headers.get("etag"));
     const thumb = await getBytes(body.thumbUrl);
     expect(thumb.headers.get("content-type")).toBe("image/webp");
+    const thumbMeta = await sharp(thumb.bytes).metadata();
+    expect([thumbMeta.format, thumbMeta.width, thumbMeta.height]).toEqual(["webp", 400, 300]);
+    expect(body.thumbhash).toMatch(/^[A-Za-z0-9+/]{20,}={0,2}$/);
   });
 
   it("the viewer page carries link-preview tags that reveal nothing but the picture", async () => {
