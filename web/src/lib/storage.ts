@@ -1,5 +1,5 @@
 // Delete tokens live only in this browser: whoever holds one may delete the image.
-const KEY = "pixhaven.uploads";
+export const OWNED_KEY = "pixhaven.uploads";
 
 export interface OwnedUpload {
   id: string;
@@ -13,31 +13,29 @@ function isOwnedUpload(value: unknown): value is OwnedUpload {
   return typeof v?.id === "string" && typeof v.deleteToken === "string";
 }
 
-export function readOwned(): OwnedUpload[] {
+/** Oldest first, as recorded; null when this browser refuses access to storage. */
+export function readOwned(): OwnedUpload[] | null {
   try {
-    const parsed: unknown = JSON.parse(localStorage.getItem(KEY) ?? "[]");
+    return parseOwned(localStorage.getItem(OWNED_KEY));
+  } catch {
+    return null;
+  }
+}
+
+export function parseOwned(json: string | null): OwnedUpload[] {
+  try {
+    const parsed: unknown = JSON.parse(json ?? "[]");
     return Array.isArray(parsed) ? parsed.filter(isOwnedUpload) : [];
   } catch {
     return [];
   }
 }
 
-function write(entries: OwnedUpload[]): void {
+export function writeOwned(entries: OwnedUpload[]): void {
   try {
-    localStorage.setItem(KEY, JSON.stringify(entries));
+    if (entries.length === 0) localStorage.removeItem(OWNED_KEY);
+    else localStorage.setItem(OWNED_KEY, JSON.stringify(entries));
   } catch {
     // Private modes and full quotas throw; the upload itself still succeeded.
   }
-}
-
-export function rememberUpload(entry: OwnedUpload): void {
-  write([...readOwned().filter((e) => e.id !== entry.id), entry]);
-}
-
-export function forgetUpload(id: string): void {
-  write(readOwned().filter((e) => e.id !== id));
-}
-
-export function deleteTokenFor(id: string): string | undefined {
-  return readOwned().find((e) => e.id === id)?.deleteToken;
 }

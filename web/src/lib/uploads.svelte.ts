@@ -1,6 +1,6 @@
 import { getConfig, uploadImage, UploadAborted, type ServerConfig, type UploadedImage } from "./api.js";
 import { formatBytes } from "./format.js";
-import { rememberUpload } from "./storage.js";
+import { owned } from "./owned.svelte.js";
 
 const MAX_PARALLEL = 3;
 
@@ -91,7 +91,7 @@ class UploadQueue {
     item.abort = upload.abort;
     try {
       const result = await upload.done;
-      rememberUpload({ id: result.id, deleteToken: result.deleteToken, url: result.url, createdAt: result.createdAt });
+      owned.remember({ id: result.id, deleteToken: result.deleteToken, url: result.url, createdAt: result.createdAt });
       item.result = result;
       item.status = "done";
     } catch (err) {
