@@ -145,7 +145,10 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     expect(await shareLinks()).toEqual([expect.stringMatching(SHARE_LINK)]);
   });
 
-  it("remembers the theme choice across reloads", async () => {
+  it("P3: the theme choice survives a reload and travels in no request", async () => {
+    const sent: Array<{ url: string; headers: Record<string, string>; body: string | null }> = [];
+    const record = (req: Request) => sent.push({ url: req.url(), headers: req.headers(), body: req.postData() });
+    page.on("request", record);
     await page.goto(srv.baseUrl + "/");
     const html = page.locator("html");
     expect(await html.getAttribute("data-theme")).toBeNull();
@@ -156,6 +159,16 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     expect(await page.evaluate(() => localStorage.getItem("pixhaven.theme"))).toBe("dark");
     await page.reload();
     expect(await html.getAttribute("data-theme")).toBe("dark");
+    page.off("request", record);
+    // Kept in localStorage only: no cookie exists, and no URL, header or body mentions it.
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(sent.length).toBeGreaterThan(0);
+    for (const req of sent) {
+      expect(new URL(req.url).search).toBe("");
+      expect(JSON.stringify(req.headers)).not.toMatch(/dark|light/i);
+      expect(req.body).toBeNull();
+      expect(req.headers.cookie).toBeUndefined();
+    }
     await page.getByRole("button", { name: /^Theme: Dark/ }).click();
     expect(await html.getAttribute("data-theme")).toBeNull();
     expect(await page.evaluate(() => localStorage.getItem("pixhaven.theme"))).toBeNull();
