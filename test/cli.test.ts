@@ -1,11 +1,14 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import { request } from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../src/config.js";
 import { plainJpeg } from "./fixtures/images.js";
 import { upload } from "./helpers/http.js";
-import { startTestServer } from "./helpers/server.js";
+import { freePort, startTestServer } from "./helpers/server.js";
 
 const run = promisify(execFile);
 const main = path.join(packageRoot(), "src", "main.ts");
@@ -49,5 +52,44 @@ describe("pixhaven CLI", () => {
     const err = await cli(["migrate"], { MAX_PIXELS: "lots" }).catch((e: { stderr: string; code: number }) => e);
     expect(err).toMatchObject({ code: 1 });
     expect((err as { stderr: string }).stderr).toMatch(/Invalid configuration: MAX_PIXELS/);
+  });
+
+  it("`pixhaven serve` finishes an in-flight upload on SIGTERM, then exits cleanly", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-cli-"));
+    const port = await freePort();
+    const server = spawn(process.execPath, ["--import", "tsx", main, "serve"], {
+      cwd: packageRoot(),
+      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const jpeg = await plainJpeg(640, 480, 7);
+      const head = Buffer.from('--B\r\ncontent-disposition: form-data; name="file"; filename="a.jpg"\r\ncontent-type: image/jpeg\r\n\r\n');
+      const body = Buffer.concat([head, jpeg, Buffer.from("\r\n--B--\r\n")]);
+      const reply = new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, path: "/api/v1/images", method: "POST", headers: { "content-type": "multipart/form-data; boundary=B", "content-length": body.length } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("error", reject);
+        req.write(body.subarray(0, 1000), () => {
+          server.kill("SIGTERM"); // mid-upload
+          setTimeout(() => req.end(body.subarray(1000)), 300);
+        });
+      });
+      expect(await reply).toBe(201);
+      expect(await exited).toBe(0);
+      expect(await fs.readdir(path.join(dataDir, "tmp"))).toEqual([]);
+    } finally {
+      server.kill("SIGKILL");
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
