@@ -8,7 +8,8 @@ import { addIccToPng } from "./icc.js";
 import type { ImageWorkers } from "./workers.js";
 
 export const THUMB_MAX = 400;
-const SNIFF_BYTES = 4100;
+// file-type needs 4100 bytes; more lets the WebP check see past a large colour profile.
+const HEAD_BYTES = 64 * 1024;
 
 export interface PipelineLimits {
   maxPixels: number;
@@ -64,7 +65,7 @@ export async function processImage(input: string, workPrefix: string, limits: Pi
     if (upright) stripped = await workers.strip(input, out, format);
     // AVIF boxes that cannot be edited safely are re-encoded; other containers that cannot be walked are broken.
     if (upright && !stripped && format !== "avif") throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
-    if (!stripped) await reencode(input, out, format, limits);
+    if (!stripped) await reencode(input, out, format, limits, meta, head);
   }
 
   const thumbPath = `${workPrefix}.thumb.webp`;
@@ -100,31 +101,40 @@ function checkPixels(width: number, height: number, frames: number, limits: Pipe
 async function readHead(file: string): Promise<Uint8Array> {
   const handle = await fs.open(file, "r");
   try {
-    const buffer = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
 }
 
-/** Rotates the pixels upright and writes them without any metadata but the colour profile. */
-async function reencode(input: string, out: string, format: StoredFormat, limits: PipelineLimits): Promise<void> {
+/**
+ * Rotates the pixels upright and writes them without any metadata but the colour profile, keeping
+ * as much of the source's quality as the format allows: JPEG keeps its chroma subsampling, lossless
+ * WebP stays lossless, PNG and GIF are lossless anyway.
+ */
+async function reencode(input: string, out: string, format: StoredFormat, limits: PipelineLimits, source: sharp.Metadata, head: Uint8Array): Promise<void> {
   const image = sharp(input, { limitInputPixels: limits.maxAnimationPixels, animated: true })
     .rotate()
     .keepIccProfile()
     .timeout({ seconds: Math.ceil(limits.decodeTimeoutMs / 1000) });
   const encoded =
     format === "jpeg"
-      ? image.jpeg({ quality: 92 })
+      ? image.jpeg({ quality: 92, chromaSubsampling: source.chromaSubsampling === "4:4:4" ? "4:4:4" : "4:2:0" })
       : format === "png"
         ? image.png({ compressionLevel: 6 })
         : format === "webp"
-          ? image.webp({ quality: 92 })
+          ? image.webp(isLosslessWebp(head) ? { lossless: true } : { quality: 92 })
           : format === "gif"
             ? image.gif()
             : image.avif({ quality: 70, effort: 3 });
   await encoded.toFile(out).catch(decodeFailure);
+}
+
+/** A lossless WebP carries its picture in a VP8L chunk (lossy ones in VP8), within the first bytes. */
+function isLosslessWebp(head: Uint8Array): boolean {
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).includes("VP8L", 12, "latin1");
 }
 
 async function convertHeic(input: string, out: string, workers: ImageWorkers, limits: PipelineLimits, source: sharp.Metadata): Promise<StoredFormat> {

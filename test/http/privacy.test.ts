@@ -99,6 +99,21 @@ describeEachDialect("privacy of stored images", (dialect) => {
     await expectNothingRetained(res.body.id);
   });
 
+  it("re-encoding for orientation keeps the source's quality: lossless WebP stays exact, JPEG keeps 4:4:4", async () => {
+    const picture = sharp({ create: { width: 90, height: 60, channels: 3, background: "#2a6" } }).composite([
+      { input: { create: { width: 45, height: 30, channels: 3, background: "#d02020" } }, left: 0, top: 0 },
+    ]);
+    const webp = await picture.clone().webp({ lossless: true }).withMetadata({ orientation: 6 }).toBuffer();
+    const storedWebp = await getBytes((await upload(srv.baseUrl, webp, "a.webp")).body.rawUrl);
+    expect((await rawPixels(storedWebp.bytes)).data.equals(await sharp(webp).rotate().raw().toBuffer())).toBe(true);
+    await expectNoMetadata(storedWebp.bytes);
+
+    const jpeg = await picture.clone().jpeg({ quality: 95, chromaSubsampling: "4:4:4" }).withMetadata({ orientation: 6 }).toBuffer();
+    const storedJpeg = await getBytes((await upload(srv.baseUrl, jpeg, "b.jpg")).body.rawUrl);
+    const meta = await sharp(storedJpeg.bytes).metadata();
+    expect([meta.width, meta.height, meta.chromaSubsampling]).toEqual([60, 90, "4:4:4"]);
+  });
+
   for (const [name, make, mime] of [
     ["PNG", () => pngWithMetadata(), "image/png"],
     ["WebP", () => webpWithMetadata(), "image/webp"],
