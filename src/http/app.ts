@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { constants as zlibConstants } from "node:zlib";
+import compress from "@fastify/compress";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -41,6 +43,8 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
 
   registerErrorHandling(app);
   await registerSecurityHeaders(app);
+  // Text only (HTML, JS, CSS, JSON); images are compressed already and keep exact byte ranges.
+  await app.register(compress, { global: true, threshold: 1024, encodings: ["br", "gzip"], brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } } });
   await app.register(multipart, {
     // One byte over the limit reaches the upload service, which answers 413 (busboy alone would
     // silently truncate the file).

@@ -63,6 +63,20 @@ describe("server", () => {
     expect(await docs.text()).toContain("swagger");
   });
 
+  it("compresses the app's text assets but never the images", async () => {
+    const html = await fetch(`${srv.baseUrl}/`);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await html.text())?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${srv.baseUrl}${script}`, { headers: { "accept-encoding": "br, gzip" } });
+    expect(js.headers.get("content-encoding")).toBe("br");
+    expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const form = new FormData();
+    form.append("file", new Blob([await plainJpeg(800, 600)]), "a.jpg");
+    const { rawUrl } = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
+    const raw = await fetch(rawUrl, { headers: { "accept-encoding": "br, gzip" } });
+    expect(raw.headers.get("content-encoding")).toBeNull();
+  });
+
   it("answers unknown routes with the JSON error shape", async () => {
     const res = await fetch(`${srv.baseUrl}/api/v1/nothing`);
     expect(res.status).toBe(404);
