@@ -29,7 +29,11 @@ const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => [
 const envSchema = z.object({
   PORT: positiveInt.max(65535).default(8080),
   HOST: z.string().default("0.0.0.0"),
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((url) => new URL(url).pathname.replace(/\/+$/, "") === "", "must be an origin such as https://img.example.org, without a path")
+    .optional(),
   DATA_DIR: z.string().default("./data"),
   DATABASE_URL: z.string().optional(),
   MAX_UPLOAD_BYTES: positiveInt.default(50 * MiB),

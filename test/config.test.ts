@@ -53,4 +53,9 @@ describe("storage settings", () => {
     expect(() => loadConfig({ UPLOAD_RATE_LIMIT: "lots" })).toThrow(/UPLOAD_RATE_LIMIT/);
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT/);
   });
+
+  it("takes PUBLIC_URL as an origin only", () => {
+    expect(loadConfig({ PUBLIC_URL: "https://img.example.org/" }).publicUrl).toBe("https://img.example.org");
+    expect(() => loadConfig({ PUBLIC_URL: "https://example.org/pixhaven" })).toThrow(/PUBLIC_URL: must be an origin/);
+  });
 });
