@@ -14,7 +14,8 @@ Usage: pixhaven <command>
   serve     start the web UI and API (runs migrations first)
   migrate   bring the database schema up to date and exit
   purge     apply the retention rules once and exit (serve also runs them hourly):
-            tombstones of deleted images older than TOMBSTONE_RETENTION are removed
+            tombstones of deleted images older than TOMBSTONE_RETENTION are removed,
+            and so are uploads a crashed process left half stored
 
 Settings come from environment variables; see README.md.`;
 
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     const px = await createPixhaven(config, { logger: false });
     try {
       const report = await runPurge(px.images, config.tombstoneRetentionMs);
-      console.log(`removed ${report.tombstones} tombstone(s) of deleted images`);
+      console.log(`removed ${report.tombstones} tombstone(s) of deleted images and ${report.abandonedUploads} upload(s) abandoned by a crash`);
     } finally {
       await px.close();
     }

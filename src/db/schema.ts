@@ -3,7 +3,8 @@ import type { Generated, Insertable, Selectable } from "kysely";
 /** Times are epoch milliseconds in BIGINT columns, so both dialects compare and sort them alike. */
 export interface ImagesTable {
   id: string; // share id
-  status: "active" | "deleted";
+  /** pending: row written, blobs being stored; a crash there leaves a pending row the purge finishes */
+  status: "pending" | "active" | "deleted";
   delete_token_hash: string | null;
   owner_id: string | null;
   mime: string;

@@ -13,6 +13,19 @@ export class ImageRepository {
     return this.db.selectFrom("images").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
+  async activate(id: string): Promise<void> {
+    await this.db.updateTable("images").set({ status: "active" }).where("id", "=", id).where("status", "=", "pending").execute();
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.deleteFrom("images").where("id", "=", id).execute();
+  }
+
+  /** Uploads a crashed process left between writing the row and storing the blobs. */
+  async findAbandoned(createdBefore: number): Promise<ImageRow[]> {
+    return this.db.selectFrom("images").selectAll().where("status", "=", "pending").where("created_at", "<", createdBefore).execute();
+  }
+
   async addView(id: string, at: number): Promise<void> {
     await this.db
       .updateTable("images")

@@ -44,13 +44,16 @@ export class ImageService {
 
   /**
    * Streams the upload to a temp file, failing the moment it passes MAX_UPLOAD_BYTES, processes it,
-   * then moves the result into storage. Whatever fails, no temp file, blob or row is left behind.
+   * then moves the result into storage. Whatever fails, no temp file, blob or row is left behind;
+   * should the process die while storing, the row is still "pending" and the purge removes it and
+   * its blobs (purgeAbandonedUploads).
    */
   async upload(source: Readable, clientFilename: string | undefined, ownerId: string | null = null): Promise<UploadedImage> {
     const { repo, blobs, clock, tmpDir } = this.deps;
     const work = path.join(tmpDir, randomBytes(12).toString("hex"));
     const input = `${work}.in`;
     const stored: string[] = [];
+    let pendingId: string | null = null;
     try {
       await pipeline(source, byteLimit(this.deps.maxUploadBytes), createWriteStream(input, { flags: "wx" }));
       const result = await this.processing.run(() => processImage(input, work, this.deps.limits, this.deps.workers));
@@ -60,7 +63,7 @@ export class ImageService {
       const deleteToken = newDeleteToken();
       const row: ImageRow = {
         id,
-        status: "active",
+        status: "pending",
         delete_token_hash: hashToken(deleteToken),
         owner_id: ownerId,
         mime: result.mime,
@@ -79,15 +82,18 @@ export class ImageService {
         last_viewed_at: null,
         deleted_at: null,
       };
-      await blobs.putFile(blobKey, result.path, result.mime);
-      stored.push(blobKey);
-      await blobs.putFile(thumbKey, result.thumbPath, "image/webp");
-      stored.push(thumbKey);
       await repo.insert(row);
+      pendingId = id;
+      stored.push(blobKey, thumbKey);
+      await blobs.putFile(blobKey, result.path, result.mime);
+      await blobs.putFile(thumbKey, result.thumbPath, "image/webp");
+      await repo.activate(id);
+      pendingId = null;
       stored.length = 0; // committed: keep the blobs
-      return { image: row, deleteToken };
+      return { image: { ...row, status: "active" }, deleteToken };
     } finally {
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
+      if (pendingId) await repo.remove(pendingId).catch(() => undefined);
       await removeWorkFiles(work);
     }
   }
@@ -95,7 +101,7 @@ export class ImageService {
   /** The image, or the same 404 whatever the shape of the id; 410 for a deleted one. */
   async get(id: string): Promise<ImageRow> {
     const row = isShareId(id) ? await this.deps.repo.find(id) : undefined;
-    if (!row) throw notFound();
+    if (!row || row.status === "pending") throw notFound();
     if (row.status !== "active") throw gone();
     return row;
   }
@@ -129,6 +135,16 @@ export class ImageService {
       const id = newShareId();
       if (!(await this.deps.repo.find(id))) return id;
     }
+  }
+
+  /** Removes uploads left "pending" for longer than any upload takes, with whatever blobs they have. */
+  async purgeAbandonedUploads(olderThanMs: number): Promise<number> {
+    const abandoned = await this.deps.repo.findAbandoned(this.deps.clock.now() - olderThanMs);
+    for (const row of abandoned) {
+      await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+      await this.deps.repo.remove(row.id);
+    }
+    return abandoned.length;
   }
 
   async purgeTombstones(retentionMs: number): Promise<number> {

@@ -148,6 +148,39 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     expect((await fetch(body.rawUrl)).status).toBe(404);
   });
 
+  it("an upload a crashed process left half stored is invisible, and the purge removes its row and blobs", async () => {
+    const { body } = await upload(srv.baseUrl, await plainJpeg(64, 64, 61));
+    // As if the process died after writing the row and the blobs but before activating the row.
+    await srv.px.db.db.updateTable("images").set({ status: "pending" }).where("id", "=", body.id).execute();
+    expect((await fetch(body.rawUrl)).status).toBe(404);
+    expect((await fetch(`${srv.baseUrl}/api/v1/images/${body.id}`)).status).toBe(404);
+    expect(await srv.px.images.purgeAbandonedUploads(3_600_000)).toBe(0); // too recent to be abandoned
+    clock.advance(3_600_001);
+    expect(await srv.px.images.purgeAbandonedUploads(3_600_000)).toBe(1);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => k.includes(body.id))).toEqual([]);
+    expect(await srv.px.db.db.selectFrom("images").select("id").where("id", "=", body.id).executeTakeFirst()).toBeUndefined();
+  });
+
+  it("a storage failure midway through an upload leaves no row and no blob", async () => {
+    const putFile = srv.px.blobs.putFile.bind(srv.px.blobs);
+    srv.px.blobs.putFile = async (key, local, type) => {
+      if (key.startsWith("thumb/")) throw new Error("disk full");
+      return putFile(key, local, type);
+    };
+    try {
+      const before = await listBlobs(srv.px.blobs);
+      const rowsBefore = (await srv.px.db.db.selectFrom("images").select("id").execute()).length;
+      const res = await upload(srv.baseUrl, await plainJpeg(64, 64, 71));
+      expect(res.status).toBe(500);
+      expect(res.body.error.code).toBe("internal");
+      expect(res.body.error.message).not.toContain("disk full"); // no internals leak
+      expect(await listBlobs(srv.px.blobs)).toEqual(before);
+      expect((await srv.px.db.db.selectFrom("images").select("id").execute()).length).toBe(rowsBefore);
+    } finally {
+      srv.px.blobs.putFile = putFile;
+    }
+  });
+
   it("only hashes of deletion tokens are stored", async () => {
     const { body } = await upload(srv.baseUrl, await plainJpeg(64, 64, 51));
     const dump = JSON.stringify(await srv.px.db.db.selectFrom("images").selectAll().execute());
