@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { describe } from "vitest";
 import type { BlobStore } from "../../src/storage/blob-store.js";
-import { isPostgresReachable } from "./server.js";
+import { isPostgresReachable, POSTGRES_URL } from "./server.js";
 
 export interface UploadReply {
   status: number;
@@ -33,7 +33,7 @@ export async function listTemp(dataDir: string): Promise<string[]> {
 
 const postgres = await isPostgresReachable();
 if (!postgres) {
-  console.warn("\n*** PostgreSQL at 127.0.0.1:5432 (database test) is not reachable: the PostgreSQL pass is SKIPPED ***\n");
+  console.warn(`\n*** PostgreSQL at ${POSTGRES_URL} is not reachable: the PostgreSQL pass is SKIPPED ***\n`);
 }
 
 /** Runs the same suite on the embedded SQLite database and on PostgreSQL. */
