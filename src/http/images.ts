@@ -65,7 +65,8 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
         throw new AppError("payload_too_large", 413, `The file is larger than the upload limit of ${config.maxUploadBytes} bytes.`);
       }
       const uploaded = await receiveUpload(request, images);
-      return reply.status(201).send({ ...imageJson(uploaded.image, config.publicUrl), deleteToken: uploaded.deleteToken });
+      const image = imageJson(uploaded.image, config.publicUrl);
+      return reply.status(201).send({ ...image, deleteToken: uploaded.deleteToken, deleteUrl: `${image.url}#delete=${uploaded.deleteToken}` });
     },
   );
 

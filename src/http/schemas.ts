@@ -19,6 +19,7 @@ export const imageSchema = z.object({
 
 export const uploadedSchema = imageSchema.extend({
   deleteToken: z.string().describe("returned once; send as X-Delete-Token to delete"),
+  deleteUrl: z.string().describe("the viewer page with the token in its fragment (never sent to the server): opening it offers deletion"),
 });
 
 export const idParams = z.object({ id: z.string() });

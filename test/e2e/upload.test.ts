@@ -174,6 +174,24 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     expect(await page.evaluate(() => localStorage.getItem("pixhaven.theme"))).toBeNull();
   });
 
+  it("opening the API's deleteUrl offers deletion and takes the token out of the address bar", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([jpeg]), "from-api.jpg");
+    const uploaded = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
+    const fresh = await context.newPage();
+    const sent: string[] = [];
+    fresh.on("request", (req) => sent.push(req.url()));
+    await fresh.goto(uploaded.deleteUrl.replace(/^https?:\/\/[^/]+/, srv.baseUrl));
+    await fresh.getByRole("button", { name: "Delete image" }).waitFor();
+    expect(new URL(fresh.url()).hash).toBe("");
+    expect(sent.join(" ")).not.toContain(uploaded.deleteToken); // fragments never reach the server
+    await fresh.getByRole("button", { name: "Delete image" }).click();
+    await fresh.getByRole("button", { name: "Yes, delete" }).click();
+    await fresh.getByRole("heading", { name: "Deleted" }).waitFor();
+    expect((await fetch(uploaded.rawUrl)).status).toBe(410);
+    await fresh.close();
+  });
+
   it("stayed on its own origin without CSP violations or script errors", () => {
     const origin = new URL(srv.baseUrl).origin;
     const network = requests.filter((url) => !url.startsWith("data:") && !url.startsWith("blob:"));

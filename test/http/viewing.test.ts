@@ -124,6 +124,7 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     expect((await del("wrong-token")).status).toBe(403);
     expect((await getBytes(body.rawUrl)).status).toBe(200);
     expect(body.deleteToken.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits in base64url
+    expect(body.deleteUrl).toBe(`${body.url}#delete=${body.deleteToken}`);
     expect((await del(body.deleteToken)).status).toBe(204);
     expect((await listBlobs(srv.px.blobs)).filter((k) => k.includes(body.id))).toEqual([]);
     for (const url of [body.rawUrl, body.thumbUrl, body.url, `${srv.baseUrl}/api/v1/images/${body.id}`]) {
