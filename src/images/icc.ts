@@ -17,3 +17,25 @@ export function addIccToPng(png: Buffer, icc: Uint8Array): Buffer {
   chunk.writeUInt32BE(crc32(typeAndData) >>> 0, 8 + data.length);
   return Buffer.concat([png.subarray(0, ihdrEnd), chunk, png.subarray(ihdrEnd)]);
 }
+
+const ICC_MARKER = Buffer.from("ICC_PROFILE\0", "latin1");
+const ICC_CHUNK = 65_535 - 2 - ICC_MARKER.length - 2; // segment length field, marker, sequence bytes
+
+/**
+ * Inserts a colour profile into a JPEG that has none, as APP2 ICC_PROFILE segments after SOI and
+ * any JFIF APP0 (profiles over 64 KiB span several numbered segments).
+ */
+export function addIccToJpeg(jpeg: Buffer, icc: Uint8Array): Buffer {
+  const count = Math.ceil(icc.length / ICC_CHUNK);
+  if (count > 255) throw new Error("colour profile too large for JPEG");
+  const segments: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const chunk = icc.subarray(i * ICC_CHUNK, (i + 1) * ICC_CHUNK);
+    const header = Buffer.alloc(4);
+    header.writeUInt16BE(0xffe2, 0);
+    header.writeUInt16BE(2 + ICC_MARKER.length + 2 + chunk.length, 2);
+    segments.push(header, ICC_MARKER, Buffer.from([i + 1, count]), Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  const afterApp0 = jpeg[2] === 0xff && jpeg[3] === 0xe0 ? 4 + jpeg.readUInt16BE(4) : 2;
+  return Buffer.concat([jpeg.subarray(0, afterApp0), ...segments, jpeg.subarray(afterApp0)]);
+}

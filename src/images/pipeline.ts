@@ -4,7 +4,7 @@ import { rgbaToThumbHash } from "thumbhash";
 import { AppError } from "../common/errors.js";
 import { EXTENSION, type InputFormat, STORED_MIME, sniffImageType } from "./formats.js";
 import { contentTagOfFile } from "./etag.js";
-import { addIccToPng } from "./icc.js";
+import { addIccToJpeg, addIccToPng } from "./icc.js";
 import type { ImageWorkers } from "./workers.js";
 
 export const THUMB_MAX = 400;
@@ -139,18 +139,19 @@ function isLosslessWebp(head: Uint8Array): boolean {
 
 async function convertHeic(input: string, out: string, workers: ImageWorkers, limits: PipelineLimits, source: sharp.Metadata): Promise<StoredFormat> {
   const raw = await workers.decodeHeic(input);
-  const rawOptions = { raw: { width: raw.width, height: raw.height, channels: 4 as const }, limitInputPixels: limits.maxPixels };
-  let image = sharp(raw.data, rawOptions);
-  if (source.icc) {
-    // The decoded pixels are in the photo's own colour space (Display P3 on phones): keep its profile.
-    const png = await image.png({ compressionLevel: 0 }).toBuffer();
-    image = sharp(addIccToPng(png, source.icc), { limitInputPixels: limits.maxPixels }).keepIccProfile();
+  const image = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 4 }, limitInputPixels: limits.maxPixels });
+  // The decoded pixels are in the photo's own colour space (Display P3 on phones): the stored file
+  // must carry that profile, or browsers would show them as sRGB, washed out.
+  if (!source.hasAlpha) {
+    // JPEG is what every browser shows; the profile is spliced in afterwards, costing no extra copy of the pixels.
+    const jpeg = await image.removeAlpha().jpeg({ quality: 90 }).toBuffer().catch(decodeFailure);
+    await fs.writeFile(out, source.icc ? addIccToJpeg(jpeg, source.icc) : jpeg);
+    return "jpeg";
   }
-  // JPEG is what every browser shows; keep transparency in lossless WebP when the photo has any.
-  const format: StoredFormat = source.hasAlpha ? "webp" : "jpeg";
-  const encoded = source.hasAlpha ? image.webp({ lossless: true }) : image.removeAlpha().jpeg({ quality: 90 });
-  await encoded.toFile(out).catch(decodeFailure);
-  return format;
+  // Transparency is kept in lossless WebP; sharp attaches the profile when its input carries one.
+  const tagged = source.icc ? sharp(addIccToPng(await image.png({ compressionLevel: 0 }).toBuffer(), source.icc)).keepIccProfile() : image;
+  await tagged.webp({ lossless: true }).toFile(out).catch(decodeFailure);
+  return "webp";
 }
 
 async function makeThumbnail(stored: string, thumbPath: string, limits: PipelineLimits): Promise<{ thumbhash: string }> {
