@@ -18,7 +18,7 @@ describe("ThreadPool", () => {
 
   it("keeps the event loop free while workers burn CPU", async () => {
     await pool.run({ op: "echo" }, { timeoutMs: 20_000 }); // workers warm
-    const busy = Promise.all([pool.run({ op: "spin", ms: 600 }, { timeoutMs: 20_000 }), pool.run({ op: "spin", ms: 600 }, { timeoutMs: 20_000 })]);
+    const busy = Promise.all([pool.run({ op: "spin", ms: 1_000 }, { timeoutMs: 20_000 }), pool.run({ op: "spin", ms: 1_000 }, { timeoutMs: 20_000 })]);
     let worstLag = 0;
     for (let i = 0; i < 10; i++) {
       const t0 = performance.now();
@@ -26,7 +26,9 @@ describe("ThreadPool", () => {
       worstLag = Math.max(worstLag, performance.now() - t0 - 20);
     }
     await busy;
-    expect(worstLag).toBeLessThan(150);
+    // Spinning on the event loop would delay a timer by the whole second; a busy shared CI machine
+    // may delay it by tens of milliseconds.
+    expect(worstLag).toBeLessThan(400);
   });
 
   it("stops a task past its time limit and goes on with the next", async () => {
