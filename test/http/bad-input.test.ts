@@ -102,7 +102,7 @@ describeEachDialect("bad input", (dialect) => {
       req.on("close", () => resolve());
     });
     // The server notices the broken connection asynchronously.
-    for (let i = 0; i < 50 && (await listTemp(srv.dataDir)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await listTemp(srv.dataDir)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   });
 
   it("hostile file names are accepted and stored sanitised", async () => {
