@@ -7,18 +7,28 @@ import { parseDuration } from "./common/duration.js";
 
 const MiB = 1024 * 1024;
 
-const duration = (fallback: string) =>
+/** A text setting turned into a value by `parse`, whose thrown message becomes the setting's error. */
+const parsedSetting = <T>(fallback: string, parse: (text: string) => T) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
       try {
-        return parseDuration(text);
+        return parse(text);
       } catch (err) {
         ctx.addIssue({ code: "custom", message: (err as Error).message });
         return z.NEVER;
       }
     });
+const duration = (fallback: string) => parsedSetting(fallback, parseDuration);
+
+function parseRateLimit(text: string): { max: number; windowMs: number } | null {
+  if (text === "0" || text === "off") return null;
+  const match = /^(\d+)\/(.+)$/.exec(text.trim());
+  if (!match || Number(match[1]) < 1) throw new Error(`use "<uploads>/<duration>" such as 100/10m, or off`);
+  return { max: Number(match[1]), windowMs: parseDuration(match[2]!) };
+}
+
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
 
@@ -43,20 +53,7 @@ const envSchema = z.object({
   DECODE_TIMEOUT: duration("60s"),
   TOMBSTONE_RETENTION: duration("30d"),
   TRUST_PROXY: bool.default(false),
-  UPLOAD_RATE_LIMIT: z
-    .string()
-    .default("100/10m")
-    .transform((text, ctx) => {
-      if (text === "0" || text === "off") return null;
-      const match = /^(\d+)\/(.+)$/.exec(text.trim());
-      try {
-        if (!match || Number(match[1]) < 1) throw new Error(`use "<uploads>/<duration>" such as 100/10m, or off`);
-        return { max: Number(match[1]), windowMs: parseDuration(match[2]!) };
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STORAGE: z.enum(["disk", "s3"]).default("disk"),
   S3_ENDPOINT: z.string().url().optional(),
