@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import sharp from "sharp";
-import { launchChromium, skipBrowser } from "../helpers/browser.js";
+import { launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
 import { startTestServer } from "../helpers/server.js";
 
 interface Owned {
@@ -29,20 +29,7 @@ const HEADING = "Your uploads on this device";
     blue = await sharp({ create: { width: 300, height: 500, channels: 3, background: "#37a" } }).png().toBuffer();
     srv = await startTestServer();
     browser = await launchChromium();
-    context = await browser.newContext({ locale: "en-US" });
-    // Runs before any page script, so violations during startup are caught too.
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => {
-        console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-      });
-    });
-    page = await context.newPage();
-    page.on("request", (req) => requests.push(req.url()));
-    page.on("pageerror", (err) => pageErrors.push(err.message));
-    page.on("console", (msg) => {
-      const text = msg.text();
-      if (text.includes("Content Security Policy") || text.includes("securitypolicyviolation")) cspReports.push(text);
-    });
+    ({ context, page } = await openWatchedPage(browser, { requests, cspReports, pageErrors }));
   });
 
   afterAll(async () => {

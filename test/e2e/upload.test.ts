@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import sharp from "sharp";
-import { launchChromium, skipBrowser } from "../helpers/browser.js";
+import { launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
 import { startTestServer } from "../helpers/server.js";
 
 const SHARE_LINK = /\/i\/[A-Za-z0-9_-]{11}$/;
@@ -24,22 +24,8 @@ const MAX_UPLOAD_BYTES = 1_000_000;
       .toBuffer();
     srv = await startTestServer({ config: { maxUploadBytes: MAX_UPLOAD_BYTES } });
     browser = await launchChromium();
-    // A fixed locale keeps formatted sizes and dates predictable.
-    context = await browser.newContext({ locale: "en-US" });
+    ({ context, page } = await openWatchedPage(browser, { requests, cspReports, pageErrors }));
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: srv.baseUrl });
-    // Runs before any page script, so violations during startup are caught too.
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => {
-        console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-      });
-    });
-    page = await context.newPage();
-    page.on("request", (req) => requests.push(req.url()));
-    page.on("pageerror", (err) => pageErrors.push(err.message));
-    page.on("console", (msg) => {
-      const text = msg.text();
-      if (text.includes("Content Security Policy") || text.includes("securitypolicyviolation")) cspReports.push(text);
-    });
   });
 
   afterAll(async () => {

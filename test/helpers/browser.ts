@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -26,4 +26,30 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** What a page did that the tests check: every request, CSP violations and script errors. */
+export interface PageLog {
+  requests: string[];
+  cspReports: string[];
+  pageErrors: string[];
+}
+
+/** A fresh context (fixed locale, so formatted sizes and dates are predictable) and a page recording into `log`. */
+export async function openWatchedPage(browser: Browser, log: PageLog): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: "en-US" });
+  // Runs before any page script, so violations during startup are caught too.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  const page = await context.newPage();
+  page.on("request", (req) => log.requests.push(req.url()));
+  page.on("pageerror", (err) => log.pageErrors.push(err.message));
+  page.on("console", (msg) => {
+    const text = msg.text();
+    if (text.includes("Content Security Policy") || text.includes("securitypolicyviolation")) log.cspReports.push(text);
+  });
+  return { context, page };
 }
