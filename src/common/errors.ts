@@ -13,6 +13,6 @@ export class AppError extends Error {
   }
 }
 
-export const NOT_FOUND_MESSAGE = "Nothing was found at this address.";
+const NOT_FOUND_MESSAGE = "Nothing was found at this address.";
 export const notFound = () => new AppError("not_found", 404, NOT_FOUND_MESSAGE);
 export const gone = () => new AppError("gone", 410, "This image was deleted.");

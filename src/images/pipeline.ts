@@ -7,7 +7,7 @@ import { contentTagOfFile } from "./etag.js";
 import { addIccToJpeg, addIccToPng } from "./icc.js";
 import type { ImageWorkers } from "./workers.js";
 
-export const THUMB_MAX = 400;
+const THUMB_MAX = 400;
 // file-type needs 4100 bytes; more lets the WebP check see past a large colour profile.
 const HEAD_BYTES = 64 * 1024;
 
