@@ -61,12 +61,13 @@ describe("stripMetadata: WebP", () => {
 
   it("respects the padding byte of odd-sized chunks", async () => {
     const input = Buffer.from(await webpWithMetadata());
-    const odd = Buffer.concat([Buffer.from("ABCD\x03\0\0\0xyz\0", "latin1")]);
-    const extended = Buffer.concat([input, odd]);
+    const odd = Buffer.from("ABCD\x03\0\0\0xyz\0", "latin1");
+    // The odd chunk comes before the bitstream, so misreading its padding would lose the picture.
+    const extended = Buffer.concat([input.subarray(0, 30), odd, input.subarray(30)]);
     extended.writeUInt32LE(extended.length - 8, 4);
-    const { bytes } = stripMetadata(extended, "webp");
-    expect(Buffer.from(bytes.subarray(-odd.length))).toEqual(odd);
-    expect(riffChunks(bytes).at(-1)?.type).toBe("ABCD");
+    const { bytes, removed } = stripMetadata(extended, "webp");
+    expect(removed).toEqual(["unrecognised data", "EXIF", "XMP"]);
+    expect(riffChunks(bytes).map((c) => c.type)).not.toContain("ABCD");
     await expectSamePixels(extended, bytes);
   });
 
