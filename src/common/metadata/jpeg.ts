@@ -1,4 +1,6 @@
 import { ChunkList, MalformedImageError, Removed, result, startsWith, type StripResult } from "./bytes.js";
+import { INVALID_ICC } from "./icc.js";
+import { isIccSegment, jpegIccProfileIsValid } from "./jpeg-icc.js";
 
 const SOI = 0xd8;
 const EOI = 0xd9;
@@ -10,10 +12,21 @@ const KEEP = true;
 type Verdict = typeof KEEP | string | Uint8Array;
 
 /**
+ * Markers of the coded image: frame headers of every coding process (C0-CF
+ * but for DHT C4, JPG C8 and DAC CC), Huffman and arithmetic tables,
+ * quantisation tables, restart interval, line count and scans.
+ */
+const CODING_MARKERS = new Set([
+  0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf,
+  0xc4, 0xcc, 0xdb, 0xdd, 0xdc, SOS,
+]); // prettier-ignore
+
+/**
  * Removes every segment that can describe the person, place or device behind
  * a JPEG while copying the compressed image data untouched. Only segments a
- * decoder needs to reproduce the same pixels and colours survive: JFIF (minus
- * its thumbnail), ICC profiles and the Adobe colour-transform flag.
+ * decoder needs to reproduce the same pixels and colours survive: the coding
+ * markers, JFIF (minus its thumbnail), a valid ICC profile and the Adobe
+ * colour-transform flag.
  */
 export function stripJpeg(bytes: Uint8Array): StripResult {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== SOI) {
@@ -26,6 +39,7 @@ export function stripJpeg(bytes: Uint8Array): StripResult {
   let pos = 2;
   let sawScan = false;
   let sawEoi = false;
+  const keepIcc = jpegIccProfileIsValid(bytes) === true;
 
   while (pos < end) {
     if (bytes[pos] !== 0xff) throw new MalformedImageError(`expected a JPEG marker at byte ${pos}`);
@@ -48,7 +62,8 @@ export function stripJpeg(bytes: Uint8Array): StripResult {
     const segmentEnd = pos + length;
     if (length < 2 || segmentEnd > end) throw new MalformedImageError("JPEG segment runs past the end of the file");
 
-    const verdict = classify(marker, bytes.subarray(pos + 2, segmentEnd));
+    const payload = bytes.subarray(pos + 2, segmentEnd);
+    const verdict = isIccSegment(marker, payload) ? (keepIcc ? KEEP : INVALID_ICC) : classify(marker, payload);
     if (verdict === KEEP) {
       out.push(bytes.subarray(pos - 2, segmentEnd));
     } else if (typeof verdict === "string") {
@@ -103,17 +118,14 @@ function classify(marker: number, payload: Uint8Array): Verdict {
     if (startsWith(payload, 0, "http://ns.adobe.com/xmp/extension/\0")) return "XMP";
     return "APP1";
   }
-  if (marker === 0xe2) {
-    if (startsWith(payload, 0, "ICC_PROFILE\0")) return KEEP;
-    if (startsWith(payload, 0, "MPF\0")) return "MPF";
-    return "APP2";
-  }
+  if (marker === 0xe2) return startsWith(payload, 0, "MPF\0") ? "MPF" : "APP2";
   if (marker === 0xed) return startsWith(payload, 0, "Photoshop 3.0\0") ? "IPTC" : "APP13";
   // Adobe APP14 tells the decoder whether YCC/YCCK colour transform applies.
   if (marker === 0xee) return startsWith(payload, 0, "Adobe") ? KEEP : "APP14";
+  if (marker === 0xeb) return "C2PA content credentials"; // APP11 carries JUMBF, which is what C2PA writes
   if (marker > APP0 && marker <= 0xef) return `APP${marker - APP0}`;
   if (marker === COM) return "comment";
-  return KEEP;
+  return CODING_MARKERS.has(marker) ? KEEP : "unrecognised data";
 }
 
 function classifyApp0(payload: Uint8Array): Verdict {
