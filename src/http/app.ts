@@ -6,11 +6,12 @@ import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { AppError } from "../common/errors.js";
 import type { Config } from "../config.js";
 import type { ImageService } from "../images/service.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { registerApiDocs } from "./docs.js";
-import { registerErrorHandling } from "./errors.js";
+import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
 import { imagesApi } from "./images.js";
 import { errorSchema } from "./schemas.js";
 import { registerSecurityHeaders } from "./security.js";
@@ -32,13 +33,23 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its own body; the hook below answers in ours.
+    return503OnClosing: false,
     bodyLimit: 1024 * 1024,
+    clientErrorHandler: writeConnectionError,
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  let closing = false;
+  app.addHook("preClose", async () => void (closing = true));
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    if (closing) {
+      // Requests in flight finish; a new one on a kept-alive connection is sent elsewhere.
+      reply.header("connection", "close").header("retry-after", "5");
+      throw new AppError("shutting_down", 503, "The server is restarting; try again in a moment.");
+    }
   });
 
   registerErrorHandling(app);

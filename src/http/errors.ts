@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AppError, notFound } from "../common/errors.js";
 
@@ -19,9 +21,16 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, "unsupported_media_type", "This Content-Type is not accepted here."],
 };
 
+/**
+ * Answers the static files plugin gives for paths it refuses (`..`, a malformed escape): to a
+ * client they are addresses where nothing is, so they get the one 404 body.
+ */
+const NOT_FOUND_CODES = new Set(["FST_STATIC_FORBIDDEN_PATH", "FST_ERR_BAD_URL", "FST_ERR_MAX_PARAM_LENGTH"]);
+
 export function toErrorReply(err: unknown): { status: number; body: ErrorBody } | null {
   if (err instanceof AppError) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
   const fe = err as FastifyError;
+  if (fe.code && NOT_FOUND_CODES.has(fe.code)) return toErrorReply(notFound());
   if (hasZodFastifySchemaValidationErrors(fe)) {
     const detail = fe.validation.map((v) => `${v.instancePath || fe.validationContext || "request"}: ${v.message}`).join("; ");
     return { status: 400, body: { error: { code: "invalid_request", message: detail } } };
@@ -43,4 +52,37 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
   // The same body as an unknown image id, so no route or id shape can be told apart by its 404.
   app.setNotFoundHandler((_request, reply) => reply.status(404).send(toErrorReply(notFound())!.body));
+}
+
+/** Fastify's `frameworkErrors`: a malformed URL escape or an over-long id is an unknown address. */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const known = toErrorReply(err) ?? { status: 400, body: { error: { code: "bad_request", message: "The request is malformed." } } };
+  void reply.status(known.status).send(known.body);
+}
+
+/** Errors Node's HTTP parser and timers raise before a request reaches a route. */
+const CONNECTION_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "request_timeout", "The request took too long to arrive."],
+  HPE_HEADER_OVERFLOW: [431, "headers_too_large", "The request headers are too large."],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "payload_too_large", "The chunk extensions are too large."],
+};
+
+/**
+ * Fastify's `clientErrorHandler`: Node found the request malformed (conflicting lengths, a bad
+ * chunk, headers too large) or too slow, so no route runs; the answer is written on the socket
+ * directly, in the same shape as every other error, and the connection closes because the rest of
+ * the stream cannot be trusted.
+ */
+export function writeConnectionError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] = (err.code && CONNECTION_ERRORS[err.code]) || [400, "bad_request", "The request is malformed."];
+  // A response already under way cannot be replaced; the connection just ends.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroySoon();
 }
