@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { parseByteSize } from "./common/byte-size.js";
 import { parseDuration } from "./common/duration.js";
 
 const MiB = 1024 * 1024;
@@ -51,6 +52,7 @@ const envSchema = z.object({
   MAX_ANIMATION_PIXELS: positiveInt.optional(),
   UPLOAD_CONCURRENCY: positiveInt.default(availableParallelism()),
   DECODE_TIMEOUT: duration("60s"),
+  DECODE_MEMORY: parsedSetting("400MiB", parseByteSize),
   TOMBSTONE_RETENTION: duration("30d"),
   TRUST_PROXY: bool.default(false),
   UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
@@ -99,6 +101,8 @@ export interface Config {
   maxAnimationPixels: number;
   uploadConcurrency: number;
   decodeTimeoutMs: number;
+  /** decoder memory all uploads and tools together may hold at once */
+  decodeMemoryBytes: number;
   tombstoneRetentionMs: number;
   trustProxy: boolean;
   /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
@@ -129,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxAnimationPixels: e.MAX_ANIMATION_PIXELS ?? e.MAX_PIXELS * 10,
     uploadConcurrency: e.UPLOAD_CONCURRENCY,
     decodeTimeoutMs: e.DECODE_TIMEOUT,
+    decodeMemoryBytes: e.DECODE_MEMORY,
     tombstoneRetentionMs: e.TOMBSTONE_RETENTION,
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,

@@ -11,6 +11,7 @@ import { ImageRepository } from "./images/repository.js";
 import { ImageService, sweepTempDir } from "./images/service.js";
 import { ViewCounter } from "./images/views.js";
 import type { BlobStore } from "./storage/blob-store.js";
+import { MemoryBudget } from "./tools/memory-budget.js";
 import { createBlobStore } from "./storage/index.js";
 
 export interface Pixhaven {
@@ -57,6 +58,7 @@ export async function createPixhaven(config: Config, options: PixhavenOptions = 
     views: new ViewCounter(clock),
     tmpDir,
     limits: { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs },
+    budget: new MemoryBudget(config.decodeMemoryBytes),
     maxUploadBytes: config.maxUploadBytes,
     concurrency: config.uploadConcurrency,
   });

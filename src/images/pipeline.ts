@@ -1,20 +1,26 @@
 import fs from "node:fs/promises";
-import sharp from "sharp";
+import type sharp from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { AppError } from "../common/errors.js";
+import { type DecodeLimits, type ImageHeader, checkPixels, decodeCost, decodeFailure, describeBytes, openPixels, openUntrusted, readHeader } from "../tools/decode.js";
+import type { MemoryBudget } from "../tools/memory-budget.js";
+import { decodeUprightFrames, framesInput } from "../tools/orient.js";
 import { EXTENSION, type InputFormat, STORED_MIME, sniffImageType } from "./formats.js";
 import { contentTagOfFile } from "./etag.js";
-import { addIccToJpeg, addIccToPng } from "./icc.js";
+import { addIccToJpeg, addIccToPng, addIccToWebp } from "./icc.js";
 import type { ImageWorkers } from "./workers.js";
 
 const THUMB_MAX = 400;
 // file-type needs 4100 bytes; more lets the WebP check see past a large colour profile.
 const HEAD_BYTES = 64 * 1024;
 
-export interface PipelineLimits {
-  maxPixels: number;
-  maxAnimationPixels: number;
-  decodeTimeoutMs: number;
+export type PipelineLimits = DecodeLimits;
+
+export interface PipelineDeps {
+  limits: DecodeLimits;
+  workers: ImageWorkers;
+  /** process-wide allowance of decoder memory, shared by every upload */
+  budget: MemoryBudget;
 }
 
 export interface ProcessedImage {
@@ -32,55 +38,82 @@ export interface ProcessedImage {
 
 type StoredFormat = Exclude<InputFormat, "heic">;
 
+/** How an upload becomes what is stored; decided from the header, before any pixel is decoded. */
+type Plan = "strip" | "turn" | "heic";
+
 /**
- * Turns an uploaded file into what Pixhaven stores: type decided from the bytes, size checked from
- * the header before any decoding, every metadata block removed, the picture upright, and a WebP
- * thumbnail with a thumbhash placeholder. Pixels are re-encoded only when they must change
- * (orientation, HEIC); otherwise the metadata is cut out of the container losslessly.
+ * Turns an uploaded file into what Pixhaven stores: type decided from the bytes, size and memory
+ * checked from the header before any decoding, every metadata block removed, the picture upright,
+ * and a WebP thumbnail with a thumbhash placeholder. Pixels are re-encoded only when they must
+ * change (orientation, HEIC); otherwise the metadata is cut out of the container losslessly.
  */
-export async function processImage(input: string, workPrefix: string, limits: PipelineLimits, workers: ImageWorkers): Promise<ProcessedImage> {
+export async function processImage(input: string, workPrefix: string, deps: PipelineDeps): Promise<ProcessedImage> {
+  const { limits, budget } = deps;
   const head = await readHead(input);
   if (head.length === 0) throw new AppError("empty_file", 400, "The file is empty.");
   const type = await sniffImageType(head);
   if (!type) throw new AppError("unsupported_type", 415, "Only JPEG, PNG, WebP, AVIF, GIF and HEIC/HEIF images are accepted.");
+  const header = await readHeader(input, type.format, head);
+  checkPixels(header, limits);
+  const plan: Plan = type.format === "heic" ? "heic" : header.orientation === 1 ? "strip" : "turn";
+  if (plan === "turn" && type.format === "png" && isAnimatedPng(head)) {
+    throw new AppError("unsupported_image", 422, "An animated PNG with an orientation tag cannot be turned upright without losing its animation.");
+  }
+  const cost = peakMemory(plan, header, (await fs.stat(input)).size);
+  if (!budget.fits(cost)) {
+    const size = `${header.width}×${header.height}${header.frames > 1 ? `, ${header.frames} frames` : ""}`;
+    throw new AppError(
+      "too_many_pixels",
+      413,
+      `Processing this image (${size}) needs about ${describeBytes(cost)} of memory; the limit is ${describeBytes(budget.capacity)} (DECODE_MEMORY).`,
+    );
+  }
+  return budget.run(cost, () => produce(input, workPrefix, type.format, plan, header, head, deps));
+}
 
-  const meta = await sharp(input, { limitInputPixels: false, animated: true })
-    .metadata()
-    .catch(() => {
-      throw new AppError("invalid_image", 422, "The image header could not be read; the file is corrupt or truncated.");
-    });
-  const frames = meta.pages ?? 1;
-  const width = meta.width ?? 0;
-  const frameHeight = meta.pageHeight ?? meta.height ?? 0;
-  checkPixels(width, frameHeight, frames, limits);
+/** The most memory any step of the plan holds at once (steps run one after the other). */
+function peakMemory(plan: Plan, header: ImageHeader, fileBytes: number): number {
+  // The stored file is decoded again for the thumbnail; HEIC is stored as JPEG or WebP of the same size.
+  const storedAs: ImageHeader = plan === "heic" ? { ...header, format: header.hasAlpha ? "webp" : "jpeg", progressive: false } : header;
+  const preview = decodeCost(storedAs, { kind: "preview", box: THUMB_MAX });
+  // Lossless removal holds the file and its copy in a worker thread.
+  const strip = 2 * fileBytes;
+  return Math.max(preview, strip, plan === "strip" ? 0 : decodeCost(header, { kind: "reencode" }));
+}
 
+async function produce(input: string, workPrefix: string, inputFormat: InputFormat, plan: Plan, header: ImageHeader, head: Uint8Array, deps: PipelineDeps): Promise<ProcessedImage> {
+  const { limits, workers } = deps;
   const out = `${workPrefix}.out`;
   let format: StoredFormat;
   let stripped: { bytes: number; etag: string } | null = null;
-  if (type.format === "heic") {
-    format = await convertHeic(input, out, workers, limits, meta);
+  if (inputFormat === "heic") {
+    format = await convertHeic(input, out, workers, limits, header);
   } else {
-    format = type.format;
-    const upright = (meta.orientation ?? 1) === 1;
-    if (upright) stripped = await workers.strip(input, out, format);
+    format = inputFormat;
+    if (plan === "strip") stripped = await workers.strip(input, out, format);
     // AVIF boxes that cannot be edited safely are re-encoded; other containers that cannot be walked are broken.
-    if (upright && !stripped && format !== "avif") throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
-    if (!stripped) await reencode(input, out, format, limits, meta, head);
+    if (plan === "strip" && !stripped && format !== "avif") throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
+    if (!stripped) await turnUpright(input, out, format, limits, header, head);
   }
 
   const thumbPath = `${workPrefix}.thumb.webp`;
   const { thumbhash } = await makeThumbnail(out, thumbPath, limits);
-  const stored = await sharp(out, { limitInputPixels: false, animated: true }).metadata();
+  const stored = await openUntrusted(out, limits, { animated: true }).metadata();
   // Defence in depth for P7: whatever path produced the file, a reader must find nothing in it.
   if (stored.exif || stored.xmp || stored.iptc || stored.comments?.length) throw new Error("metadata survived processing; refusing to store");
+  // An animation is kept whole or not at all: frames out must equal frames in.
+  if ((stored.pages ?? 1) !== header.frames) {
+    throw new AppError("unsupported_image", 422, `This animation has ${header.frames} frames and could not be kept whole, so it was not stored.`);
+  }
   const { bytes, etag } = stripped ?? { bytes: (await fs.stat(out)).size, etag: await contentTagOfFile(out) };
   return {
     path: out,
     thumbPath,
     mime: STORED_MIME[format],
     ext: EXTENSION[format],
-    width: stored.width ?? width,
-    height: stored.pageHeight ?? stored.height ?? frameHeight,
+    // What a browser shows: a GIF's logical screen (in the header) may be larger than its frames.
+    width: format === "gif" ? header.width : (stored.width ?? header.width),
+    height: format === "gif" ? header.height : (stored.pageHeight ?? stored.height ?? header.height),
     frames: stored.pages ?? 1,
     bytes,
     etag,
@@ -88,14 +121,9 @@ export async function processImage(input: string, workPrefix: string, limits: Pi
   };
 }
 
-function checkPixels(width: number, height: number, frames: number, limits: PipelineLimits): void {
-  if (width <= 0 || height <= 0) throw new AppError("invalid_image", 422, "The image has no dimensions.");
-  if (width * height > limits.maxPixels) {
-    throw new AppError("too_many_pixels", 413, `The image is ${width}×${height} pixels; the limit is ${limits.maxPixels} pixels.`);
-  }
-  if (width * height * frames > limits.maxAnimationPixels) {
-    throw new AppError("too_many_pixels", 413, `The animation has ${frames} frames of ${width}×${height}; the limit is ${limits.maxAnimationPixels} pixels in all.`);
-  }
+/** An APNG announces its animation (acTL) before the first image data. */
+function isAnimatedPng(head: Uint8Array): boolean {
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).includes("acTL", 8, "latin1");
 }
 
 async function readHead(file: string): Promise<Uint8Array> {
@@ -110,26 +138,43 @@ async function readHead(file: string): Promise<Uint8Array> {
 }
 
 /**
- * Rotates the pixels upright and writes them without any metadata but the colour profile, keeping
+ * Turns the pixels upright and writes them without any metadata but the colour profile, keeping
  * as much of the source's quality as the format allows: JPEG keeps its chroma subsampling, lossless
- * WebP stays lossless, PNG and GIF are lossless anyway.
+ * WebP stays lossless, PNG and GIF are lossless anyway. Every frame of an animation is turned and
+ * kept, with its timing.
  */
-async function reencode(input: string, out: string, format: StoredFormat, limits: PipelineLimits, source: sharp.Metadata, head: Uint8Array): Promise<void> {
-  const image = sharp(input, { limitInputPixels: limits.maxAnimationPixels, animated: true })
-    .rotate()
-    .keepIccProfile()
-    .timeout({ seconds: Math.ceil(limits.decodeTimeoutMs / 1000) });
-  const encoded =
-    format === "jpeg"
-      ? image.jpeg({ quality: 92, chromaSubsampling: source.chromaSubsampling === "4:4:4" ? "4:4:4" : "4:2:0" })
-      : format === "png"
-        ? image.png({ compressionLevel: 6 })
-        : format === "webp"
-          ? image.webp(isLosslessWebp(head) ? { lossless: true } : { quality: 92 })
-          : format === "gif"
-            ? image.gif()
-            : image.avif({ quality: 70, effort: 3 });
+async function turnUpright(input: string, out: string, format: StoredFormat, limits: DecodeLimits, header: ImageHeader, head: Uint8Array): Promise<void> {
+  const lossless = format === "webp" && isLosslessWebp(head);
+  if (header.frames > 1) {
+    const frames = await decodeUprightFrames(input, header.orientation, limits);
+    const timing = { ...(header.delay ? { delay: header.delay } : {}), ...(header.loop !== undefined ? { loop: header.loop } : {}) };
+    const image = framesInput(frames);
+    if (format === "webp") {
+      const webp = await image.webp({ ...(lossless ? { lossless: true } : { quality: 92 }), ...timing }).toBuffer().catch(decodeFailure);
+      await fs.writeFile(out, header.icc ? addIccToWebp(webp, header.icc) : webp);
+    } else {
+      await image.gif(timing).toFile(out).catch(decodeFailure);
+    }
+    return;
+  }
+  const image = openUntrusted(input, limits).rotate().keepIccProfile();
+  const encoded = encoderFor(image, format, header, lossless);
   await encoded.toFile(out).catch(decodeFailure);
+}
+
+function encoderFor(image: sharp.Sharp, format: StoredFormat, header: ImageHeader, lossless: boolean): sharp.Sharp {
+  switch (format) {
+    case "jpeg":
+      return image.jpeg({ quality: 92, chromaSubsampling: header.chromaSubsampling === "4:4:4" ? "4:4:4" : "4:2:0" });
+    case "png":
+      return image.png({ compressionLevel: 6 });
+    case "webp":
+      return image.webp(lossless ? { lossless: true } : { quality: 92 });
+    case "gif":
+      return image.gif();
+    case "avif":
+      return image.avif({ quality: 70, effort: 3 });
+  }
 }
 
 /** A lossless WebP carries its picture in a VP8L chunk (lossy ones in VP8), within the first bytes. */
@@ -137,37 +182,31 @@ function isLosslessWebp(head: Uint8Array): boolean {
   return Buffer.from(head.buffer, head.byteOffset, head.byteLength).includes("VP8L", 12, "latin1");
 }
 
-async function convertHeic(input: string, out: string, workers: ImageWorkers, limits: PipelineLimits, source: sharp.Metadata): Promise<StoredFormat> {
+async function convertHeic(input: string, out: string, workers: ImageWorkers, limits: DecodeLimits, source: ImageHeader): Promise<StoredFormat> {
   const raw = await workers.decodeHeic(input);
-  const image = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 4 }, limitInputPixels: limits.maxPixels });
+  const pixels = openPixels(raw.data, { width: raw.width, height: raw.height, channels: 4 });
   // The decoded pixels are in the photo's own colour space (Display P3 on phones): the stored file
   // must carry that profile, or browsers would show them as sRGB, washed out.
   if (!source.hasAlpha) {
     // JPEG is what every browser shows; the profile is spliced in afterwards, costing no extra copy of the pixels.
-    const jpeg = await image.removeAlpha().jpeg({ quality: 90 }).toBuffer().catch(decodeFailure);
+    const jpeg = await pixels.removeAlpha().jpeg({ quality: 90 }).toBuffer().catch(decodeFailure);
     await fs.writeFile(out, source.icc ? addIccToJpeg(jpeg, source.icc) : jpeg);
     return "jpeg";
   }
-  // Transparency is kept in lossless WebP; sharp attaches the profile when its input carries one.
-  const tagged = source.icc ? sharp(addIccToPng(await image.png({ compressionLevel: 0 }).toBuffer(), source.icc)).keepIccProfile() : image;
-  await tagged.webp({ lossless: true }).toFile(out).catch(decodeFailure);
+  // Transparency is kept in lossless WebP, with the profile spliced into its container.
+  const webp = await pixels.webp({ lossless: true }).toBuffer().catch(decodeFailure);
+  await fs.writeFile(out, source.icc ? addIccToWebp(webp, source.icc) : webp);
   return "webp";
 }
 
-async function makeThumbnail(stored: string, thumbPath: string, limits: PipelineLimits): Promise<{ thumbhash: string }> {
+async function makeThumbnail(stored: string, thumbPath: string, limits: DecodeLimits): Promise<{ thumbhash: string }> {
   // Decoding the whole stored image here is also the proof that it is not truncated or corrupt.
-  const thumb = await sharp(stored, { limitInputPixels: limits.maxPixels, failOn: "warning" })
+  const thumb = await openUntrusted(stored, limits)
     .resize(THUMB_MAX, THUMB_MAX, { fit: "inside", withoutEnlargement: true })
-    .timeout({ seconds: Math.ceil(limits.decodeTimeoutMs / 1000) })
     .webp({ quality: 75 })
     .toBuffer()
     .catch(decodeFailure);
   await fs.writeFile(thumbPath, thumb);
-  const { data, info } = await sharp(thumb).resize(100, 100, { fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await openUntrusted(thumb, limits).resize(100, 100, { fit: "inside" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { thumbhash: Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString("base64") };
-}
-
-function decodeFailure(err: Error): never {
-  if (/timeout/i.test(err.message)) throw new AppError("decode_timeout", 422, "The image took too long to decode.");
-  throw new AppError("invalid_image", 422, "The image is corrupt or truncated and could not be decoded.");
 }

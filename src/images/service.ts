@@ -9,6 +9,7 @@ import type { Clock } from "../common/clock.js";
 import { AppError, gone, notFound } from "../common/errors.js";
 import { Semaphore } from "../common/semaphore.js";
 import type { ImageRow } from "../db/schema.js";
+import type { MemoryBudget } from "../tools/memory-budget.js";
 import { type BlobStore, BlobNotFoundError, type ByteRange } from "../storage/blob-store.js";
 import { sanitiseFilename } from "./filename.js";
 import type { ImageWorkers } from "./workers.js";
@@ -30,6 +31,7 @@ export interface ImageServiceDeps {
   views: ViewCounter;
   tmpDir: string;
   limits: PipelineLimits;
+  budget: MemoryBudget;
   maxUploadBytes: number;
   concurrency: number;
 }
@@ -56,7 +58,7 @@ export class ImageService {
     let pendingId: string | null = null;
     try {
       await pipeline(source, byteLimit(this.deps.maxUploadBytes), createWriteStream(input, { flags: "wx" }));
-      const result = await this.processing.run(() => processImage(input, work, this.deps.limits, this.deps.workers));
+      const result = await this.processing.run(() => processImage(input, work, { limits: this.deps.limits, workers: this.deps.workers, budget: this.deps.budget }));
       const id = await this.unusedShareId();
       const blobKey = `img/${id.slice(0, 2)}/${id}.${result.ext}`;
       const thumbKey = `thumb/${id.slice(0, 2)}/${id}.webp`;
