@@ -1,0 +1,93 @@
+import { BitWriter } from "./bit-writer.js";
+import { decodeInto } from "./decode.js";
+import { encodeScan, countSymbols } from "./encode.js";
+import { MalformedJpegError, UnencodableJpegError } from "./errors.js";
+import { isPerfect, layoutOf, MOTIONS, movedFrame, movedQuantTable, type Orientation } from "./geometry.js";
+import type { HuffmanSpec } from "./huffman-decode.js";
+import { encodeTable, optimalTable, STANDARD_TABLES } from "./huffman-encode.js";
+import { parseJpeg } from "./parse.js";
+import { tableSlotsFor, writeHeader } from "./write.js";
+
+export { MalformedJpegError };
+export type { Orientation };
+
+export interface TransformOptions {
+  /** Per-image Huffman tables (smaller files, one more pass); otherwise the standard tables. Default true. */
+  optimizeCoding?: boolean;
+}
+
+/**
+ * Turns a JPEG upright for its EXIF orientation without decoding pixels: blocks and the coefficients
+ * inside them are moved (what jpegtran -perfect does), so not one pixel changes. The result carries
+ * no metadata but the colour profile and the Adobe colour-transform segment.
+ *
+ * Returns null when it cannot be done losslessly or is not supported (progressive, arithmetic
+ * coding, 12-bit, lossless, hierarchical; an edge MCU that would have to move): re-encode instead.
+ * Throws MalformedJpegError when the file is corrupt or truncated.
+ */
+export function transformJpeg(bytes: Uint8Array, orientation: Orientation, options: TransformOptions = {}): Uint8Array | null {
+  const motion = MOTIONS[orientation];
+  if (!motion) throw new RangeError(`orientation must be 2 to 8, not ${String(orientation)}`);
+  const jpeg = parseJpeg(bytes);
+  if ("unsupported" in jpeg) return null;
+  const source = layoutOf(jpeg.frame);
+  const frame = movedFrame(jpeg.frame, motion);
+  const result = layoutOf(frame);
+  if (!isPerfect(result, frame.width, frame.height, motion)) return null;
+
+  // Every coded block costs at least two bits, so a header that claims more blocks than the data
+  // could hold is a lie told to make us allocate; refuse it before allocating.
+  const blocks = result.components.reduce((n, c) => n + c.strideW * c.strideH, 0);
+  const dataBytes = jpeg.scans.reduce((n, s) => n + (s.end - s.start), 0);
+  if (blocks > 4 * dataBytes + 4096) throw new MalformedJpegError("the frame is larger than its data could describe");
+
+  const planes = result.components.map((c) => new Int16Array(c.strideW * c.strideH * 64));
+  decodeInto(bytes, jpeg, source, result, motion, planes);
+
+  const tableSlots = tableSlotsFor(jpeg);
+  try {
+    const { dc, ac } = options.optimizeCoding === false ? standardTables() : optimalTables(result, planes, tableSlots, jpeg.scans[0]!.restartInterval);
+    const header = writeHeader({
+      frame,
+      quantTables: jpeg.quantTables.map((t) => t && movedQuantTable(t, motion)),
+      tableSlots,
+      dcTables: dc,
+      acTables: ac,
+      restartInterval: jpeg.scans[0]!.restartInterval,
+      colour: jpeg,
+    });
+    const writer = new BitWriter(bytes.length + header.length + 65536);
+    writer.bytes(header);
+    const dcCodes = dc.map((t) => t && encodeTable(t));
+    const acCodes = ac.map((t) => t && encodeTable(t));
+    encodeScan(writer, result, planes, jpeg.scans[0]!.restartInterval, tableSlots.map((s) => dcCodes[s.dc]!), tableSlots.map((s) => acCodes[s.ac]!));
+    writer.bytes([0xff, 0xd9]);
+    return writer.result();
+  } catch (err) {
+    if (err instanceof UnencodableJpegError) return null;
+    throw err;
+  }
+}
+
+type Tables = { dc: (HuffmanSpec | undefined)[]; ac: (HuffmanSpec | undefined)[] };
+
+function standardTables(): Tables {
+  return { dc: [...STANDARD_TABLES.dc], ac: [...STANDARD_TABLES.ac] };
+}
+
+function optimalTables(layout: ReturnType<typeof layoutOf>, planes: Int16Array[], slots: { dc: number; ac: number }[], restartInterval: number): Tables {
+  const dcCounts = [0, 1].map(() => new Int32Array(257));
+  const acCounts = [0, 1].map(() => new Int32Array(257));
+  countSymbols(
+    layout,
+    planes,
+    restartInterval,
+    slots.map((s) => dcCounts[s.dc]!),
+    slots.map((s) => acCounts[s.ac]!),
+  );
+  const used = (kind: "dc" | "ac", slot: number): boolean => slots.some((s) => s[kind] === slot);
+  return {
+    dc: dcCounts.map((counts, slot) => (used("dc", slot) ? optimalTable(counts) : undefined)),
+    ac: acCounts.map((counts, slot) => (used("ac", slot) ? optimalTable(counts) : undefined)),
+  };
+}
