@@ -167,22 +167,3 @@ export function rebuildIref(bytes: Uint8Array, box: Box, keep: (id: number) => b
   if (parts.length === 0) return undefined;
   return makeBox("iref", [bytes.subarray(box.payload, box.payload + 4), ...parts]);
 }
-
-/** Drops property associations of removed items from an ipma box. */
-export function rebuildIpma(bytes: Uint8Array, box: Box, keep: (id: number) => boolean): Uint8Array {
-  const c = new Cursor(bytes, box.payload, box.end);
-  const version = c.uint(1);
-  const flags = c.uint(3);
-  const count = c.uint(4);
-  const kept: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = c.pos;
-    const id = c.uint(version < 1 ? 2 : 4);
-    const associations = c.uint(1);
-    c.skip(associations * (flags & 1 ? 2 : 1));
-    if (keep(id)) kept.push(bytes.subarray(start, c.pos));
-  }
-  const head = bytes.slice(box.payload, box.payload + 8);
-  view(head).setUint32(4, kept.length);
-  return makeBox("ipma", [head, ...kept]);
-}

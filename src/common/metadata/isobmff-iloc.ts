@@ -110,32 +110,27 @@ export function rebuildIloc(
 }
 
 /**
- * Offsets of file-relative (construction_method 0) data behind the meta box
- * move by `delta` once the meta box shrinks. Data inside the meta box itself
- * cannot be re-addressed reliably, so it is refused.
+ * Rewrites the file-relative (construction_method 0) offsets of kept items
+ * once boxes before their data grow, shrink or go. `newOffsetOf` maps an
+ * offset of the original file to the rebuilt one, throwing for data that
+ * cannot move (inside the meta box or a dropped box).
  */
-export function shiftPatches(iloc: ItemLocations, keep: (id: number) => boolean, meta: Box, delta: number): Patch[] {
+export function relocationPatches(iloc: ItemLocations, keep: (id: number) => boolean, newOffsetOf: (offset: number) => number): Patch[] {
   const patches: Patch[] = [];
-  if (delta === 0) return patches;
   for (const item of iloc.items) {
     if (!keep(item.id) || item.method !== 0 || item.dataRef !== 0) continue;
-    const after = item.extents.map((extent) => {
-      const absolute = item.baseOffset + extent.offset;
-      if (absolute >= meta.end) return true;
-      if (absolute < meta.start) return false;
-      throw new MalformedImageError(`item ${item.id} points inside the meta box`);
-    });
-    if (!after.includes(true)) continue;
+    const shifts = item.extents.map((extent) => newOffsetOf(item.baseOffset + extent.offset) - (item.baseOffset + extent.offset));
+    if (shifts.every((shift) => shift === 0)) continue;
     if (item.baseOffset !== 0 || iloc.offsetSize === 0) {
       // One base offset serves every extent, so they must all move together.
-      if (after.includes(false) || iloc.baseOffsetSize === 0) {
-        throw new MalformedImageError(`item ${item.id} has extents on both sides of the meta box`);
+      if (shifts.some((shift) => shift !== shifts[0]) || iloc.baseOffsetSize === 0) {
+        throw new MalformedImageError(`item ${item.id} has extents that move apart`);
       }
-      patches.push({ pos: item.baseOffsetPos, size: iloc.baseOffsetSize, value: item.baseOffset + delta });
+      patches.push({ pos: item.baseOffsetPos, size: iloc.baseOffsetSize, value: item.baseOffset + shifts[0]! });
       continue;
     }
     item.extents.forEach((extent, i) => {
-      if (after[i]) patches.push({ pos: extent.offsetPos, size: iloc.offsetSize, value: extent.offset + delta });
+      if (shifts[i] !== 0) patches.push({ pos: extent.offsetPos, size: iloc.offsetSize, value: extent.offset + shifts[i]! });
     });
   }
   return patches;
