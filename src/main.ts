@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { loadConfig } from "./config.js";
+import { createCore } from "./core.js";
 import { createPixhaven, VERSION } from "./server.js";
 import { openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
@@ -37,12 +38,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "purge") {
-    const px = await createPixhaven(config, { logger: false });
+    // The core alone: no HTTP app, and no touching the temp files of a server on the same data.
+    const core = await createCore(config);
     try {
-      const report = await runPurge(px.images, config.tombstoneRetentionMs);
+      const report = await runPurge(core.images, config.tombstoneRetentionMs);
       console.log(`removed ${report.tombstones} tombstone(s) of deleted images and ${report.abandonedUploads} upload(s) abandoned by a crash`);
     } finally {
-      await px.close();
+      await core.close();
     }
     return 0;
   }

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../src/config.js";
 import { plainJpeg } from "./fixtures/images.js";
-import { upload } from "./helpers/http.js";
+import { listTemp, upload } from "./helpers/http.js";
 import { freePort, startTestServer } from "./helpers/server.js";
 
 const run = promisify(execFile);
@@ -45,6 +45,41 @@ describe("pixhaven CLI", () => {
     } finally {
       const { rm } = await import("node:fs/promises");
       await rm(srv.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("`pixhaven purge` beside a running server leaves its upload in flight alone", async () => {
+    const srv = await startTestServer();
+    const port = Number(new URL(srv.baseUrl).port);
+    const env = { DATA_DIR: srv.dataDir, DATABASE_URL: srv.px.config.databaseUrl, LOG_LEVEL: "silent" };
+    try {
+      const jpeg = await plainJpeg(640, 480, 3);
+      const head = Buffer.from('--B\r\ncontent-disposition: form-data; name="file"; filename="a.jpg"\r\ncontent-type: image/jpeg\r\n\r\n');
+      const body = Buffer.concat([head, jpeg, Buffer.from("\r\n--B--\r\n")]);
+      let sendRest!: () => void;
+      const reply = new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, path: "/api/v1/images", method: "POST", headers: { "content-type": "multipart/form-data; boundary=B", "content-length": body.length } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("error", reject);
+        req.write(body.subarray(0, 2000));
+        sendRest = () => req.end(body.subarray(2000));
+      });
+      // The first bytes are in the server's temp file before the purge starts.
+      for (let i = 0; i < 100 && (await listTemp(srv.dataDir)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await listTemp(srv.dataDir)).toHaveLength(1);
+      const { stdout } = await cli(["purge"], env);
+      expect(stdout).toContain("removed 0 tombstone(s)");
+      expect(await listTemp(srv.dataDir)).toHaveLength(1);
+      sendRest();
+      expect(await reply).toBe(201);
+      expect(await listTemp(srv.dataDir)).toEqual([]);
+    } finally {
+      await srv.stop();
     }
   });
 

@@ -29,6 +29,7 @@ export interface ImageServiceDeps {
   clock: Clock;
   workers: ImageWorkers;
   views: ViewCounter;
+  /** this process's own temp folder (see storage/temp-dir.ts); nothing else writes in it */
   tmpDir: string;
   limits: PipelineLimits;
   budget: MemoryBudget;
@@ -178,12 +179,4 @@ function byteLimit(max: number): Transform {
 
 async function removeWorkFiles(work: string): Promise<void> {
   await Promise.all([".in", ".out", ".thumb.webp"].map((suffix) => fs.rm(work + suffix, { force: true })));
-}
-
-/** Leftovers of a process that died mid-upload; nothing else lives in the temp folder. */
-export async function sweepTempDir(tmpDir: string): Promise<number> {
-  await fs.mkdir(tmpDir, { recursive: true });
-  const names = await fs.readdir(tmpDir);
-  await Promise.all(names.map((name) => fs.rm(path.join(tmpDir, name), { force: true, recursive: true })));
-  return names.length;
 }

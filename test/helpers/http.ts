@@ -27,8 +27,11 @@ export async function listBlobs(blobs: BlobStore): Promise<string[]> {
   return keys.sort();
 }
 
+/** Temp files under DATA_DIR/tmp, inside any process's folder (the folders themselves are not listed). */
 export async function listTemp(dataDir: string): Promise<string[]> {
-  return fs.readdir(path.join(dataDir, "tmp")).catch(() => []);
+  const root = path.join(dataDir, "tmp");
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
 }
 
 const postgres = await isPostgresReachable();

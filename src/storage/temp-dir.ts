@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * Each process works in its own folder under DATA_DIR/tmp, so that a process starting (or
+ * `pixhaven purge`) never removes the files of an upload another process is receiving.
+ *
+ * The folder's name is its owner marker: `p<pid>-<start>-<random>`, where <start> is the time the
+ * operating system started that process (from /proc, "x" where there is none). A name is created
+ * atomically by mkdir, so no sweeper can catch a folder before its marker exists. Its owner is
+ * alive when the pid answers signal 0 and, where /proc exists, still has the same start time:
+ * pids are reused (a container's server is often pid 1 after every restart), and the start time
+ * tells a new process with an old pid from the owner. Without /proc a reused pid only keeps a dead
+ * folder until that pid exits, never removes a live one.
+ */
+export interface TempDir {
+  /** this process's folder; every temp file of this process lives in it */
+  readonly path: string;
+  /** removes the folder and whatever is in it */
+  remove(): Promise<void>;
+  /** the same, for a process about to exit, when no promise will be awaited */
+  removeNow(): void;
+}
+
+const NAME = /^p(\d+)-(\d+|x)-[0-9a-f]+$/;
+
+/** Sweeps the folders of processes that are gone, then creates this process's own. */
+export async function claimTempDir(root: string): Promise<TempDir> {
+  await fs.mkdir(root, { recursive: true });
+  await sweepAbandonedTempDirs(root);
+  const dir = path.join(root, `p${process.pid}-${startTime(process.pid) ?? "x"}-${randomBytes(6).toString("hex")}`);
+  await fs.mkdir(dir);
+  return {
+    path: dir,
+    remove: () => fs.rm(dir, { recursive: true, force: true }),
+    removeNow: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Removes what a process that died left in the temp root: folders whose owner is gone, and any
+ * entry not named like a process folder (loose files of older versions). Returns how many.
+ */
+export async function sweepAbandonedTempDirs(root: string): Promise<number> {
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  const abandoned = names.filter((name) => {
+    const match = NAME.exec(name);
+    return !match || !isAlive(Number(match[1]), match[2]!);
+  });
+  await Promise.all(abandoned.map((name) => fs.rm(path.join(root, name), { recursive: true, force: true })));
+  return abandoned.length;
+}
+
+function isAlive(pid: number, start: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false; // EPERM: alive, another user's
+  }
+  if (start === "x") return true; // no way to tell a reused pid: keep it
+  const now = startTime(pid);
+  return now === undefined || now === start;
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), where /proc exists. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses; count from its closing one.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const start = fields[19];
+    return start && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
