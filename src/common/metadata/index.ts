@@ -11,11 +11,14 @@ export type { StripResult };
 export type StrippableFormat = "jpeg" | "png" | "webp" | "gif" | "avif";
 
 /**
- * Removes privacy-sensitive metadata (EXIF incl. GPS and thumbnails, XMP,
- * IPTC, comments, timestamps) without re-encoding, so pixels stay bit-exact.
- * Colour information (ICC, Adobe transform) and animation are kept.
+ * Keeps only what a decoder needs to draw the picture (coded data, colour
+ * information with a valid ICC profile, animation) and drops everything else,
+ * known or not: EXIF with GPS and thumbnails, XMP, IPTC, comments, timestamps,
+ * C2PA content credentials, private chunks. Nothing is re-encoded, so pixels
+ * stay bit-exact. `removed` names what was found, never its values.
  * The input is never modified; when nothing is removed it is returned as-is.
- * Throws MalformedImageError when the container cannot be walked safely.
+ * Throws MalformedImageError when the container cannot be walked safely or
+ * fails its own integrity checks (a PNG chunk CRC).
  */
 export function stripMetadata(bytes: Uint8Array, format: StrippableFormat): StripResult {
   switch (format) {
