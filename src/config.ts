@@ -54,6 +54,11 @@ const envSchema = z.object({
   DECODE_TIMEOUT: duration("60s"),
   DECODE_MEMORY: parsedSetting("400MiB", parseByteSize),
   TOMBSTONE_RETENTION: duration("30d"),
+  UPLOAD_IDLE_TIMEOUT: duration("30s"),
+  UPLOAD_MIN_RATE: parsedSetting("1KiB", parseByteSize),
+  MAX_PENDING_UPLOADS: positiveInt.default(100),
+  REQUEST_TIMEOUT: duration("30m"),
+  SHUTDOWN_TIMEOUT: duration("30s"),
   TRUST_PROXY: bool.default(false),
   UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -104,6 +109,15 @@ export interface Config {
   /** decoder memory all uploads and tools together may hold at once */
   decodeMemoryBytes: number;
   tombstoneRetentionMs: number;
+  /** an upload whose body brings fewer than uploadMinBytesPerSecond × this in any such window is cut (408); 0: never */
+  uploadIdleTimeoutMs: number;
+  uploadMinBytesPerSecond: number;
+  /** uploads still receiving their body at once; more answer 503 busy */
+  maxPendingUploads: number;
+  /** the longest a whole request (headers and body) may take to arrive; 0: no limit */
+  requestTimeoutMs: number;
+  /** how long SIGTERM waits for requests in flight before exiting anyway */
+  shutdownTimeoutMs: number;
   trustProxy: boolean;
   /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
   uploadRateLimit: { max: number; windowMs: number } | null;
@@ -135,6 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     decodeTimeoutMs: e.DECODE_TIMEOUT,
     decodeMemoryBytes: e.DECODE_MEMORY,
     tombstoneRetentionMs: e.TOMBSTONE_RETENTION,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT,
+    uploadMinBytesPerSecond: e.UPLOAD_MIN_RATE,
+    maxPendingUploads: e.MAX_PENDING_UPLOADS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,

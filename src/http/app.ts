@@ -36,6 +36,7 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
     // Fastify's own 503 while closing has its own body; the hook below answers in ours.
     return503OnClosing: false,
     bodyLimit: 1024 * 1024,
+    ...connectionTimeouts(config.requestTimeoutMs),
     clientErrorHandler: writeConnectionError,
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
@@ -87,6 +88,21 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
   await app.register(imagesApi, { images, config });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
   return app;
+}
+
+/**
+ * Node's own limits, under the upload watch (src/http/upload-guard.ts) that cuts a stalled body
+ * much sooner: the whole request within REQUEST_TIMEOUT, headers within 30 s. Timeouts are checked
+ * every 30 s, or more often for short ones. No socket inactivity timeout: an upload waiting its turn
+ * to be processed is silent, and the decode timeout bounds it already.
+ */
+function connectionTimeouts(requestTimeoutMs: number) {
+  const headersTimeout = requestTimeoutMs > 0 ? Math.min(30_000, requestTimeoutMs) : 30_000;
+  return {
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: 0,
+    http: { headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 4))) },
+  };
 }
 
 /** Request logs carry the request id and an anonymised address, never the address itself. */

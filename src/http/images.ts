@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../common/errors.js";
@@ -9,6 +9,7 @@ import { ACCEPTED_TYPES } from "../images/formats.js";
 import type { ImageService } from "../images/service.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { errorSchema, idParams, imageSchema, uploadedSchema } from "./schemas.js";
+import { busy, PendingUploads, type ProgressRule, watchProgress } from "./upload-guard.js";
 
 export interface ImagesRouteDeps {
   images: ImageService;
@@ -34,6 +35,8 @@ export function imageJson(row: ImageRow, publicUrl: string) {
 }
 
 export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config }) => {
+  const pending = new PendingUploads(config.maxPendingUploads);
+  const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
   app.get(
     "/api/v1/config",
     {
@@ -56,7 +59,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
           "multipart/form-data with the image in the field `file`. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
         tags: ["images"],
         consumes: ["multipart/form-data"],
-        response: { 201: uploadedSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema },
+        response: { 201: uploadedSchema, 400: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
@@ -64,7 +67,18 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       if (Number(request.headers["content-length"]) > config.maxUploadBytes + 65_536) {
         throw new AppError("payload_too_large", 413, `The file is larger than the upload limit of ${config.maxUploadBytes} bytes.`);
       }
-      const uploaded = await receiveUpload(request, images);
+      const release = pending.tryAcquire();
+      if (!release) {
+        // The body is not read; closing keeps the connection from carrying it all the same.
+        void reply.header("retry-after", "10").header("connection", "close");
+        throw busy();
+      }
+      let uploaded;
+      try {
+        uploaded = await receiveUpload(request, reply, images, progress, release);
+      } finally {
+        release();
+      }
       const image = imageJson(uploaded.image, config.publicUrl);
       return reply.status(201).send({ ...image, deleteToken: uploaded.deleteToken, deleteUrl: `${image.url}#delete=${uploaded.deleteToken}` });
     },
@@ -113,32 +127,55 @@ function uploadRateLimit({ max, windowMs }: { max: number; windowMs: number }) {
   };
 }
 
-/** Streams the `file` part into the service; tells client mistakes from server faults. */
-async function receiveUpload(request: FastifyRequest, images: ImageService) {
+/**
+ * Streams the `file` part into the service; tells client mistakes from server faults. A body that
+ * arrives too slowly is cut: before the file part begins the wait is abandoned, after it the part
+ * is destroyed so the service removes its temp file; either way the answer is 408 and the
+ * connection closes. `received` is called once the file has fully arrived.
+ */
+async function receiveUpload(request: FastifyRequest, reply: FastifyReply, images: ImageService, progress: ProgressRule, received: () => void) {
   if (!request.isMultipart()) throw new AppError("expected_multipart", 400, 'Send the image as multipart/form-data in the field "file".');
-  let streamError: Error | undefined;
-  let part;
+  let source: Readable | undefined;
+  let cutBeforePart!: (err: AppError) => void;
+  const tooSlow = new Promise<never>((_, reject) => (cutBeforePart = reject));
+  tooSlow.catch(() => undefined); // only awaited until the file part begins
+  const stopWatching = watchProgress(request.raw.socket, progress, (err) => {
+    void reply.header("connection", "close");
+    if (source) source.destroy(err);
+    else cutBeforePart(err);
+  });
   try {
-    part = await request.file();
-  } catch (err) {
-    throw asMultipartError(err);
-  }
-  if (!part) throw new AppError("missing_file", 400, 'The request has no file in the field "file".');
-  if (part.fieldname !== "file") {
-    part.file.resume();
-    throw new AppError("missing_file", 400, `Send the image in the field "file", not "${part.fieldname.slice(0, 50)}".`);
-  }
-  const source: Readable = part.file;
-  source.on("error", (err) => (streamError = err));
-  try {
-    return await images.upload(source, part.filename);
-  } catch (err) {
-    if (streamError) throw asMultipartError(streamError);
-    throw err;
+    let streamError: Error | undefined;
+    let part;
+    try {
+      part = await Promise.race([request.file(), tooSlow]);
+    } catch (err) {
+      throw asMultipartError(err);
+    }
+    if (!part) throw new AppError("missing_file", 400, 'The request has no file in the field "file".');
+    if (part.fieldname !== "file") {
+      part.file.resume();
+      throw new AppError("missing_file", 400, `Send the image in the field "file", not "${part.fieldname.slice(0, 50)}".`);
+    }
+    source = part.file;
+    source.on("error", (err) => (streamError = err));
+    source.once("end", () => {
+      stopWatching();
+      received();
+    });
+    try {
+      return await images.upload(source, part.filename);
+    } catch (err) {
+      if (streamError) throw asMultipartError(streamError);
+      throw err;
+    }
+  } finally {
+    stopWatching();
   }
 }
 
 function asMultipartError(err: unknown): unknown {
+  if (err instanceof AppError) return err; // a cut for slowness, or a limit
   const code = (err as { code?: string }).code;
   if (code?.startsWith("FST_")) return err; // mapped by the error handler (413 for size, ...)
   return new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
