@@ -64,8 +64,13 @@ async function main(argv: string[]): Promise<number> {
     stopping = true;
     stopPurging();
     px.app.log.info(`${signal}: finishing in-flight requests`);
-    // A request that never ends must not keep the process alive forever.
-    setTimeout(() => process.exit(1), 30_000).unref();
+    // A request that never ends must not keep the process alive forever; the temp files of
+    // uploads still in flight go first, since nothing will finish them.
+    setTimeout(() => {
+      px.app.log.warn(`requests still in flight after ${config.shutdownTimeoutMs} ms: exiting anyway`);
+      px.core.temp.removeNow();
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     px.close().then(
       () => process.exit(0),
       (err) => {

@@ -89,6 +89,38 @@ describe("pixhaven CLI", () => {
     expect((err as { stderr: string }).stderr).toMatch(/Invalid configuration: MAX_PIXELS/);
   });
 
+  it("`pixhaven serve` with a stalled upload exits after SHUTDOWN_TIMEOUT on SIGTERM and leaves no temp file", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-cli-"));
+    const port = await freePort();
+    const server = spawn(process.execPath, ["--import", "tsx", main, "serve"], {
+      cwd: packageRoot(),
+      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", SHUTDOWN_TIMEOUT: "1s" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const jpeg = await plainJpeg(640, 480, 9);
+      const head = Buffer.from('--B\r\ncontent-disposition: form-data; name="file"; filename="a.jpg"\r\ncontent-type: image/jpeg\r\n\r\n');
+      const req = request({ host: "127.0.0.1", port, path: "/api/v1/images", method: "POST", headers: { "content-type": "multipart/form-data; boundary=B", "content-length": head.length + jpeg.length + 10 } });
+      req.on("error", () => undefined); // the server goes away mid-upload
+      req.write(Buffer.concat([head, jpeg.subarray(0, 1000)]));
+      for (let i = 0; i < 100 && (await listTemp(dataDir)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await listTemp(dataDir)).toHaveLength(1); // the stalled upload's temp file
+      const killedAt = Date.now();
+      server.kill("SIGTERM");
+      expect(await exited).toBe(1);
+      expect(Date.now() - killedAt).toBeLessThan(10_000);
+      expect(await fs.readdir(path.join(dataDir, "tmp"))).toEqual([]);
+      req.destroy();
+    } finally {
+      server.kill("SIGKILL");
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("`pixhaven serve` finishes an in-flight upload on SIGTERM, then exits cleanly", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-cli-"));
     const port = await freePort();
