@@ -1,12 +1,13 @@
 /**
- * Writes bytes and entropy-coded bits into one buffer that doubles when full, stuffing a 0x00 after
- * every 0xFF data byte so that it cannot be read as a marker.
+ * Writes bytes and entropy-coded bits into one buffer that doubles when full. Bits gather in a
+ * 32-bit accumulator that is written out four bytes at a time, stuffing a 0x00 after every 0xFF
+ * data byte so that it cannot be read as a marker.
  */
 export class BitWriter {
   private buf: Uint8Array;
   private pos = 0;
   private acc = 0;
-  private count = 0;
+  private count = 0; // bits in acc, at most 32
 
   constructor(capacity: number) {
     this.buf = new Uint8Array(Math.max(capacity, 1024));
@@ -21,26 +22,46 @@ export class BitWriter {
   }
 
   bytes(data: Uint8Array | readonly number[]): void {
+    this.flushBits();
     this.reserve(data.length);
     this.buf.set(data, this.pos);
     this.pos += data.length;
   }
 
-  /** Appends the low `length` bits of `value` (length <= 16, value already masked). */
+  /** Appends the low `length` bits of `value` (1 <= length <= 31, value already masked). */
   bits(value: number, length: number): void {
-    this.acc = (this.acc << length) | value;
-    this.count += length;
-    while (this.count >= 8) {
-      this.count -= 8;
-      const byte = (this.acc >>> this.count) & 0xff;
+    const room = 32 - this.count;
+    if (length < room) {
+      this.acc = (this.acc << length) | value;
+      this.count += length;
+      return;
+    }
+    const rest = length - room;
+    this.word(room === 32 ? value >>> rest : (this.acc << room) | (value >>> rest));
+    this.acc = value & ((1 << rest) - 1);
+    this.count = rest;
+  }
+
+  private word(w: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const byte = (w >>> shift) & 0xff;
+      buf[pos++] = byte;
+      if (byte === 0xff) buf[pos++] = 0;
+    }
+    this.pos = pos;
+  }
+
+  /** Writes out the gathered bits, padding the last byte with one bits as JPEG requires before a marker. */
+  flushBits(): void {
+    const pad = (8 - (this.count & 7)) & 7;
+    const acc = pad > 0 ? (this.acc << pad) | ((1 << pad) - 1) : this.acc;
+    for (let left = this.count + pad; left > 0; left -= 8) {
+      const byte = (acc >>> (left - 8)) & 0xff;
       this.buf[this.pos++] = byte;
       if (byte === 0xff) this.buf[this.pos++] = 0;
     }
-  }
-
-  /** Pads the last byte with one bits, as JPEG requires before a marker. */
-  flushBits(): void {
-    if (this.count > 0) this.bits((1 << (8 - this.count)) - 1, 8 - this.count);
     this.acc = 0;
     this.count = 0;
   }

@@ -1,7 +1,9 @@
 import { MalformedJpegError } from "./errors.js";
 import { blockOffsets, coefficientMap, type Layout, type Motion } from "./geometry.js";
+import { unstuff } from "./entropy-data.js";
 import { BitReader, type HuffmanDecodeTable } from "./huffman-decode.js";
 import type { ParsedJpeg, Scan } from "./parse.js";
+import type { Plane } from "./plane.js";
 
 /** Quantised DC values of 8-bit JPEG stay within ±1024 (2047 leaves room for odd encoders). */
 const MAX_DC = 2047;
@@ -9,12 +11,12 @@ const MAX_DC = 2047;
 /**
  * Decodes every scan straight into the moved positions: each block lands where the motion puts it,
  * each coefficient at its moved index with its moved sign, so no second copy of the picture is made.
- * Planes hold blocks of 64 coefficients in zig-zag order and must start zeroed.
+ * Planes must start zeroed.
  */
-export function decodeInto(bytes: Uint8Array, jpeg: ParsedJpeg, source: Layout, result: Layout, motion: Motion, planes: Int16Array[]): void {
+export function decodeInto(bytes: Uint8Array, jpeg: ParsedJpeg, source: Layout, result: Layout, motion: Motion, planes: Plane[]): void {
   const { target, sign } = coefficientMap(motion);
   const offsets = source.components.map((c, i) => blockOffsets(c, result.components[i]!, motion));
-  const scratch = new Int16Array(64); // padding blocks are decoded and dropped
+  const scratch: Plane = { coefs: new Int16Array(64), nonzero: new Int32Array(2) }; // padding blocks are decoded and dropped
   const ctx: BlockContext = { target, sign, scratch };
   for (const scan of jpeg.scans) decodeScan(bytes, scan, source, planes, offsets, ctx);
 }
@@ -22,18 +24,18 @@ export function decodeInto(bytes: Uint8Array, jpeg: ParsedJpeg, source: Layout, 
 interface BlockContext {
   target: Uint8Array;
   sign: Int8Array;
-  scratch: Int16Array;
+  scratch: Plane;
 }
 
 function decodeScan(
   bytes: Uint8Array,
   scan: Scan,
   source: Layout,
-  planes: Int16Array[],
+  planes: Plane[],
   offsets: { colOffset: Int32Array; rowOffset: Int32Array }[],
   ctx: BlockContext,
 ): void {
-  const reader = new BitReader(bytes, scan.start, scan.end);
+  const reader = new BitReader(unstuff(bytes, scan.start, scan.end));
   const comps = scan.components;
   const interval = scan.restartInterval;
   const preds = [0, 0, 0, 0];
@@ -87,14 +89,29 @@ function decodeScan(
 }
 
 /** Decodes one block (JPEG F.2.2) into plane at offset; returns the new DC prediction. */
-function decodeBlock(reader: BitReader, dcTable: HuffmanDecodeTable, acTable: HuffmanDecodeTable, plane: Int16Array, offset: number, pred: number, ctx: BlockContext): number {
+function decodeBlock(reader: BitReader, dcTable: HuffmanDecodeTable, acTable: HuffmanDecodeTable, plane: Plane, offset: number, pred: number, ctx: BlockContext): number {
+  reader.checkBounds();
   const s = reader.decode(dcTable);
   if (s > 11) throw new MalformedJpegError("DC difference out of range");
   const dc = s === 0 ? pred : pred + reader.receive(s);
   if (dc > MAX_DC || dc < -MAX_DC) throw new MalformedJpegError("DC coefficient out of range");
-  plane[offset] = dc;
+  const coefs = plane.coefs;
+  const nonzero = plane.nonzero;
+  const maskAt = offset >> 5;
+  coefs[offset] = dc;
   const { target, sign } = ctx;
+  const fastAc = acTable.fastAc;
   for (let k = 1; k < 64; k++) {
+    const fast = fastAc[reader.peek()]!;
+    if (fast !== 0) {
+      reader.skip(fast & 15);
+      k += (fast >> 4) & 15;
+      if (k > 63) throw new MalformedJpegError("AC coefficient out of range");
+      const t = target[k]!;
+      coefs[offset + t] = (fast >> 8) * sign[k]!;
+      nonzero[maskAt + (t >> 5)]! |= 1 << (t & 31);
+      continue;
+    }
     const rs = reader.decode(acTable);
     const size = rs & 15;
     const run = rs >> 4;
@@ -105,7 +122,9 @@ function decodeBlock(reader: BitReader, dcTable: HuffmanDecodeTable, acTable: Hu
     }
     k += run;
     if (k > 63 || size > 10) throw new MalformedJpegError("AC coefficient out of range");
-    plane[offset + target[k]!] = reader.receive(size) * sign[k]!;
+    const t = target[k]!;
+    coefs[offset + t] = reader.receive(size) * sign[k]!;
+    nonzero[maskAt + (t >> 5)]! |= 1 << (t & 31);
   }
   return dc;
 }

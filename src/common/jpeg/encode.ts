@@ -2,11 +2,12 @@ import type { BitWriter } from "./bit-writer.js";
 import { UnencodableJpegError } from "./errors.js";
 import type { EncodeTable } from "./huffman-encode.js";
 import type { Layout } from "./geometry.js";
+import type { Plane } from "./plane.js";
 
 /** What is done with each block of the scan, in coding order. */
 interface BlockVisitor {
   startMcu(): void;
-  block(component: number, plane: Int16Array, offset: number): void;
+  block(component: number, plane: Plane, offset: number): void;
   /** A block outside the picture, in an MCU at the right or bottom edge. */
   padding(component: number): void;
   restart(n: number): void;
@@ -16,7 +17,7 @@ interface BlockVisitor {
  * Visits one interleaved scan of all components (a lone component is coded block by block). Padding
  * blocks are coded as encoders do: no AC, the DC of the block before, so they cost almost nothing.
  */
-function walkScan(layout: Layout, planes: Int16Array[], restartInterval: number, visit: BlockVisitor): void {
+function walkScan(layout: Layout, planes: Plane[], restartInterval: number, visit: BlockVisitor): void {
   let toGo = restartInterval;
   let nextRst = 0;
   const beforeMcu = (): void => {
@@ -61,20 +62,22 @@ function walkScan(layout: Layout, planes: Int16Array[], restartInterval: number,
   }
 }
 
+/** Bits of |value|; branch-free because coefficient signs are a coin toss for the branch predictor. */
 function bitLength(value: number): number {
-  return 32 - Math.clz32(value < 0 ? -value : value);
+  const sign = value >> 31;
+  return 32 - Math.clz32((value ^ sign) - sign);
 }
 
-function dcDifference(plane: Int16Array, offset: number, last: Int32Array, component: number): number {
-  const diff = plane[offset]! - last[component]!;
-  last[component] = plane[offset]!;
+function dcDifference(coefs: Int16Array, offset: number, last: Int32Array, component: number): number {
+  const diff = coefs[offset]! - last[component]!;
+  last[component] = coefs[offset]!;
   // Baseline DC tables stop at 11 bits; only a corrupt source gets further.
   if (diff > 2047 || diff < -2047) throw new UnencodableJpegError("DC difference out of range");
   return diff;
 }
 
 /** Counts the symbols each Huffman table would code, for building optimal tables. */
-export function countSymbols(layout: Layout, planes: Int16Array[], restartInterval: number, dcCounts: Int32Array[], acCounts: Int32Array[]): void {
+export function countSymbols(layout: Layout, planes: Plane[], restartInterval: number, dcCounts: Int32Array[], acCounts: Int32Array[]): void {
   const last = new Int32Array(4);
   walkScan(layout, planes, restartInterval, {
     startMcu() {},
@@ -86,26 +89,29 @@ export function countSymbols(layout: Layout, planes: Int16Array[], restartInterv
       acCounts[c]![0]!++;
     },
     block(c, plane, offset) {
-      dcCounts[c]![bitLength(dcDifference(plane, offset, last, c))]!++;
+      const coefs = plane.coefs;
+      dcCounts[c]![bitLength(dcDifference(coefs, offset, last, c))]!++;
       const ac = acCounts[c]!;
-      let run = 0;
-      for (let k = 1; k < 64; k++) {
-        const v = plane[offset + k]!;
-        if (v === 0) {
-          run++;
-          continue;
+      let previous = 0;
+      for (let half = 0; half < 2; half++) {
+        let mask = plane.nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
+        while (mask !== 0) {
+          const bit = mask & -mask;
+          mask ^= bit;
+          const k = 31 - Math.clz32(bit) + 32 * half;
+          let run = k - previous - 1;
+          for (; run > 15; run -= 16) ac[0xf0]!++;
+          ac[(run << 4) | bitLength(coefs[offset + k]!)]!++;
+          previous = k;
         }
-        for (; run > 15; run -= 16) ac[0xf0]!++;
-        ac[(run << 4) | bitLength(v)]!++;
-        run = 0;
       }
-      if (run > 0) ac[0]!++;
+      if (previous < 63) ac[0]!++;
     },
   });
 }
 
 /** Writes the entropy-coded data of the one output scan (JPEG F.1.2). */
-export function encodeScan(writer: BitWriter, layout: Layout, planes: Int16Array[], restartInterval: number, dcTables: EncodeTable[], acTables: EncodeTable[]): void {
+export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], restartInterval: number, dcTables: EncodeTable[], acTables: EncodeTable[]): void {
   const last = new Int32Array(4);
   walkScan(layout, planes, restartInterval, {
     startMcu() {
@@ -123,25 +129,27 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Int16Array
     block(c, plane, offset) {
       const dc = dcTables[c]!;
       const ac = acTables[c]!;
-      const diff = dcDifference(plane, offset, last, c);
-      let size = bitLength(diff);
-      writer.bits(dc.code[size]!, dc.size[size]!);
-      if (size > 0) writer.bits((diff < 0 ? diff - 1 : diff) & ((1 << size) - 1), size);
-      let run = 0;
-      for (let k = 1; k < 64; k++) {
-        const v = plane[offset + k]!;
-        if (v === 0) {
-          run++;
-          continue;
+      const coefs = plane.coefs;
+      const diff = dcDifference(coefs, offset, last, c);
+      const dcSize = bitLength(diff);
+      writer.bits((dc.code[dcSize]! << dcSize) | ((diff + (diff >> 31)) & ((1 << dcSize) - 1)), dc.size[dcSize]! + dcSize);
+      let previous = 0;
+      for (let half = 0; half < 2; half++) {
+        let mask = plane.nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
+        while (mask !== 0) {
+          const bit = mask & -mask;
+          mask ^= bit;
+          const k = 31 - Math.clz32(bit) + 32 * half;
+          let run = k - previous - 1;
+          for (; run > 15; run -= 16) writer.bits(ac.code[0xf0]!, ac.size[0xf0]!);
+          const v = coefs[offset + k]!;
+          const size = bitLength(v);
+          const symbol = (run << 4) | size;
+          writer.bits((ac.code[symbol]! << size) | ((v + (v >> 31)) & ((1 << size) - 1)), ac.size[symbol]! + size);
+          previous = k;
         }
-        for (; run > 15; run -= 16) writer.bits(ac.code[0xf0]!, ac.size[0xf0]!);
-        size = bitLength(v);
-        const symbol = (run << 4) | size;
-        writer.bits(ac.code[symbol]!, ac.size[symbol]!);
-        writer.bits((v < 0 ? v - 1 : v) & ((1 << size) - 1), size);
-        run = 0;
       }
-      if (run > 0) writer.bits(ac.code[0]!, ac.size[0]!);
+      if (previous < 63) writer.bits(ac.code[0]!, ac.size[0]!);
     },
   });
   writer.flushBits();

@@ -1,4 +1,5 @@
 import { MalformedJpegError } from "./errors.js";
+import { type EntropyData, SLACK } from "./entropy-data.js";
 
 /** A Huffman table as JPEG stores it: how many codes of each length 1..16, then the symbols in code order. */
 export interface HuffmanSpec {
@@ -6,7 +7,7 @@ export interface HuffmanSpec {
   symbols: Uint8Array;
 }
 
-const LOOKAHEAD = 9;
+const LOOKAHEAD = 11;
 
 /**
  * Most symbols have short codes, so one table lookup on the next 9 bits answers nearly every decode;
@@ -15,6 +16,11 @@ const LOOKAHEAD = 9;
 export class HuffmanDecodeTable {
   /** (length << 8) | symbol for every 9-bit prefix whose code is at most 9 bits long, else 0. */
   readonly lookup = new Uint16Array(1 << LOOKAHEAD);
+  /**
+   * For AC tables: when a short code and its coefficient's extra bits both fit in the 9 bits,
+   * (value << 8) | (run << 4) | bits used, decoded in one step; else 0.
+   */
+  readonly fastAc = new Int32Array(1 << LOOKAHEAD);
   /** Largest code of each length (index = length), -1 when there is none. */
   readonly maxCode = new Int32Array(18).fill(-1);
   /** Added to a code of that length, gives the index of its symbol. */
@@ -39,62 +45,68 @@ export class HuffmanDecodeTable {
       if (code > 1 << length) throw new MalformedJpegError("Huffman table has more codes than fit their lengths");
       code <<= 1;
     }
+    for (let peek = 0; peek < 1 << LOOKAHEAD; peek++) {
+      const entry = this.lookup[peek]!;
+      const length = entry >> 8;
+      const size = entry & 15;
+      if (entry === 0 || size === 0 || length + size > LOOKAHEAD) continue;
+      const raw = (peek >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
+      const value = raw < 1 << (size - 1) ? raw - (1 << size) + 1 : raw;
+      this.fastAc[peek] = (value << 8) | ((entry & 0xf0) >> 0) | (length + size);
+    }
   }
 }
 
 /**
- * Reads bits from entropy-coded data, removing the 0x00 stuffed after each 0xFF. At a marker or the
- * end of the data it supplies zero bits, as decoders do, and counts them so that a scan which needed
- * them is reported as truncated instead of being decoded from invented bits.
+ * Reads bits from unstuffed entropy-coded data (see unstuff). Every read takes the 32 bits around
+ * the bit position straight from memory: no refill branch, whose outcome depends on the data and
+ * would be mispredicted about every other coefficient.
  */
 export class BitReader {
-  private buf = 0;
-  private bits = 0;
-  private padded = 0;
+  private pos = 0; // in bits
+  private interval = 0;
+  private readonly view: DataView;
+  private readonly dataBits: number;
 
-  constructor(
-    private readonly data: Uint8Array,
-    private pos: number,
-    private readonly end: number,
-  ) {}
+  constructor(private readonly entropy: EntropyData) {
+    this.view = new DataView(entropy.data.buffer, entropy.data.byteOffset, entropy.data.byteLength);
+    this.dataBits = (entropy.data.length - SLACK) * 8;
+  }
 
-  private fill(): void {
-    const data = this.data;
-    while (this.bits <= 24) {
-      let byte = 0;
-      if (this.pos < this.end) {
-        byte = data[this.pos]!;
-        if (byte !== 0xff) this.pos++;
-        else if (data[this.pos + 1] === 0) this.pos += 2;
-        else {
-          byte = 0; // a marker: stay before it
-          this.padded++;
-        }
-      } else {
-        this.padded++;
-      }
-      this.buf = (this.buf << 8) | byte;
-      this.bits += 8;
-    }
-    // A scan this far past its data is corrupt; stop before wasting time on it.
-    if (this.padded > 64) throw new MalformedJpegError("entropy-coded data ends early");
+  /** The next 32 bits, first bit highest; bits past the data read as zero (the slack). */
+  private window(): number {
+    return this.view.getInt32(this.pos >>> 3) << (this.pos & 7);
+  }
+
+  /** Called before each block: a block reads far less than the slack, so reads stay in bounds. */
+  checkBounds(): void {
+    if (this.pos > this.dataBits + 64) throw new MalformedJpegError("entropy-coded data ends early");
+  }
+
+  /** The next LOOKAHEAD bits. */
+  peek(): number {
+    return this.window() >>> (32 - LOOKAHEAD);
+  }
+
+  skip(n: number): void {
+    this.pos += n;
   }
 
   decode(table: HuffmanDecodeTable): number {
-    if (this.bits < 16) this.fill();
-    const entry = table.lookup[(this.buf >>> (this.bits - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1)]!;
+    const entry = table.lookup[this.peek()]!;
     if (entry !== 0) {
-      this.bits -= entry >> 8;
+      this.pos += entry >> 8;
       return entry & 0xff;
     }
     return this.decodeLong(table);
   }
 
   private decodeLong(table: HuffmanDecodeTable): number {
+    const bits = this.window();
     for (let length = LOOKAHEAD + 1; length <= 16; length++) {
-      const code = (this.buf >>> (this.bits - length)) & ((1 << length) - 1);
+      const code = bits >>> (32 - length);
       if (code <= table.maxCode[length]!) {
-        this.bits -= length;
+        this.pos += length;
         return table.symbols[code + table.offset[length]!]!;
       }
     }
@@ -103,27 +115,21 @@ export class BitReader {
 
   /** Reads an s-bit magnitude and extends its sign (JPEG's RECEIVE and EXTEND), for 1 <= s <= 16. */
   receive(s: number): number {
-    if (this.bits < s) this.fill();
-    this.bits -= s;
-    const value = (this.buf >>> this.bits) & ((1 << s) - 1);
-    return value < 1 << (s - 1) ? value - (1 << s) + 1 : value;
+    const value = this.window() >>> (32 - s);
+    this.pos += s;
+    // A clear top bit means negative: subtract 2^s - 1, without a branch.
+    return value - (((1 << s) - 1) & ((value >>> (s - 1)) - 1));
   }
 
-  /** Fails when the bits consumed so far reached past the data into the supplied zeros. */
+  /** Fails when the bits consumed so far reach past the current interval's data. */
   checkComplete(): void {
-    if (this.padded * 8 > this.bits) throw new MalformedJpegError("entropy-coded data ends early");
+    if (this.pos > this.entropy.ends[this.interval]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
   }
 
-  /** Moves past the restart marker RSTn that must follow the current interval, dropping its padding bits. */
+  /** Moves to the interval after restart marker RSTn, dropping the padding bits of the current one. */
   restart(n: number): void {
     this.checkComplete();
-    const data = this.data;
-    if (data[this.pos] !== 0xff) throw new MalformedJpegError("restart marker missing");
-    while (this.pos < this.end && data[this.pos] === 0xff) this.pos++;
-    if (this.pos >= this.end || data[this.pos] !== 0xd0 + n) throw new MalformedJpegError("restart marker missing or out of order");
-    this.pos++;
-    this.buf = 0;
-    this.bits = 0;
-    this.padded = 0;
+    if (this.entropy.markers[this.interval] !== n) throw new MalformedJpegError("restart marker missing or out of order");
+    this.pos = this.entropy.ends[this.interval++]! * 8;
   }
 }

@@ -6,6 +6,7 @@ import { isPerfect, layoutOf, MOTIONS, movedFrame, movedQuantTable, type Orienta
 import type { HuffmanSpec } from "./huffman-decode.js";
 import { encodeTable, optimalTable, STANDARD_TABLES } from "./huffman-encode.js";
 import { parseJpeg } from "./parse.js";
+import { allocatePlanes, type Plane } from "./plane.js";
 import { tableSlotsFor, writeHeader } from "./write.js";
 
 export { MalformedJpegError };
@@ -41,7 +42,7 @@ export function transformJpeg(bytes: Uint8Array, orientation: Orientation, optio
   const dataBytes = jpeg.scans.reduce((n, s) => n + (s.end - s.start), 0);
   if (blocks > 4 * dataBytes + 4096) throw new MalformedJpegError("the frame is larger than its data could describe");
 
-  const planes = result.components.map((c) => new Int16Array(c.strideW * c.strideH * 64));
+  const planes = allocatePlanes(result);
   decodeInto(bytes, jpeg, source, result, motion, planes);
 
   const tableSlots = tableSlotsFor(jpeg);
@@ -75,7 +76,7 @@ function standardTables(): Tables {
   return { dc: [...STANDARD_TABLES.dc], ac: [...STANDARD_TABLES.ac] };
 }
 
-function optimalTables(layout: ReturnType<typeof layoutOf>, planes: Int16Array[], slots: { dc: number; ac: number }[], restartInterval: number): Tables {
+function optimalTables(layout: ReturnType<typeof layoutOf>, planes: Plane[], slots: { dc: number; ac: number }[], restartInterval: number): Tables {
   const dcCounts = [0, 1].map(() => new Int32Array(257));
   const acCounts = [0, 1].map(() => new Int32Array(257));
   countSymbols(
