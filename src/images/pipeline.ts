@@ -165,7 +165,9 @@ async function turnUpright(input: string, out: string, format: StoredFormat, lim
 function encoderFor(image: sharp.Sharp, format: StoredFormat, header: ImageHeader, lossless: boolean): sharp.Sharp {
   switch (format) {
     case "jpeg":
-      return image.jpeg({ quality: 92, chromaSubsampling: header.chromaSubsampling === "4:4:4" ? "4:4:4" : "4:2:0" });
+      // Optimised Huffman tables need every coefficient of the picture in memory at once (3 bytes a
+      // pixel more at 4:2:0, 6 at 4:4:4) and twice the time, for files about 5-15% smaller.
+      return image.jpeg({ quality: 92, optimiseCoding: false, chromaSubsampling: header.chromaSubsampling === "4:4:4" ? "4:4:4" : "4:2:0" });
     case "png":
       return image.png({ compressionLevel: 6 });
     case "webp":
