@@ -15,7 +15,11 @@ export type { Orientation };
 export interface TransformOptions {
   /** Per-image Huffman tables (smaller files, one more pass); otherwise the standard tables. Default true. */
   optimizeCoding?: boolean;
+  /** Larger pictures get null, like anything else this cannot do. Default: sharp's default limit. */
+  maxPixels?: number;
 }
+
+const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
 
 /**
  * Turns a JPEG upright for its EXIF orientation without decoding pixels: blocks and the coefficients
@@ -31,6 +35,7 @@ export function transformJpeg(bytes: Uint8Array, orientation: Orientation, optio
   if (!motion) throw new RangeError(`orientation must be 2 to 8, not ${String(orientation)}`);
   const jpeg = parseJpeg(bytes);
   if ("unsupported" in jpeg) return null;
+  if (jpeg.frame.width * jpeg.frame.height > (options.maxPixels ?? DEFAULT_MAX_PIXELS)) return null;
   const source = layoutOf(jpeg.frame);
   const frame = movedFrame(jpeg.frame, motion);
   const result = layoutOf(frame);
