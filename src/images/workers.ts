@@ -26,7 +26,8 @@ export class ImageWorkers {
 
   async decodeHeic(input: string): Promise<DecodedHeic> {
     try {
-      return await this.run<DecodedHeic>({ op: "decodeHeic", input });
+      // libheif's WebAssembly heap only grows (to ~25 bytes a pixel): the thread ends after each decode.
+      return await this.run<DecodedHeic>({ op: "decodeHeic", input }, { recycle: true });
     } catch (err) {
       if (err instanceof WorkerTaskError) throw new AppError("invalid_image", 422, `The HEIC image could not be decoded: ${err.message}`);
       throw err;
@@ -37,9 +38,9 @@ export class ImageWorkers {
     return this.pool.close();
   }
 
-  private async run<T>(task: ImageTask): Promise<T> {
+  private async run<T>(task: ImageTask, options: { recycle?: boolean } = {}): Promise<T> {
     try {
-      return await this.pool.run<T>(task, { timeoutMs: this.timeoutMs });
+      return await this.pool.run<T>(task, { timeoutMs: this.timeoutMs, ...options });
     } catch (err) {
       if (err instanceof WorkerTimeoutError) throw new AppError("decode_timeout", 422, "The image took too long to process.");
       throw err;

@@ -7,6 +7,8 @@ interface Task {
   resolve(value: unknown): void;
   reject(err: Error): void;
   timeoutMs: number;
+  /** end the worker after this task, so what it allocated (a WebAssembly heap only grows) is returned */
+  recycle: boolean;
 }
 
 interface Slot {
@@ -56,10 +58,18 @@ export class ThreadPool {
     return new URL(`./${name}${baseUrl.endsWith(".ts") ? ".ts" : ".js"}`, baseUrl);
   }
 
-  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[] }): Promise<T> {
+  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[]; recycle?: boolean }): Promise<T> {
     if (this.closed) return Promise.reject(new Error("thread pool closed"));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, message, transfer: options.transfer ?? [], resolve: resolve as (v: unknown) => void, reject, timeoutMs: options.timeoutMs });
+      this.queue.push({
+        id: this.nextId++,
+        message,
+        transfer: options.transfer ?? [],
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timeoutMs: options.timeoutMs,
+        recycle: options.recycle ?? false,
+      });
       this.dispatch();
     });
   }
@@ -97,9 +107,17 @@ export class ThreadPool {
       const task = slot.task;
       if (!task || task.id !== reply.id) return;
       this.finish(slot);
-      if (reply.ok) task.resolve(reply.value);
-      else task.reject(new WorkerTaskError(reply.error.name, reply.error.message));
-      this.dispatch();
+      const settle = () => {
+        if (reply.ok) task.resolve(reply.value);
+        else task.reject(new WorkerTaskError(reply.error.name, reply.error.message));
+      };
+      if (!task.recycle) {
+        settle();
+        this.dispatch();
+        return;
+      }
+      // The answer waits until the worker is gone, so a caller that counts memory sees it returned.
+      void this.stop(slot).then(settle);
     });
     worker.on("error", (err) => void this.stop(slot, err));
     worker.on("exit", () => void this.stop(slot, new Error("worker exited unexpectedly")));

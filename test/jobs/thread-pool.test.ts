@@ -36,4 +36,16 @@ describe("ThreadPool", () => {
     await expect(slow).rejects.toBeInstanceOf(WorkerTimeoutError);
     expect(await pool.run<string>({ op: "echo", value: "after" }, { timeoutMs: 20_000 })).toBe("after");
   });
+
+  it("ends a worker after a recycled task, before answering, so its memory is returned", async () => {
+    const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
+    try {
+      const kept = await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 });
+      expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000, recycle: true })).toBe(kept);
+      // The recycled worker is gone: the next task starts a new thread.
+      expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 })).not.toBe(kept);
+    } finally {
+      await single.close();
+    }
+  });
 });
