@@ -22,10 +22,6 @@ export class PendingUploads {
       this.count--;
     };
   }
-
-  get pending(): number {
-    return this.count;
-  }
 }
 
 export const busy = () => new AppError("busy", 503, "Too many uploads are arriving at once; try again in a few seconds.");
