@@ -1,17 +1,24 @@
 import { createRequire } from "node:module";
 import fs from "node:fs/promises";
+import { type Orientation, transformJpeg } from "../common/jpeg/index.js";
 import { type StrippableFormat, stripMetadata } from "../common/metadata/index.js";
 import { serveTasks } from "../jobs/worker-main.js";
 import { contentTag } from "./etag.js";
 
 /** Work on image bytes that is pure CPU in JavaScript or WebAssembly, kept off the event loop. */
-export type ImageTask = { op: "strip"; input: string; output: string; format: StrippableFormat } | { op: "decodeHeic"; input: string };
+export type ImageTask =
+  | { op: "strip"; input: string; output: string; format: StrippableFormat }
+  | { op: "rotateJpeg"; input: string; output: string; orientation: Orientation; maxPixels: number }
+  | { op: "decodeHeic"; input: string };
 
 export interface StripReply {
   removed: string[];
   bytes: number;
   etag: string;
 }
+
+/** The file written by a lossless JPEG rotation; null when it could not be done losslessly. */
+export type RotateReply = { bytes: number; etag: string } | null;
 
 export interface DecodedHeic {
   width: number;
@@ -28,6 +35,11 @@ serveTasks(async (task: ImageTask) => {
     const { bytes: stripped, removed } = stripMetadata(bytes, task.format);
     await fs.writeFile(task.output, stripped);
     return { value: { removed, bytes: stripped.length, etag: contentTag(stripped) } satisfies StripReply };
+  }
+  if (task.op === "rotateJpeg") {
+    const turned = transformJpeg(bytes, task.orientation, { maxPixels: task.maxPixels });
+    if (turned) await fs.writeFile(task.output, turned);
+    return { value: (turned && { bytes: turned.length, etag: contentTag(turned) }) satisfies RotateReply };
   }
   // libheif's WebAssembly heap only grows, so it is loaded in workers that need it, which exit when idle.
   heicDecode ??= createRequire(import.meta.url)("heic-decode") as HeicDecode;

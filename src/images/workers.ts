@@ -1,7 +1,8 @@
 import { AppError } from "../common/errors.js";
+import type { Orientation } from "../common/jpeg/index.js";
 import type { StrippableFormat } from "../common/metadata/index.js";
 import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
-import type { DecodedHeic, ImageTask, StripReply } from "./image.worker.js";
+import type { DecodedHeic, ImageTask, RotateReply, StripReply } from "./image.worker.js";
 
 /** Typed front of the image worker threads; turns worker failures into Pixhaven errors. */
 export class ImageWorkers {
@@ -20,6 +21,21 @@ export class ImageWorkers {
       return await this.run<StripReply>({ op: "strip", input, output, format });
     } catch (err) {
       if (err instanceof WorkerTaskError && err.errorName === "MalformedImageError") return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Writes the JPEG `input` turned upright for its EXIF orientation to `output`, losslessly and
+   * without metadata; null when its MCU grid does not allow that, its coding is not supported or it
+   * is corrupt: the caller then re-encodes, which also reports what is wrong with a broken file.
+   */
+  async rotateJpeg(input: string, output: string, orientation: number, maxPixels: number): Promise<RotateReply> {
+    if (!Number.isInteger(orientation) || orientation < 2 || orientation > 8) return null;
+    try {
+      return await this.run<RotateReply>({ op: "rotateJpeg", input, output, orientation: orientation as Orientation, maxPixels });
+    } catch (err) {
+      if (err instanceof WorkerTaskError && err.errorName === "MalformedJpegError") return null;
       throw err;
     }
   }
