@@ -153,7 +153,8 @@ describe.skipIf(!haveJpegtran)("transformJpeg is bit-exact with jpegtran -perfec
   it("decodes to the same pixels as jpegtran's output", async () => {
     const input = await sharpJpeg(64, 48);
     const ours = transformJpeg(input, 6)!;
-    const theirs = jpegtran(input, 6, { optimize: true })!;
+    const theirs = jpegtran(input, 6, { optimize: false })!; // the standard tables are the default
+    expect(splitApp(ours).rest.equals(splitApp(theirs).rest)).toBe(true);
     const a = await sharp(ours).raw().toBuffer({ resolveWithObject: true });
     const b = await sharp(theirs).raw().toBuffer({ resolveWithObject: true });
     expect(a.info).toMatchObject({ width: 48, height: 64 });

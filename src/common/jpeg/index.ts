@@ -13,7 +13,10 @@ export { MalformedJpegError };
 export type { Orientation };
 
 export interface TransformOptions {
-  /** Per-image Huffman tables (smaller files, one more pass); otherwise the standard tables. Default true. */
+  /**
+   * Per-image Huffman tables: files about 5% smaller for a pass over every coefficient (a fifth more
+   * time). Default false: the standard tables, which most cameras use anyway (as jpegtran does).
+   */
   optimizeCoding?: boolean;
   /** Larger pictures get null, like anything else this cannot do. Default: sharp's default limit. */
   maxPixels?: number;
@@ -52,7 +55,7 @@ export function transformJpeg(bytes: Uint8Array, orientation: Orientation, optio
 
   const tableSlots = tableSlotsFor(jpeg);
   try {
-    const { dc, ac } = options.optimizeCoding === false ? standardTables() : optimalTables(result, planes, tableSlots, jpeg.scans[0]!.restartInterval);
+    const { dc, ac } = !options.optimizeCoding ? standardTables() : optimalTables(result, planes, tableSlots, jpeg.scans[0]!.restartInterval);
     const header = writeHeader({
       frame,
       quantTables: jpeg.quantTables.map((t) => t && movedQuantTable(t, motion)),
