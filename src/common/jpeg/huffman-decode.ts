@@ -10,14 +10,14 @@ export interface HuffmanSpec {
 const LOOKAHEAD = 11;
 
 /**
- * Most symbols have short codes, so one table lookup on the next 9 bits answers nearly every decode;
+ * Most symbols have short codes, so one table lookup on the next 11 bits answers nearly every decode;
  * longer codes fall back to the canonical-code bounds per length.
  */
 export class HuffmanDecodeTable {
-  /** (length << 8) | symbol for every 9-bit prefix whose code is at most 9 bits long, else 0. */
+  /** (length << 8) | symbol for every 11-bit prefix that starts with a whole code, else 0. */
   readonly lookup = new Uint16Array(1 << LOOKAHEAD);
   /**
-   * For AC tables: when a short code and its coefficient's extra bits both fit in the 9 bits,
+   * For AC tables: when a short code and its coefficient's extra bits both fit in the 11 bits,
    * (value << 8) | (run << 4) | bits used, decoded in one step; else 0.
    */
   readonly fastAc = new Int32Array(1 << LOOKAHEAD);
@@ -52,7 +52,7 @@ export class HuffmanDecodeTable {
       if (entry === 0 || size === 0 || length + size > LOOKAHEAD) continue;
       const raw = (peek >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
       const value = raw < 1 << (size - 1) ? raw - (1 << size) + 1 : raw;
-      this.fastAc[peek] = (value << 8) | ((entry & 0xf0) >> 0) | (length + size);
+      this.fastAc[peek] = (value << 8) | (entry & 0xf0) | (length + size);
     }
   }
 }
