@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseByteSize } from "./common/byte-size.js";
 import { parseDuration } from "./common/duration.js";
+import { type Cidr, parseAllowList } from "./net/address-policy.js";
 
 const MiB = 1024 * 1024;
 
@@ -61,6 +62,9 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT: duration("30s"),
   TRUST_PROXY: bool.default(false),
   UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
+  URL_IMPORT: z.enum(["on", "off"]).default("on"),
+  URL_IMPORT_TIMEOUT: duration("20s"),
+  URL_IMPORT_ALLOW: parsedSetting("", parseAllowList),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STORAGE: z.enum(["disk", "s3"]).default("disk"),
   S3_ENDPOINT: z.string().url().optional(),
@@ -121,6 +125,8 @@ export interface Config {
   trustProxy: boolean;
   /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
   uploadRateLimit: { max: number; windowMs: number } | null;
+  /** uploads by URL: the server fetches from public addresses only, plus the ranges allowed here */
+  urlImport: { enabled: boolean; timeoutMs: number; allowList: Cidr[] };
   logLevel: string;
   storage: StorageConfig;
   webDir: string;
@@ -156,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
+    urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },
     logLevel: e.LOG_LEVEL,
     storage: storageConfig(e),
     webDir: path.join(packageRoot(), "dist", "web"),
