@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { compressSpec } from "./compress.js";
+import { convertSpec } from "./convert.js";
+import { cropSpec } from "./crop.js";
+import { pdfToImagesSpec } from "./pdf-to-images.js";
+import { resizeSpec } from "./resize.js";
+import { stripSpec } from "./strip.js";
+import type { RunsOn, ToolLimits } from "./tool.js";
+
+export * from "./tool.js";
+export { SOCIAL_PRESETS, type SocialPreset, type SocialPresetId, socialPreset } from "./presets.js";
+
+/** Every tool, by name. Adding one here is what makes the server registry demand its implementation. */
+export const TOOL_SPECS = {
+  convert: convertSpec,
+  compress: compressSpec,
+  resize: resizeSpec,
+  crop: cropSpec,
+  strip: stripSpec,
+  "pdf-to-images": pdfToImagesSpec,
+} as const;
+
+export type ToolName = keyof typeof TOOL_SPECS;
+export type ToolSpecOf<N extends ToolName> = (typeof TOOL_SPECS)[N];
+
+/** The names of tools that must have a server implementation (runsOn server or both). */
+export type ServerToolName = { [N in ToolName]: ToolSpecOf<N>["runsOn"] extends "browser" ? never : N }[ToolName];
+
+export function isToolName(name: string): name is ToolName {
+  return Object.hasOwn(TOOL_SPECS, name);
+}
+
+/** How a tool describes itself to clients: `GET /api/v1/tools`, the CLI's `tools`, the pages. */
+export interface ToolDescription {
+  name: ToolName;
+  title: string;
+  description: string;
+  runsOn: RunsOn;
+  /** JSON Schema (draft 2020-12) of the params a client sends; defaults are filled in by the server */
+  params: Record<string, unknown>;
+  accepts: readonly string[];
+  limits: ToolLimits;
+}
+
+export function toolCatalogue(): ToolDescription[] {
+  return (Object.keys(TOOL_SPECS) as ToolName[]).map((name) => {
+    const spec = TOOL_SPECS[name];
+    return {
+      name,
+      title: spec.title,
+      description: spec.description,
+      runsOn: spec.runsOn,
+      // "input": what a client may send (fields with defaults are optional), not the parsed shape.
+      params: z.toJSONSchema(spec.params, { io: "input", unrepresentable: "any" }) as Record<string, unknown>,
+      accepts: spec.accepts,
+      limits: spec.limits,
+    };
+  });
+}

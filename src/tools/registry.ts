@@ -1,0 +1,35 @@
+import { type ServerToolName, TOOL_SPECS, type ToolName, type ToolSpecOf } from "../common/tools/index.js";
+import { compressTool } from "./compress.js";
+import { convertTool } from "./convert.js";
+import { cropTool } from "./crop.js";
+import { pdfToImagesTool } from "./pdf-to-images.js";
+import { resizeTool } from "./resize.js";
+import type { ServerTool } from "./server-tool.js";
+import { stripTool } from "./strip.js";
+
+/**
+ * The server implementation of every tool that runs on the server. Typed against the specs: a
+ * spec with runsOn "server" or "both" and no entry here, or an entry for the wrong spec, does not
+ * compile.
+ */
+const SERVER_TOOLS = {
+  convert: convertTool,
+  compress: compressTool,
+  resize: resizeTool,
+  crop: cropTool,
+  strip: stripTool,
+  "pdf-to-images": pdfToImagesTool,
+} satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };
+
+export type AnyServerTool = (typeof SERVER_TOOLS)[keyof typeof SERVER_TOOLS];
+
+/** The server side of a tool; undefined for a browser-only one. */
+export function serverTool(name: ToolName): AnyServerTool | undefined {
+  const tools: Partial<Record<ToolName, AnyServerTool>> = SERVER_TOOLS;
+  return tools[name];
+}
+
+/** Whether a tool can run here (the catalogue marks the others browser-only). */
+export function runsOnServer(name: ToolName): boolean {
+  return TOOL_SPECS[name].runsOn !== "browser" && serverTool(name) !== undefined;
+}
