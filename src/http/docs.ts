@@ -11,9 +11,14 @@ const MULTIPART_BODIES: Record<string, object> = {
       "multipart/form-data": {
         schema: {
           type: "object",
-          required: ["file"],
-          properties: { file: { type: "string", format: "binary", description: "one JPEG, PNG, WebP, AVIF, GIF or HEIC/HEIF image" } },
+          properties: {
+            file: { type: "string", format: "binary", description: "one JPEG, PNG, WebP, AVIF, GIF or HEIC/HEIF image" },
+            url: { type: "string", format: "uri", maxLength: 1024, description: "instead of `file`: an http(s) address the server fetches the image from" },
+          },
         },
+      },
+      "application/json": {
+        schema: { type: "object", required: ["url"], properties: { url: { type: "string", format: "uri", description: "an http(s) address the server fetches the image from" } } },
       },
     },
   },

@@ -1,12 +1,15 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../common/errors.js";
-import type { Config } from "../config.js";
+import { type Config, packageRoot } from "../config.js";
 import type { ImageRow } from "../db/schema.js";
 import { ACCEPTED_TYPES } from "../images/formats.js";
-import type { ImageService } from "../images/service.js";
+import type { ImageService, UploadedImage } from "../images/service.js";
+import { fetchUrl, invalidUrl } from "../net/fetch-url.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { errorSchema, idParams, imageSchema, uploadedSchema } from "./schemas.js";
 import { busy, PendingUploads, type ProgressRule, watchProgress } from "./upload-guard.js";
@@ -37,6 +40,7 @@ export function imageJson(row: ImageRow, publicUrl: string) {
 export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config }) => {
   const pending = new PendingUploads(config.maxPendingUploads);
   const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
+  const importer = urlImporter(images, config);
   app.get(
     "/api/v1/config",
     {
@@ -56,10 +60,10 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       schema: {
         summary: "Upload one image",
         description:
-          "multipart/form-data with the image in the field `file`. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
+          "multipart/form-data with the image in the field `file`, or with a `url` field instead (also accepted as a JSON body `{\"url\": \"https://...\"}`): the server then fetches the image itself, from public addresses only, following at most 3 redirects, within URL_IMPORT_TIMEOUT. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
         tags: ["images"],
-        consumes: ["multipart/form-data"],
-        response: { 201: uploadedSchema, 400: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
+        consumes: ["multipart/form-data", "application/json"],
+        response: { 201: uploadedSchema, 400: errorSchema, 403: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 502: errorSchema, 503: errorSchema, 504: errorSchema },
       },
     },
     async (request, reply) => {
@@ -75,7 +79,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       }
       let uploaded;
       try {
-        uploaded = await receiveUpload(request, reply, images, progress, release);
+        uploaded = await receiveUpload(request, reply, images, progress, release, importer);
       } finally {
         release();
       }
@@ -127,14 +131,36 @@ function uploadRateLimit({ max, windowMs }: { max: number; windowMs: number }) {
   };
 }
 
+/** Fetches a user-given URL and uploads what it answers; `received` is called once it has all arrived. */
+type UrlImporter = (url: string, received: () => void) => Promise<UploadedImage>;
+
+function urlImporter(images: ImageService, config: Config): UrlImporter {
+  const { version } = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string };
+  const userAgent = `Pixhaven/${version} (+url import)`;
+  return async (url, received) => {
+    if (!config.urlImport.enabled) throw new AppError("url_import_disabled", 403, "This server does not import images from URLs; upload the file instead.");
+    const fetched = await fetchUrl(url, { maxBytes: config.maxUploadBytes, timeoutMs: config.urlImport.timeoutMs, allowList: config.urlImport.allowList, userAgent });
+    fetched.stream.once("end", received);
+    return images.upload(fetched.stream, fetched.filename);
+  };
+}
+
 /**
- * Streams the `file` part into the service; tells client mistakes from server faults. A body that
- * arrives too slowly is cut: before the file part begins the wait is abandoned, after it the part
- * is destroyed so the service removes its temp file; either way the answer is 408 and the
- * connection closes. `received` is called once the file has fully arrived.
+ * Streams the `file` part into the service, or imports from the `url` field (multipart or JSON);
+ * tells client mistakes from server faults. A body that arrives too slowly is cut: before the file
+ * part begins the wait is abandoned, after it the part is destroyed so the service removes its temp
+ * file; either way the answer is 408 and the connection closes. `received` is called once the file
+ * has fully arrived.
  */
-async function receiveUpload(request: FastifyRequest, reply: FastifyReply, images: ImageService, progress: ProgressRule, received: () => void) {
-  if (!request.isMultipart()) throw new AppError("expected_multipart", 400, 'Send the image as multipart/form-data in the field "file".');
+async function receiveUpload(request: FastifyRequest, reply: FastifyReply, images: ImageService, progress: ProgressRule, received: () => void, importer: UrlImporter) {
+  if (!request.isMultipart()) {
+    const body: unknown = request.headers["content-type"]?.startsWith("application/json") ? request.body : undefined;
+    if (body && typeof body === "object" && "url" in body) {
+      if (typeof body.url !== "string") throw invalidUrl('"url" must be a string.');
+      return importer(body.url, received);
+    }
+    throw new AppError("expected_multipart", 400, 'Send the image as multipart/form-data in the field "file", or {"url": "https://..."} as JSON.');
+  }
   let source: Readable | undefined;
   let cutBeforePart!: (err: AppError) => void;
   const tooSlow = new Promise<never>((_, reject) => (cutBeforePart = reject));
@@ -148,11 +174,15 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
     let streamError: Error | undefined;
     let part;
     try {
-      part = await Promise.race([request.file(), tooSlow]);
+      part = await Promise.race([fileOrUrlPart(request), tooSlow]);
     } catch (err) {
       throw asMultipartError(err);
     }
     if (!part) throw new AppError("missing_file", 400, 'The request has no file in the field "file".');
+    if (part.type === "field") {
+      stopWatching(); // what remains is the fetch, which keeps its own time limit
+      return await importer(part.value, received);
+    }
     if (part.fieldname !== "file") {
       part.file.resume();
       throw new AppError("missing_file", 400, `Send the image in the field "file", not "${part.fieldname.slice(0, 50)}".`);
@@ -172,6 +202,17 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
   } finally {
     stopWatching();
   }
+}
+
+/** The first file part, or the first `url` field before it; other fields are skipped, as before. */
+async function fileOrUrlPart(request: FastifyRequest) {
+  for await (const part of request.parts()) {
+    if (part.type === "file") return part;
+    if (part.fieldname !== "url") continue;
+    if (part.valueTruncated || typeof part.value !== "string") throw invalidUrl("The URL is too long.");
+    return { type: "field" as const, value: part.value };
+  }
+  return undefined;
 }
 
 function asMultipartError(err: unknown): unknown {
