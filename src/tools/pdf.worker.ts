@@ -49,6 +49,8 @@ serveTasks(async (task: PdfTask) => {
   try {
     if (doc.needsPassword()) throw new PdfError("EncryptedPdf", "password required");
     const pageCount = countPages(doc);
+    // mupdf repairs what it can; a file with nothing left to show is not a PDF worth rendering.
+    if (pageCount < 1) throw new PdfError("InvalidPdf", "no pages");
     if (task.op === "inspect") {
       const pages = parsePageRanges(task.selection, pageCount, task.limit);
       const sizes = pages && pages.length <= task.limit ? pages.map((page) => ({ page, ...pageSize(doc, page) })) : [];
