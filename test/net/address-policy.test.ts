@@ -145,6 +145,8 @@ describe("URL host spellings, normalised by the URL parser and then judged", () 
     ["https://[fd00::1]:443/", "private"],
     ["http://[::]/", "unspecified"],
     ["http://１２７.０.０.１/", "loopback"], // full-width digits
+    ["http://%31%32%37.0.0.1/", "loopback"], // percent-encoded
+    ["http://0x7f%2e1/", "loopback"],
   ])("%s is refused as %s", (url, reason) => {
     expect(verdictForUrl(url)).toBe(reason);
   });

@@ -77,6 +77,13 @@ describe("fetching from an allowed address", () => {
     expect(req.headers["accept-encoding"]).toBe("identity");
   });
 
+  it("connects to an allowed IPv6 address", async () => {
+    const server = await serve((_req, res) => res.end("over v6"), "::1");
+    const got = await fetchAll(`${server.origin}/`, options({ allowList: parseAllowList("::1/128") }));
+    expect(got.bytes.toString()).toBe("over v6");
+    expect(server.requests[0]!.headers.host).toBe(`[::1]:${server.port}`);
+  });
+
   it("names the file after the last path segment without Content-Disposition", async () => {
     const server = await serve((_req, res) => res.end("x"));
     expect((await fetchAll(`${server.origin}/a/b/my%20photo.jpg`, options())).filename).toBe("my photo.jpg");
