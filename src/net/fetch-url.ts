@@ -65,6 +65,7 @@ export function parseImportUrl(text: string): URL {
  */
 export async function fetchUrl(input: string, options: FetchUrlOptions): Promise<FetchedUrl> {
   const deadline = new Deadline(options.timeoutMs, options.signal);
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   try {
     let url = parseImportUrl(input);
     for (let redirects = 0; ; redirects++) {
@@ -74,7 +75,7 @@ export async function fetchUrl(input: string, options: FetchUrlOptions): Promise
         res.destroy();
         const location = res.headers.location;
         if (!location) throw fetchFailed(`The server answered ${res.statusCode} without a Location.`);
-        if (redirects >= (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS)) throw fetchFailed(`More than ${options.maxRedirects ?? DEFAULT_MAX_REDIRECTS} redirects.`);
+        if (redirects >= maxRedirects) throw fetchFailed(`More than ${maxRedirects} redirects.`);
         url = redirectTarget(location, url);
         continue;
       }
