@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, expect } from "vitest";
 import { AppError } from "../../src/common/errors.js";
 import { ImageWorkers } from "../../src/images/workers.js";
+import { expectNothingPersonal, leakedSecrets } from "../common/metadata-helpers.js";
 import { MemoryBudget } from "../../src/tools/memory-budget.js";
 import { type ToolRunRequest, type ToolRunResult, ToolRunner } from "../../src/tools/runner.js";
 
@@ -77,4 +78,15 @@ export async function pixelAt(file: string, x: number, y: number): Promise<numbe
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
   const i = (y * info.width + x) * info.channels;
   return [data[i]!, data[i + 1]!, data[i + 2]!];
+}
+
+/**
+ * P7 on an output: no planted secret in its bytes, no metadata block a reader finds, and (for the
+ * formats the EXIF reader knows) no personal field.
+ */
+export async function expectNoMetadata(bytes: Uint8Array): Promise<void> {
+  expect(leakedSecrets(bytes)).toEqual([]);
+  const meta = await sharp(bytes).metadata();
+  expect({ exif: meta.exif, xmp: meta.xmp, iptc: meta.iptc, comments: meta.comments }).toEqual({ exif: undefined, xmp: undefined, iptc: undefined, comments: undefined });
+  if (meta.format === "jpeg" || meta.format === "png" || meta.format === "heif") await expectNothingPersonal(bytes);
 }

@@ -51,6 +51,8 @@ const TAGS: Record<number, MetadataCategory> = {
   0x9c9f: "descriptions and comments",
   0x927c: "maker notes",
 };
+/** Tags that only tell a decoder how to draw the picture: removed, but nothing personal to report. */
+const RENDERING = new Set([0x0112, 0x011a, 0x011b, 0x0128, 0x0213, 0x9000, 0x9101, 0xa000, 0xa001, 0xa002, 0xa003, 0xa005]);
 const EXIF_IFD = 0x8769;
 const GPS_IFD = 0x8825;
 const MAX_ENTRIES = 1000;
@@ -80,7 +82,7 @@ export function exifCategories(exif: Uint8Array): Set<MetadataCategory> {
       else if (kind === "ifd1") found.add("embedded thumbnail");
       else if (tag === EXIF_IFD) walk(u32(entry + 8), "exif");
       else if (tag === GPS_IFD) walk(u32(entry + 8), "gps");
-      else found.add(TAGS[tag] ?? "other EXIF");
+      else if (!RENDERING.has(tag)) found.add(TAGS[tag] ?? "other EXIF");
     }
     return u32(at + 2 + count * 12);
   };
