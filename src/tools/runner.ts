@@ -41,6 +41,8 @@ export interface ToolRunRequest {
 
 export interface ToolRunResult {
   tool: string;
+  /** what the input turned out to be, from its bytes (a cost estimate divides time by its pixels) */
+  input: { mime: string; bytes: number; width?: number; height?: number; frames?: number };
   outputs: ToolOutput[];
   report?: Record<string, unknown>;
 }
@@ -107,7 +109,8 @@ export class ToolRunner {
       checkpoint(0.99);
       const outputs = await deliverOutputs(outcome.files, input.name, request.outputDir);
       progress.done();
-      return { tool: request.tool, outputs, ...(outcome.report ? { report: outcome.report } : {}) };
+      const about = input.kind === "image" ? { width: input.header.width, height: input.header.height, frames: input.header.frames } : {};
+      return { tool: request.tool, input: { mime: input.mime, bytes: input.bytes, ...about }, outputs, ...(outcome.report ? { report: outcome.report } : {}) };
     } catch (err) {
       // Whatever a step threw after the caller gave up, the caller asked for a cancellation.
       if (signal.aborted) throw cancelledError();

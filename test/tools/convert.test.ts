@@ -23,6 +23,7 @@ describe("convert", () => {
     expect(out).toMatchObject({ mime, name, width: 120, height: 80 });
     expect((await sharp(out!.path).metadata()).format).toBe(format === "jpeg" ? "jpeg" : format === "avif" ? "heif" : format);
     expect(out!.bytes).toBe((await fs.stat(out!.path)).size);
+    expect(result.input).toMatchObject({ mime: "image/jpeg", width: 120, height: 80, frames: 1 });
   });
 
   it("keeps every frame of an animation when the target can animate, and the first frame otherwise", async () => {
