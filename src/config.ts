@@ -60,6 +60,12 @@ const envSchema = z.object({
   MAX_PENDING_UPLOADS: positiveInt.default(100),
   REQUEST_TIMEOUT: duration("30m"),
   SHUTDOWN_TIMEOUT: duration("30s"),
+  TOOL_RETENTION: duration("60m"),
+  JOB_HISTORY_RETENTION: duration("90d"),
+  JOB_MAX_ATTEMPTS: positiveInt.max(20).default(3),
+  TOOL_CONCURRENCY: positiveInt.default(availableParallelism()),
+  JOB_LEASE: duration("30s"),
+  MAX_BATCH_FILES: positiveInt.max(1000).default(50),
   TRUST_PROXY: bool.default(false),
   UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
   URL_IMPORT: z.enum(["on", "off"]).default("on"),
@@ -122,6 +128,16 @@ export interface Config {
   requestTimeoutMs: number;
   /** how long SIGTERM waits for requests in flight before exiting anyway */
   shutdownTimeoutMs: number;
+  /** files of server tools (inputs and outputs) are deleted this long after their job ends (P5) */
+  toolRetentionMs: number;
+  /** a job's history row (no image) stays this long after its files are gone (P6) */
+  jobHistoryRetentionMs: number;
+  jobMaxAttempts: number;
+  /** tool jobs one worker process runs at once */
+  toolConcurrency: number;
+  /** a worker renews its hold on a running job this often (a third of it); a job not renewed in time is tried again */
+  jobLeaseMs: number;
+  maxBatchFiles: number;
   trustProxy: boolean;
   /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
   uploadRateLimit: { max: number; windowMs: number } | null;
@@ -160,6 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxPendingUploads: e.MAX_PENDING_UPLOADS,
     requestTimeoutMs: e.REQUEST_TIMEOUT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    toolRetentionMs: e.TOOL_RETENTION,
+    jobHistoryRetentionMs: e.JOB_HISTORY_RETENTION,
+    jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
+    toolConcurrency: e.TOOL_CONCURRENCY,
+    jobLeaseMs: e.JOB_LEASE,
+    maxBatchFiles: e.MAX_BATCH_FILES,
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
     urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },

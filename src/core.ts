@@ -4,12 +4,19 @@ import type { Config } from "./config.js";
 import { type Db, openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
 import { ImageRepository } from "./images/repository.js";
-import { ImageService } from "./images/service.js";
+import { ABANDONED_UPLOAD_AFTER_MS, ImageService } from "./images/service.js";
 import { ViewCounter } from "./images/views.js";
 import { ImageWorkers } from "./images/workers.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import { createBlobStore } from "./storage/index.js";
 import { claimTempDir, type TempDir } from "./storage/temp-dir.js";
+import { JobRepository } from "./jobs/repository.js";
+import { JobService } from "./jobs/service.js";
+import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
+import { runToolWith, toolGate } from "./jobs/tools.js";
+import { JobWorker, type RunTool } from "./jobs/worker.js";
+import { ToolRunner } from "./tools/runner.js";
+import { Retention } from "./privacy/retention.js";
 import { MemoryBudget } from "./tools/memory-budget.js";
 
 /** One process's domain: what `serve`, `purge` and the tests share. No HTTP here. */
@@ -18,6 +25,14 @@ export interface Core {
   db: Db;
   blobs: BlobStore;
   images: ImageService;
+  jobs: JobService;
+  /** runs tool jobs; started by the worker role only */
+  jobWorker: JobWorker;
+  retention: Retention;
+  /** the one way to run a tool in this process (jobs, CLI, tests) */
+  tools: ToolRunner;
+  /** decoder memory shared by uploads and tools */
+  budget: MemoryBudget;
   workers: ImageWorkers;
   /** this process's own temp folder under DATA_DIR/tmp */
   temp: TempDir;
@@ -27,10 +42,16 @@ export interface Core {
 
 export interface CoreOptions {
   clock?: Clock;
+  /** how jobs run their tool; the tool registry unless a test gives another */
+  runTool?: RunTool;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
+const JOB_POLL_MS = 1000;
+const silent = { info() {}, warn() {}, error() {} };
+
 /** Opens (and migrates) the database, checks storage, claims a temp folder and builds the services. */
-export async function createCore(config: Config, { clock = systemClock }: CoreOptions = {}): Promise<Core> {
+export async function createCore(config: Config, { clock = systemClock, runTool, log = silent }: CoreOptions = {}): Promise<Core> {
   const db = openDatabase(config.databaseUrl);
   const blobs = createBlobStore(config);
   let temp: TempDir | undefined;
@@ -43,6 +64,8 @@ export async function createCore(config: Config, { clock = systemClock }: CoreOp
     throw err;
   }
   const workers = new ImageWorkers(config.uploadConcurrency, config.decodeTimeoutMs);
+  const budget = new MemoryBudget(config.decodeMemoryBytes);
+  const limits = { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs };
   const images = new ImageService({
     repo: new ImageRepository(db.db),
     blobs,
@@ -50,20 +73,50 @@ export async function createCore(config: Config, { clock = systemClock }: CoreOp
     workers,
     views: new ViewCounter(clock),
     tmpDir: temp.path,
-    limits: { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs },
-    budget: new MemoryBudget(config.decodeMemoryBytes),
+    limits,
+    budget,
     maxUploadBytes: config.maxUploadBytes,
     concurrency: config.uploadConcurrency,
   });
   const ownTemp = temp;
+  const wakeup: JobWakeup = db.dialect === "postgres" ? new PostgresWakeup(config.databaseUrl) : new LocalWakeup();
+  const jobRepo = new JobRepository(db.db);
+  const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
+  const tools = new ToolRunner({ limits, budget, threads: workers, tempDir: temp.path });
+  const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits) });
+  const jobWorker = new JobWorker({
+    repo: jobRepo,
+    blobs,
+    clock,
+    wakeup,
+    runTool: runTool ?? runToolWith(tools, limits),
+    tmpDir: temp.path,
+    settings: { ...jobSettings, concurrency: config.toolConcurrency, leaseMs: config.jobLeaseMs, pollMs: JOB_POLL_MS },
+    log,
+  });
+  const MINUTE = 60_000;
+  const retention = new Retention(db.db, clock, [
+    { name: "tool_files", everyMs: MINUTE, run: () => jobs.purgeExpiredToolFiles() },
+    { name: "job_history", everyMs: 60 * MINUTE, run: () => jobs.purgeJobHistory() },
+    { name: "tombstones", everyMs: 60 * MINUTE, run: () => images.purgeTombstones(config.tombstoneRetentionMs) },
+    { name: "abandoned_uploads", everyMs: 60 * MINUTE, run: () => images.purgeAbandonedUploads(ABANDONED_UPLOAD_AFTER_MS) },
+  ]);
   return {
     config,
     db,
     blobs,
     images,
+    jobs,
+    jobWorker,
+    retention,
+    tools,
+    budget,
     workers,
     temp: ownTemp,
     async close() {
+      await jobWorker.stop();
+      await wakeup.close();
+      await tools.close();
       await workers.close();
       await db.close();
       await ownTemp.remove();

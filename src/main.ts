@@ -1,22 +1,26 @@
 #!/usr/bin/env node
 import { loadConfig } from "./config.js";
 import { createCore } from "./core.js";
-import { createPixhaven, VERSION } from "./server.js";
+import { createPixhaven, type Role, VERSION } from "./server.js";
 import { openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
-import { runPurge, schedulePurge } from "./privacy/purge.js";
 
-const PURGE_EVERY_MS = 60 * 60 * 1000;
+/** How often a worker looks at which retention rules are due (each rule has its own period). */
+const RETENTION_TICK_MS = 60 * 1000;
+const ROLES: readonly Role[] = ["api", "worker", "all"];
 
 const USAGE = `pixhaven ${VERSION}
 
 Usage: pixhaven <command>
 
-  serve     start the web UI and API (runs migrations first)
+  serve [--role api|worker|all]
+            start Pixhaven (runs migrations first). api: web UI and HTTP API;
+            worker: runs tool jobs and the retention rules, serves only /healthz;
+            all (default): both, in one process
   migrate   bring the database schema up to date and exit
-  purge     apply the retention rules once and exit (serve also runs them hourly):
-            tombstones of deleted images older than TOMBSTONE_RETENTION are removed,
-            and so are uploads a crashed process left half stored
+  purge     apply every retention rule once and exit (workers also run them on schedule):
+            tool files past TOOL_RETENTION, job history past JOB_HISTORY_RETENTION,
+            tombstones past TOMBSTONE_RETENTION, uploads a crashed process left half stored
 
 Settings come from environment variables; see README.md.`;
 
@@ -41,8 +45,11 @@ async function main(argv: string[]): Promise<number> {
     // The core alone: no HTTP app, and no touching the temp files of a server on the same data.
     const core = await createCore(config);
     try {
-      const report = await runPurge(core.images, config.tombstoneRetentionMs);
-      console.log(`removed ${report.tombstones} tombstone(s) of deleted images and ${report.abandonedUploads} upload(s) abandoned by a crash`);
+      const report = await core.retention.runAll();
+      console.log(
+        `removed: ${report.tool_files} job(s) of tool files past retention, ${report.job_history} job(s) of history, ` +
+          `${report.tombstones} tombstone(s) of deleted images, ${report.abandoned_uploads} upload(s) abandoned by a crash`,
+      );
     } finally {
       await core.close();
     }
@@ -52,12 +59,17 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  const px = await createPixhaven(config);
+  const role = parseRole(argv.slice(1));
+  const px = await createPixhaven(config, { role });
   await px.app.listen({ port: config.port, host: config.host });
   const { storage } = config;
   const blobs = storage.kind === "s3" ? `, blobs in s3://${storage.bucket}/${storage.prefix}` : "";
-  px.app.log.info(`Pixhaven ${VERSION} at ${config.publicUrl} (data in ${config.dataDir}${blobs})`);
-  const stopPurging = schedulePurge(() => runPurge(px.images, config.tombstoneRetentionMs), PURGE_EVERY_MS, px.app.log);
+  px.app.log.info(`Pixhaven ${VERSION} (${role}) at ${config.publicUrl} (data in ${config.dataDir}${blobs})`);
+  let stopPurging = () => {};
+  if (role !== "api") {
+    px.core.jobWorker.start();
+    stopPurging = px.core.retention.schedule(RETENTION_TICK_MS, px.app.log);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -82,6 +94,14 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   return -1; // keep running
+}
+
+function parseRole(args: string[]): Role {
+  const at = args.findIndex((a) => a === "--role" || a.startsWith("--role="));
+  if (at < 0) return "all";
+  const value = args[at]!.includes("=") ? args[at]!.split("=")[1] : args[at + 1];
+  if (!ROLES.includes(value as Role)) throw new Error(`--role must be one of ${ROLES.join(", ")}`);
+  return value as Role;
 }
 
 main(process.argv.slice(2)).then(

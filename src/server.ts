@@ -3,7 +3,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Clock } from "./common/clock.js";
 import { type Config, packageRoot } from "./config.js";
-import { type Core, createCore } from "./core.js";
+import { type Core, type CoreOptions, createCore } from "./core.js";
 import type { Db } from "./db/index.js";
 import { ping } from "./db/migrations.js";
 import { buildApp, type AppDeps } from "./http/app.js";
@@ -20,19 +20,28 @@ export interface Pixhaven {
   close(): Promise<void>;
 }
 
+/** What a serving process does: the API and web UI, tool jobs, or both (one machine). */
+export type Role = "api" | "worker" | "all";
+
 export interface PixhavenOptions {
   clock?: Clock;
   logger?: AppDeps["logger"];
+  role?: Role;
+  /** how jobs run their tool (tests may give another); the tool registry by default */
+  runTool?: CoreOptions["runTool"];
 }
 
 export const VERSION: string = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")).version;
 
 /** The HTTP app over a core; closing it closes the core too. */
-export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logger"> = {}): Promise<Pixhaven> {
+export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logger" | "role"> = {}): Promise<Pixhaven> {
   const { config, db, blobs, images } = core;
   const app = await buildApp({
     config,
     images,
+    jobs: core.jobs,
+    tmpDir: core.temp.path,
+    healthOnly: options.role === "worker",
     healthCheck: async () => void (await Promise.all([ping(db.db), blobs.check()])),
     version: VERSION,
     logger: options.logger ?? true,
@@ -58,7 +67,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
 
 /** Wires one serving process: the core (database migrated, storage, services) and the HTTP app. */
 export async function createPixhaven(config: Config, options: PixhavenOptions = {}): Promise<Pixhaven> {
-  const core = await createCore(config, options.clock ? { clock: options.clock } : {});
+  const core = await createCore(config, { ...(options.clock ? { clock: options.clock } : {}), ...(options.runTool ? { runTool: options.runTool } : {}) });
   try {
     return await serveCore(core, options);
   } catch (err) {

@@ -39,7 +39,7 @@ describe("pixhaven CLI", () => {
     await srv.px.close();
     try {
       const { stdout } = await cli(["purge"], env);
-      expect(stdout).toContain("removed 1 tombstone(s)");
+      expect(stdout).toContain("1 tombstone(s) of deleted images");
       const { stdout: again } = await cli(["migrate"], env);
       expect(again).toContain("schema is up to date");
     } finally {
@@ -73,7 +73,7 @@ describe("pixhaven CLI", () => {
       for (let i = 0; i < 100 && (await listTemp(srv.dataDir)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await listTemp(srv.dataDir)).toHaveLength(1);
       const { stdout } = await cli(["purge"], env);
-      expect(stdout).toContain("removed 0 tombstone(s)");
+      expect(stdout).toContain("0 tombstone(s) of deleted images");
       expect(await listTemp(srv.dataDir)).toHaveLength(1);
       sendRest();
       expect(await reply).toBe(201);

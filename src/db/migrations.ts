@@ -36,6 +36,62 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("images").execute();
     },
   },
+  "0002_jobs": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("jobs")
+        .addColumn("id", "varchar(16)", (c) => c.primaryKey())
+        .addColumn("batch_id", "varchar(16)", (c) => c.notNull())
+        .addColumn("tool", "varchar(64)", (c) => c.notNull())
+        .addColumn("params", "text", (c) => c.notNull())
+        .addColumn("status", "varchar(16)", (c) => c.notNull())
+        .addColumn("progress", "real", (c) => c.notNull().defaultTo(0))
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("error_code", "varchar(64)")
+        .addColumn("error_message", "text")
+        .addColumn("report", "text")
+        .addColumn("input_name", "varchar(255)", (c) => c.notNull())
+        .addColumn("input_bytes", "bigint", (c) => c.notNull())
+        .addColumn("input_pixels", "bigint")
+        .addColumn("input_key", "varchar(255)")
+        .addColumn("delete_token_hash", "varchar(128)", (c) => c.notNull())
+        .addColumn("owner_id", "varchar(64)")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("started_at", "bigint")
+        .addColumn("finished_at", "bigint")
+        .addColumn("expires_at", "bigint")
+        .addColumn("lease_until", "bigint")
+        .execute();
+      await db.schema.createIndex("jobs_status_created").on("jobs").columns(["status", "created_at"]).execute();
+      await db.schema.createIndex("jobs_batch").on("jobs").column("batch_id").execute();
+      await db.schema.createIndex("jobs_expires").on("jobs").column("expires_at").execute();
+      await db.schema.createIndex("jobs_owner").on("jobs").column("owner_id").execute();
+      await db.schema
+        .createTable("job_outputs")
+        .addColumn("job_id", "varchar(16)", (c) => c.notNull().references("jobs.id").onDelete("cascade"))
+        .addColumn("idx", "integer", (c) => c.notNull())
+        .addColumn("name", "varchar(255)", (c) => c.notNull())
+        .addColumn("blob_key", "varchar(255)")
+        .addColumn("mime", "varchar(64)", (c) => c.notNull())
+        .addColumn("bytes", "bigint", (c) => c.notNull())
+        .addColumn("width", "integer")
+        .addColumn("height", "integer")
+        .addColumn("downloads", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("last_download_at", "bigint")
+        .addPrimaryKeyConstraint("job_outputs_pk", ["job_id", "idx"])
+        .execute();
+      await db.schema
+        .createTable("maintenance")
+        .addColumn("name", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("next_run_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("maintenance").execute();
+      await db.schema.dropTable("job_outputs").execute();
+      await db.schema.dropTable("jobs").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

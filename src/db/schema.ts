@@ -24,9 +24,70 @@ export interface ImagesTable {
   deleted_at: number | null;
 }
 
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "expired";
+
+/**
+ * A queued tool run. The row is the job's whole record: the queue only carries its id. Once its
+ * files are gone (P5) the row stays as history without any image (P6) until JOB_HISTORY_RETENTION.
+ */
+export interface JobsTable {
+  id: string;
+  batch_id: string;
+  tool: string;
+  params: string; // JSON, as validated
+  status: JobStatus;
+  progress: number;
+  attempts: number;
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON summary a tool returns beside its files (what strip removed, the quality compress chose) */
+  report: string | null;
+  input_name: string;
+  input_bytes: number;
+  /** decoded size of the input, when it is an image; the cost estimate divides by it */
+  input_pixels: number | null;
+  /** null once the input is deleted (when the job ends) */
+  input_key: string | null;
+  delete_token_hash: string;
+  owner_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  /** when the outputs are deleted; set when the job ends */
+  expires_at: number | null;
+  /** the worker that holds a running job renews this; past it, the job is taken back */
+  lease_until: number | null;
+}
+
+export interface JobOutputsTable {
+  job_id: string;
+  idx: number;
+  name: string;
+  /** null once deleted */
+  blob_key: string | null;
+  mime: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  downloads: number;
+  last_download_at: number | null;
+}
+
+/** One row per scheduled maintenance task, so each runs once per cluster, not once per process. */
+export interface MaintenanceTable {
+  name: string;
+  next_run_at: number;
+}
+
 export interface Database {
   images: ImagesTable;
+  jobs: JobsTable;
+  job_outputs: JobOutputsTable;
+  maintenance: MaintenanceTable;
 }
+
+export type JobRow = Selectable<JobsTable>;
+export type JobOutputRow = Selectable<JobOutputsTable>;
 
 export type ImageRow = Selectable<ImagesTable>;
 export type NewImageRow = Insertable<ImagesTable>;

@@ -9,10 +9,12 @@ import { z } from "zod";
 import { AppError } from "../common/errors.js";
 import type { Config } from "../config.js";
 import type { ImageService } from "../images/service.js";
+import type { JobService } from "../jobs/service.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { registerApiDocs } from "./docs.js";
 import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
 import { imagesApi } from "./images.js";
+import { jobsApi, type JobsRouteDeps } from "./jobs.js";
 import { errorSchema } from "./schemas.js";
 import { registerSecurityHeaders } from "./security.js";
 import { viewerRoutes } from "./viewer.js";
@@ -21,13 +23,19 @@ import { registerWebApp } from "./web.js";
 export interface AppDeps {
   config: Config;
   images: ImageService;
+  jobs: JobService;
+  /** this process's temp folder: uploads to tools are received there */
+  tmpDir: string;
+  importUrl?: JobsRouteDeps["importUrl"];
+  /** a worker-only process answers /healthz and nothing else */
+  healthOnly?: boolean;
   healthCheck(): Promise<void>;
   version: string;
   /** false silences logs; a stream receives the JSON lines instead of stdout */
   logger: boolean | { stream: NodeJS.WritableStream };
 }
 
-export async function buildApp({ config, images, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, images, jobs, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
@@ -84,8 +92,10 @@ export async function buildApp({ config, images, healthCheck, version, logger }:
       return { status: "ok" as const };
     },
   );
+  if (healthOnly) return app;
   const page = await registerWebApp(app, config.webDir);
   await app.register(imagesApi, { images, config });
+  await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}) });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
   return app;
 }

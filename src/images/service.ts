@@ -37,6 +37,9 @@ export interface ImageServiceDeps {
   concurrency: number;
 }
 
+/** No upload takes this long; a row still pending after it belongs to a process that died. */
+export const ABANDONED_UPLOAD_AFTER_MS = 60 * 60 * 1000;
+
 /** Hosting: upload, look up, count views, serve bytes and delete. Knows nothing of HTTP. */
 export class ImageService {
   private readonly processing: Semaphore;

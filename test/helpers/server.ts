@@ -23,6 +23,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** receives the server's JSON log lines; logs are off otherwise */
   logStream?: NodeJS.WritableStream;
+  /** runs tool jobs in this server, as `serve --role all` does */
+  jobWorker?: boolean;
 }
 
 /** A real Pixhaven listening on a free loopback port with a temp DATA_DIR; stop() removes everything. */
@@ -46,6 +48,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (!options.config?.databaseUrl && !databaseUrl) config.databaseUrl = `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`;
   const px = await createPixhaven(config, { logger: options.logStream ? { stream: options.logStream } : false, ...(options.clock ? { clock: options.clock } : {}) });
   await px.app.listen({ port, host: "127.0.0.1" });
+  if (options.jobWorker) px.core.jobWorker.start();
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     dataDir,

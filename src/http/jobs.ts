@@ -1,0 +1,228 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { PassThrough, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { MultipartFile } from "@fastify/multipart";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { batchSchema, jobSchema, submittedBatchSchema } from "../common/api/jobs.js";
+import { AppError } from "../common/errors.js";
+import type { Config } from "../config.js";
+import { sanitiseFilename } from "../images/filename.js";
+import type { JobService, SubmittedInput } from "../jobs/service.js";
+import { jobJson } from "./job-json.js";
+import { streamBatchZip } from "./job-zip.js";
+import { streamJobEvents } from "./job-events.js";
+import { errorSchema, idParams } from "./schemas.js";
+import { type ProgressRule, watchProgress } from "./upload-guard.js";
+
+export interface JobsRouteDeps {
+  jobs: JobService;
+  config: Config;
+  tmpDir: string;
+  /** fetches a `url` field into a local file (URL import); absent when URL_IMPORT=off */
+  importUrl?: (url: string, destination: string) => Promise<{ name: string; bytes: number }>;
+}
+
+const PARAMS_FIELD_BYTES = 64 * 1024;
+
+export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs, config, tmpDir, importUrl }) => {
+  const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
+  const base = config.publicUrl;
+
+  app.post(
+    "/api/v1/jobs",
+    {
+      schema: {
+        summary: "Run a server tool on one or more files",
+        description: `multipart/form-data: \`tool\` (a name from GET /api/v1/tools), \`params\` (JSON; defaults fill the rest), then one or more \`file\` parts and/or \`url\` fields (the server fetches those). Each file becomes a job of one batch. Files are stored only for the job and deleted automatically: inputs when their job ends, outputs ${Math.round(config.toolRetentionMs / 60000)} minutes after it (TOOL_RETENTION).`,
+        tags: ["jobs"],
+        consumes: ["multipart/form-data"],
+        response: { 202: submittedBatchSchema, 400: errorSchema, 403: errorSchema, 404: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 502: errorSchema, 504: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) throw new AppError("expected_multipart", 400, "Send the tool, its params and the files as multipart/form-data.");
+      const received: SubmittedInput[] = [];
+      const stopWatching = watchProgress(request.raw.socket, progress, (err) => {
+        void reply.header("connection", "close");
+        request.raw.destroy(err);
+      });
+      try {
+        let tool: string | undefined;
+        let params: unknown = {};
+        const urls: string[] = [];
+        const parts = request.parts({ limits: { files: config.maxBatchFiles, fileSize: config.maxUploadBytes + 1, fields: config.maxBatchFiles + 10, fieldSize: PARAMS_FIELD_BYTES } });
+        for await (const part of parts) {
+          if (part.type === "file") {
+            if (part.fieldname !== "file") throw new AppError("unexpected_field", 400, `Send files in the field "file", not "${part.fieldname.slice(0, 50)}".`);
+            received.push(await receiveFile(part, tmpDir, config.maxUploadBytes));
+          } else if (part.fieldname === "tool") {
+            tool = String(part.value);
+          } else if (part.fieldname === "params") {
+            params = parseParamsField(String(part.value));
+          } else if (part.fieldname === "url") {
+            urls.push(String(part.value));
+          } else {
+            throw new AppError("unexpected_field", 400, `Unknown field "${part.fieldname.slice(0, 50)}": send tool, params, file and url.`);
+          }
+        }
+        if (!tool) throw new AppError("missing_tool", 400, 'Name the tool in the field "tool".');
+        jobs.parseParams(tool, params); // 404 unknown_tool, 400 invalid_params: before any fetch
+        if (urls.length && !importUrl) throw new AppError("url_import_disabled", 403, "Importing from a URL is turned off on this server.");
+        if (received.length + urls.length > config.maxBatchFiles) throw new AppError("too_many_files", 413, `A batch takes at most ${config.maxBatchFiles} files.`);
+        for (const url of urls) {
+          const destination = path.join(tmpDir, `job-in-${randomBytes(8).toString("hex")}`);
+          received.push({ path: destination, name: "", bytes: 0 });
+          const fetched = await importUrl!(url, destination);
+          Object.assign(received.at(-1)!, { name: sanitiseFilename(fetched.name) || "download", bytes: fetched.bytes });
+        }
+        if (received.length === 0) throw new AppError("missing_file", 400, 'Send at least one file in the field "file" or one "url".');
+        const batch = await jobs.submit(tool, params, received);
+        received.length = 0; // moved into storage
+        return reply.status(202).send({
+          batchId: batch.batchId,
+          deleteToken: batch.deleteToken,
+          zipUrl: `${base}/api/v1/batches/${batch.batchId}/zip`,
+          retentionSeconds: Math.round(config.toolRetentionMs / 1000),
+          jobs: batch.jobs.map((j) => ({ id: j.id, status: j.status, url: `${base}/api/v1/jobs/${j.id}` })),
+        });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!(err instanceof AppError) && !code?.startsWith("FST_")) throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
+        throw err;
+      } finally {
+        stopWatching();
+        await Promise.all(received.map((file) => fs.rm(file.path, { force: true })));
+      }
+    },
+  );
+
+  app.get(
+    "/api/v1/jobs/:id",
+    { schema: { summary: "A job: status, progress, times, inputs, outputs and downloads", tags: ["jobs"], params: idParams, response: { 200: jobSchema, 404: errorSchema } } },
+    async (request) => jobJson(await jobs.get(request.params.id), base),
+  );
+
+  app.get(
+    "/api/v1/jobs/:id/events",
+    {
+      schema: {
+        summary: "Live progress (Server-Sent Events)",
+        description: "An `event: job` with the job's JSON at once and at every change of status or progress; the stream ends when the job ends.",
+        tags: ["jobs"],
+        params: idParams,
+        response: { 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const first = await jobs.get(request.params.id);
+      streamJobEvents(reply, first, () => jobs.get(first.job.id), base);
+    },
+  );
+
+  app.get(
+    "/api/v1/jobs/:id/outputs/:idx",
+    {
+      schema: {
+        summary: "Download one output (counted)",
+        tags: ["jobs"],
+        description: "The file as an attachment; 404 for an unknown job or output, 410 `expired` once the retention period deleted it.",
+        params: z.object({ id: z.string(), idx: z.coerce.number().int().min(0).max(10_000) }),
+      },
+    },
+    async (request, reply) => {
+      const { output, stream } = await jobs.openOutput(request.params.id, request.params.idx);
+      return reply
+        .type(output.mime)
+        .header("content-length", output.bytes)
+        .header("cache-control", "private, no-store")
+        .header("content-disposition", `attachment; filename="${output.name.replace(/[^A-Za-z0-9._-]/g, "_")}"`)
+        .send(stream);
+    },
+  );
+
+  app.delete(
+    "/api/v1/jobs/:id",
+    {
+      schema: {
+        summary: "Cancel a job and delete its files at once",
+        description: "With the batch's deletion token. The job stays in history without any file.",
+        tags: ["jobs"],
+        params: idParams,
+        headers: z.object({ "x-delete-token": z.string().optional() }),
+        response: { 204: z.null().describe("deleted"), 403: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      await jobs.delete(request.params.id, request.headers["x-delete-token"]);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    "/api/v1/batches/:id",
+    { schema: { summary: "Every job of a batch", tags: ["jobs"], params: idParams, response: { 200: batchSchema, 404: errorSchema } } },
+    async (request) => {
+      const views = await jobs.batch(request.params.id);
+      return { id: request.params.id, zipUrl: `${base}/api/v1/batches/${request.params.id}/zip`, jobs: views.map((v) => jobJson(v, base)) };
+    },
+  );
+
+  app.get(
+    "/api/v1/batches/:id/zip",
+    {
+      schema: {
+        summary: "Every output of a batch still stored, as one ZIP (streamed)",
+        description: "404 for an unknown batch, 410 `expired` when none of its files is left.",
+        tags: ["jobs"],
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      const views = await jobs.batch(request.params.id);
+      const outputs = views.flatMap((v) => v.outputs.filter((o) => o.blob_key));
+      if (outputs.length === 0) throw new AppError("expired", 410, "This batch has no files left to download.");
+      const body = new PassThrough();
+      void streamBatchZip(outputs, (o) => jobs.openForArchive(o), body);
+      return reply
+        .type("application/zip")
+        .header("cache-control", "private, no-store")
+        .header("content-disposition", `attachment; filename="pixhaven-${request.params.id}.zip"`)
+        .send(body);
+    },
+  );
+};
+
+function parseParamsField(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError("invalid_params", 400, 'The field "params" is not valid JSON.');
+  }
+}
+
+/** Streams one file part to a temp file, failing the moment it passes the upload limit. */
+async function receiveFile(part: MultipartFile, tmpDir: string, maxBytes: number): Promise<SubmittedInput> {
+  const file: SubmittedInput = { path: path.join(tmpDir, `job-in-${randomBytes(8).toString("hex")}`), name: sanitiseFilename(part.filename) || "file", bytes: 0 };
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      file.bytes += chunk.length;
+      if (file.bytes > maxBytes) done(new AppError("payload_too_large", 413, `A file is larger than the upload limit of ${maxBytes} bytes.`));
+      else done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(part.file, limit, createWriteStream(file.path, { flags: "wx" }));
+  } catch (err) {
+    await fs.rm(file.path, { force: true });
+    throw err;
+  }
+  if (file.bytes === 0) {
+    await fs.rm(file.path, { force: true });
+    throw new AppError("empty_file", 400, `The file "${file.name}" is empty.`);
+  }
+  return file;
+}

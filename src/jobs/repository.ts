@@ -1,0 +1,188 @@
+import { type Kysely, sql } from "kysely";
+import type { Database, JobOutputRow, JobRow, JobsTable } from "../db/schema.js";
+
+export type NewJob = Omit<JobsTable, "progress" | "attempts" | "error_code" | "error_message" | "report" | "started_at" | "finished_at" | "expires_at" | "lease_until" | "input_pixels">;
+export type NewOutput = Omit<JobOutputRow, "downloads" | "last_download_at">;
+
+const TERMINAL = ["succeeded", "failed", "expired"] as const;
+
+/** Every query the job system makes, dialect-neutral; state changes are conditional, so two workers can never both win. */
+export class JobRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insertAll(jobs: NewJob[]): Promise<void> {
+    if (jobs.length) await this.db.insertInto("jobs").values(jobs.map((j) => ({ ...j, progress: 0, attempts: 0 }))).execute();
+  }
+
+  find(id: string): Promise<JobRow | undefined> {
+    return this.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  findBatch(batchId: string): Promise<JobRow[]> {
+    return this.db.selectFrom("jobs").selectAll().where("batch_id", "=", batchId).orderBy("created_at").orderBy("id").execute();
+  }
+
+  outputs(jobIds: string[]): Promise<JobOutputRow[]> {
+    if (jobIds.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom("job_outputs").selectAll().where("job_id", "in", jobIds).orderBy("job_id").orderBy("idx").execute();
+  }
+
+  /**
+   * Takes the oldest queued job for this worker: one conditional update, so of several workers
+   * (threads of one process or processes sharing the database) exactly one gets it.
+   */
+  async claimNext(now: number, leaseMs: number): Promise<JobRow | undefined> {
+    for (let tries = 0; tries < 5; tries++) {
+      const next = await this.db.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("created_at").orderBy("id").limit(1).executeTakeFirst();
+      if (!next) return undefined;
+      const claimed = await this.start(next.id, now, leaseMs);
+      if (claimed) return claimed;
+    }
+    return undefined;
+  }
+
+  /** queued → running, counting the attempt; undefined when another worker was first or the job ended. */
+  async start(id: string, now: number, leaseMs: number): Promise<JobRow | undefined> {
+    const result = await this.db
+      .updateTable("jobs")
+      .set({ status: "running", attempts: sql`attempts + 1`, started_at: now, lease_until: now + leaseMs, progress: 0 })
+      .where("id", "=", id)
+      .where("status", "=", "queued")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? this.find(id) : undefined;
+  }
+
+  async renewLease(id: string, until: number): Promise<boolean> {
+    const result = await this.db.updateTable("jobs").set({ lease_until: until }).where("id", "=", id).where("status", "=", "running").executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async setProgress(id: string, progress: number): Promise<void> {
+    await this.db.updateTable("jobs").set({ progress }).where("id", "=", id).where("status", "=", "running").execute();
+  }
+
+  /** Running jobs whose worker stopped renewing its lease: the process died or hangs. */
+  findStale(now: number): Promise<JobRow[]> {
+    return this.db.selectFrom("jobs").selectAll().where("status", "=", "running").where("lease_until", "<", now).execute();
+  }
+
+  /** running → queued again, for another attempt; only if the lease is still the stale one. */
+  async requeue(id: string, staleLease: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("jobs")
+      .set({ status: "queued", lease_until: null, progress: 0 })
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .where("lease_until", "=", staleLease)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Records the outputs and the success together, so a job succeeds exactly once with exactly its outputs. */
+  async succeed(id: string, attempt: number, outputs: NewOutput[], report: string | null, now: number, expiresAt: number): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable("jobs")
+        .set({ status: "succeeded", progress: 1, report, finished_at: now, expires_at: expiresAt, lease_until: null })
+        .where("id", "=", id)
+        .where("status", "=", "running")
+        .where("attempts", "=", attempt)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      if (outputs.length) await tx.insertInto("job_outputs").values(outputs.map((o) => ({ ...o, downloads: 0, last_download_at: null }))).execute();
+      return true;
+    });
+  }
+
+  /** Ends a job that has not ended yet as failed; `attempt` guards against a worker that lost its lease. */
+  async fail(id: string, code: string, message: string, now: number, expiresAt: number, attempt?: number): Promise<boolean> {
+    let query = this.db
+      .updateTable("jobs")
+      .set({ status: "failed", error_code: code, error_message: message, finished_at: now, expires_at: expiresAt, lease_until: null })
+      .where("id", "=", id)
+      .where("status", "not in", TERMINAL);
+    if (attempt !== undefined) query = query.where("attempts", "=", attempt);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async setInputPixels(id: string, pixels: number): Promise<void> {
+    await this.db.updateTable("jobs").set({ input_pixels: pixels }).where("id", "=", id).execute();
+  }
+
+  async clearInput(id: string): Promise<void> {
+    await this.db.updateTable("jobs").set({ input_key: null }).where("id", "=", id).execute();
+  }
+
+  async countDownload(jobId: string, idx: number, at: number): Promise<void> {
+    await this.db
+      .updateTable("job_outputs")
+      .set({ downloads: sql`downloads + 1`, last_download_at: at })
+      .where("job_id", "=", jobId)
+      .where("idx", "=", idx)
+      .execute();
+  }
+
+  /** Jobs whose files are due for deletion: succeeded and past their expiry, or queued for longer than retention. */
+  findExpired(now: number, queuedBefore: number): Promise<JobRow[]> {
+    return this.db
+      .selectFrom("jobs")
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([eb("status", "=", "succeeded"), eb("expires_at", "<=", now)]),
+          eb.and([eb("status", "=", "queued"), eb("created_at", "<", queuedBefore)]),
+        ]),
+      )
+      .limit(500)
+      .execute();
+  }
+
+  /** The files are gone: the row stays as history (tool, parameters, times, sizes, downloads). */
+  async markExpired(id: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable("job_outputs").set({ blob_key: null }).where("job_id", "=", id).execute();
+      await tx
+        .updateTable("jobs")
+        .set((eb) => ({
+          status: "expired",
+          input_key: null,
+          lease_until: null,
+          finished_at: eb.fn.coalesce("finished_at", eb.val(now)),
+          expires_at: eb.fn.coalesce("expires_at", eb.val(now)),
+        }))
+        .where("id", "=", id)
+        .where("status", "in", ["succeeded", "queued"])
+        .execute();
+    });
+  }
+
+  /** History older than its retention goes, outputs first. */
+  async purgeHistory(finishedBefore: number): Promise<number> {
+    const old = await this.db.selectFrom("jobs").select("id").where("status", "in", ["expired", "failed"]).where("finished_at", "<", finishedBefore).limit(1000).execute();
+    if (old.length === 0) return 0;
+    const ids = old.map((r) => r.id);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("job_outputs").where("job_id", "in", ids).execute();
+      await tx.deleteFrom("jobs").where("id", "in", ids).execute();
+    });
+    return ids.length;
+  }
+
+  /** Seconds a run of `tool` took per input megapixel, over its recent successes (for cost estimates). */
+  async recentRuns(tool: string, limit = 20): Promise<Array<{ started_at: number; finished_at: number; input_pixels: number }>> {
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select(["started_at", "finished_at", "input_pixels"])
+      .where("tool", "=", tool)
+      .where("status", "in", ["succeeded", "expired"])
+      .where("error_code", "is", null)
+      .where("started_at", "is not", null)
+      .where("input_pixels", "is not", null)
+      .where("finished_at", "is not", null)
+      .orderBy("finished_at", "desc")
+      .limit(limit)
+      .execute();
+    return rows as Array<{ started_at: number; finished_at: number; input_pixels: number }>;
+  }
+}

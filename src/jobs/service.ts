@@ -1,0 +1,190 @@
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { Clock } from "../common/clock.js";
+import { AppError, notFound } from "../common/errors.js";
+import type { JobOutputRow, JobRow } from "../db/schema.js";
+import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../images/ids.js";
+import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
+import type { JobRepository, NewJob } from "./repository.js";
+import type { JobWakeup } from "./wakeup.js";
+
+export interface JobSettings {
+  /** outputs are deleted this long after their job ends (P5) */
+  retentionMs: number;
+  /** the row (without any file) stays this long after the files are gone (P6) */
+  historyMs: number;
+  maxAttempts: number;
+}
+
+/** What the job system asks of the tools before it queues anything. */
+export interface ToolGate {
+  /** the params as the tool will run them (defaults filled in); AppError 404 unknown_tool or 400 invalid_params */
+  parseParams(tool: string, params: unknown): unknown;
+  /** AppError 415 when the tool does not take this file, judged from its bytes */
+  checkInput(tool: string, path: string): Promise<void>;
+}
+
+export interface SubmittedInput {
+  /** a local file the service takes over (it is moved into storage) */
+  path: string;
+  name: string;
+  bytes: number;
+}
+
+export interface SubmittedBatch {
+  batchId: string;
+  deleteToken: string;
+  jobs: JobRow[];
+}
+
+export interface JobView {
+  job: JobRow;
+  outputs: JobOutputRow[];
+}
+
+const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-80) || "file";
+
+/** Jobs as their users see them: submit, look up, download, delete. The worker side is in runner.ts. */
+export class JobService {
+  constructor(
+    private readonly deps: {
+      repo: JobRepository;
+      blobs: BlobStore;
+      clock: Clock;
+      wakeup: JobWakeup;
+      settings: JobSettings;
+      gate: ToolGate;
+    },
+  ) {}
+
+  parseParams(tool: string, params: unknown): unknown {
+    return this.deps.gate.parseParams(tool, params);
+  }
+
+  get settings(): JobSettings {
+    return this.deps.settings;
+  }
+
+  /**
+   * One job per input, in one batch. Inputs move into storage (a worker in another process reads
+   * them from there); the rows are written queued and the workers are woken.
+   */
+  async submit(tool: string, rawParams: unknown, inputs: SubmittedInput[], ownerId: string | null = null): Promise<SubmittedBatch> {
+    const { repo, blobs, clock, wakeup, gate } = this.deps;
+    const params = gate.parseParams(tool, rawParams);
+    for (const input of inputs) await gate.checkInput(tool, input.path);
+    const batchId = newShareId();
+    const deleteToken = newDeleteToken();
+    const now = clock.now();
+    const jobs: NewJob[] = inputs.map((input) => {
+      const id = newShareId();
+      return {
+        id,
+        batch_id: batchId,
+        tool,
+        params: JSON.stringify(params),
+        status: "queued",
+        input_name: input.name,
+        input_bytes: input.bytes,
+        input_key: `jobs/${id}/in/${randomBytes(4).toString("hex")}-${safeName(input.name)}`,
+        delete_token_hash: hashToken(deleteToken),
+        owner_id: ownerId,
+        created_at: now,
+      };
+    });
+    const stored: string[] = [];
+    try {
+      for (const [i, job] of jobs.entries()) {
+        await blobs.putFile(job.input_key!, inputs[i]!.path, "application/octet-stream");
+        stored.push(job.input_key!);
+      }
+      await repo.insertAll(jobs);
+    } catch (err) {
+      await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
+      throw err;
+    }
+    await wakeup.notify();
+    return { batchId, deleteToken, jobs: await Promise.all(jobs.map(async (j) => (await repo.find(j.id))!)) };
+  }
+
+  async get(id: string): Promise<JobView> {
+    const job = isShareId(id) ? await this.deps.repo.find(id) : undefined;
+    if (!job) throw notFound();
+    return { job, outputs: await this.deps.repo.outputs([job.id]) };
+  }
+
+  async batch(id: string): Promise<JobView[]> {
+    const jobs = isShareId(id) ? await this.deps.repo.findBatch(id) : [];
+    if (jobs.length === 0) throw notFound();
+    const outputs = await this.deps.repo.outputs(jobs.map((j) => j.id));
+    return jobs.map((job) => ({ job, outputs: outputs.filter((o) => o.job_id === job.id) }));
+  }
+
+  /** The bytes of one output, counted as a download; 410 once retention removed them. */
+  async openOutput(id: string, idx: number): Promise<{ output: JobOutputRow; stream: Readable }> {
+    const { job, outputs } = await this.get(id);
+    const output = outputs.find((o) => o.idx === idx);
+    if (!output) throw notFound();
+    if (job.status === "expired" || !output.blob_key) throw expired();
+    try {
+      const stream = await this.deps.blobs.get(output.blob_key);
+      await this.deps.repo.countDownload(job.id, idx, this.deps.clock.now());
+      return { output, stream };
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw expired();
+      throw err;
+    }
+  }
+
+  /** Opens an output for a batch ZIP; counts it like any download. */
+  async openForArchive(output: JobOutputRow): Promise<Readable | null> {
+    if (!output.blob_key) return null;
+    try {
+      const stream = await this.deps.blobs.get(output.blob_key);
+      await this.deps.repo.countDownload(output.job_id, output.idx, this.deps.clock.now());
+      return stream;
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * With the batch's deletion token: a job not yet ended is cancelled; every file of the job is
+   * deleted at once; the row stays as history.
+   */
+  async delete(id: string, token: string | undefined): Promise<void> {
+    const { job, outputs } = await this.get(id);
+    if (!token || !tokenMatches(token, job.delete_token_hash)) {
+      throw new AppError("invalid_delete_token", 403, "The deletion token does not match this job.");
+    }
+    const now = this.deps.clock.now();
+    await this.deps.repo.fail(job.id, "cancelled", "The job was cancelled by its creator.", now, now);
+    await this.removeFiles(job, outputs);
+    await this.deps.repo.markExpired(job.id, now);
+  }
+
+  /** P5: files of ended jobs past their retention, and inputs queued for longer than it, are deleted. */
+  async purgeExpiredToolFiles(): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = await this.deps.repo.findExpired(now, now - this.deps.settings.retentionMs);
+    for (const job of due) {
+      await this.removeFiles(job, await this.deps.repo.outputs([job.id]));
+      if (job.status === "queued") await this.deps.repo.fail(job.id, "expired", "The job waited longer than the retention period and was dropped.", now, now);
+      await this.deps.repo.markExpired(job.id, now);
+    }
+    return due.length;
+  }
+
+  /** P6: the history row, without any image, goes after JOB_HISTORY_RETENTION. */
+  purgeJobHistory(): Promise<number> {
+    return this.deps.repo.purgeHistory(this.deps.clock.now() - this.deps.settings.historyMs);
+  }
+
+  private async removeFiles(job: JobRow, outputs: JobOutputRow[]): Promise<void> {
+    const keys = [job.input_key, ...outputs.map((o) => o.blob_key)].filter((k): k is string => !!k);
+    await Promise.all(keys.map((key) => this.deps.blobs.delete(key)));
+  }
+}
+
+export const expired = () => new AppError("expired", 410, "The files of this job were deleted when its retention period ended.");

@@ -1,0 +1,46 @@
+import { AppError } from "../common/errors.js";
+import { isToolName, type ToolName } from "../common/tools/index.js";
+import type { DecodeLimits } from "../tools/decode.js";
+import { identifyInput } from "../tools/input.js";
+import { serverTool } from "../tools/registry.js";
+import { parseParams, type ToolRunner } from "../tools/runner.js";
+import type { ToolGate } from "./service.js";
+import type { RunTool } from "./worker.js";
+
+function serverSide(tool: string) {
+  const found = isToolName(tool) ? serverTool(tool as ToolName) : undefined;
+  if (!found) throw new AppError("unknown_tool", 404, `There is no server tool named ${JSON.stringify(tool.slice(0, 64))}; GET /api/v1/tools lists them.`);
+  return found;
+}
+
+/** The checks a job passes before it is queued, by the same code the run itself uses. */
+export function toolGate(limits: DecodeLimits): ToolGate {
+  return {
+    parseParams: (tool, params) => parseParams(serverSide(tool).spec.params, params),
+    async checkInput(tool, path) {
+      const found = serverSide(tool);
+      const input = await identifyInput({ path, name: "" }, found.spec.accepts, limits);
+      if (input.kind !== found.input) throw new AppError("unsupported_type", 415, `The tool ${tool} does not take ${input.mime}.`);
+    },
+  };
+}
+
+/** Jobs run their tool through the one tool runner, like the CLI and the tests. */
+export function runToolWith(runner: ToolRunner, limits: DecodeLimits): RunTool {
+  return async (tool, input, params, ctx) => {
+    const result = await runner.run({ tool, input, params, outputDir: ctx.workDir, signal: ctx.signal, onProgress: ctx.progress });
+    return {
+      outputs: result.outputs.map((o) => ({ path: o.path, name: o.name, mime: o.mime, bytes: o.bytes, width: o.width, height: o.height })),
+      ...(result.report ? { report: result.report } : {}),
+      inputPixels: await inputPixels(tool, input, limits),
+    };
+  };
+}
+
+/** The decoded size of an image input, which the cost estimate of a tool divides its time by. */
+async function inputPixels(tool: string, input: { path: string; name: string }, limits: DecodeLimits): Promise<number | null> {
+  const found = serverSide(tool);
+  const identified = await identifyInput(input, found.spec.accepts, limits).catch(() => null);
+  if (identified?.kind !== "image") return null;
+  return identified.header.width * identified.header.height * identified.header.frames;
+}

@@ -1,0 +1,244 @@
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Clock } from "../common/clock.js";
+import { AppError } from "../common/errors.js";
+import type { JobRow } from "../db/schema.js";
+import type { BlobStore } from "../storage/blob-store.js";
+import type { JobRepository, NewOutput } from "./repository.js";
+import type { JobSettings } from "./service.js";
+import type { JobWakeup } from "./wakeup.js";
+
+/** One file a tool produced, in the run's work folder. */
+export interface ToolOutputFile {
+  path: string;
+  name: string;
+  mime: string;
+  bytes: number;
+  width?: number | null;
+  height?: number | null;
+}
+
+export interface ToolRunContext {
+  progress(fraction: number): void;
+  signal: AbortSignal;
+  /** an empty folder of this run's own, removed after it */
+  workDir: string;
+}
+
+/** How the job worker runs a tool: the same entry the CLI and the tests use. */
+export type RunTool = (
+  tool: string,
+  input: { path: string; name: string },
+  params: unknown,
+  ctx: ToolRunContext,
+) => Promise<{ outputs: ToolOutputFile[]; report?: unknown; inputPixels?: number | null }>;
+
+export interface WorkerSettings extends JobSettings {
+  /** jobs this process runs at once */
+  concurrency: number;
+  /** a running job's worker renews its lease this often (a third of it); a job whose lease ran out is taken back */
+  leaseMs: number;
+  /** how often idle workers look for work they were not told about */
+  pollMs: number;
+}
+
+interface Log {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const PROGRESS_WRITE_MS = 200;
+const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-80) || "file";
+
+/**
+ * The worker role: claims queued jobs (at most `concurrency` at once), runs each tool off the event
+ * loop through `runTool`, stores its outputs and ends the job exactly once. A job whose process
+ * dies is taken back when its lease runs out and tried again, up to JOB_MAX_ATTEMPTS; outputs of an
+ * attempt that did not win are deleted, so a retry never leaves duplicates.
+ */
+export class JobWorker {
+  private active = new Map<string, AbortController>();
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private filling = false;
+  private stopped = true;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: {
+      repo: JobRepository;
+      blobs: BlobStore;
+      clock: Clock;
+      wakeup: JobWakeup;
+      runTool: RunTool;
+      tmpDir: string;
+      settings: WorkerSettings;
+      log: Log;
+    },
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.deps.wakeup.subscribe(() => this.kick());
+    this.timers.push(setInterval(() => this.kick(), this.deps.settings.pollMs).unref());
+    this.timers.push(setInterval(() => void this.recoverStale().catch((err) => this.deps.log.error({ err }, "stale job recovery failed")), this.deps.settings.leaseMs / 2).unref());
+    this.kick();
+  }
+
+  /** Stops taking work; jobs in flight are interrupted and handed back to the queue for another worker. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    for (const controller of this.active.values()) controller.abort(new Interrupted());
+    if (this.active.size) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  kick(): void {
+    if (this.filling || this.stopped) return;
+    this.filling = true;
+    void this.fill()
+      .catch((err) => this.deps.log.error({ err }, "claiming jobs failed"))
+      .finally(() => {
+        this.filling = false;
+      });
+  }
+
+  /** Jobs whose worker stopped renewing their lease are tried again, or failed after the last attempt. */
+  async recoverStale(): Promise<number> {
+    const { repo, clock, settings } = this.deps;
+    const now = clock.now();
+    let recovered = 0;
+    for (const job of await repo.findStale(now)) {
+      if (job.attempts >= settings.maxAttempts) {
+        const failed = await repo.fail(job.id, "worker_lost", `The worker running this job stopped ${job.attempts} times; it was not tried again.`, now, now + settings.retentionMs, job.attempts);
+        if (failed) await this.dropInput(job);
+      } else if (await repo.requeue(job.id, job.lease_until!)) {
+        recovered++;
+      }
+    }
+    if (recovered) this.kick();
+    return recovered;
+  }
+
+  private async fill(): Promise<void> {
+    const { repo, clock, settings } = this.deps;
+    while (!this.stopped && this.active.size < settings.concurrency) {
+      const job = await repo.claimNext(clock.now(), settings.leaseMs);
+      if (!job) return;
+      const controller = new AbortController();
+      this.active.set(job.id, controller);
+      void this.execute(job, controller).finally(() => {
+        this.active.delete(job.id);
+        if (this.active.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+        this.kick();
+      });
+    }
+  }
+
+  private async execute(job: JobRow, controller: AbortController): Promise<void> {
+    const { repo, blobs, clock, runTool, settings, log } = this.deps;
+    const attempt = job.attempts;
+    const heartbeat = setInterval(() => {
+      void repo.renewLease(job.id, clock.now() + settings.leaseMs).then(
+        // Cancelled by its creator, or taken back after a stall: stop working on it.
+        (held) => held || controller.abort(new Interrupted()),
+        () => undefined,
+      );
+    }, settings.leaseMs / 3);
+    const workDir = path.join(this.deps.tmpDir, `job-${job.id}-${attempt}`);
+    const stored: string[] = [];
+    try {
+      await fs.mkdir(workDir, { recursive: true });
+      if (!job.input_key) throw new AppError("input_missing", 410, "The input of this job is no longer stored.");
+      const inputPath = path.join(workDir, `input-${safeName(job.input_name)}`);
+      await pipeline(await blobs.get(job.input_key), createWriteStream(inputPath));
+      const runDir = path.join(workDir, "run");
+      await fs.mkdir(runDir);
+      const result = await runTool(job.tool, { path: inputPath, name: job.input_name }, JSON.parse(job.params), {
+        progress: this.progressWriter(job.id),
+        signal: controller.signal,
+        workDir: runDir,
+      });
+      controller.signal.throwIfAborted();
+      if (result.inputPixels) await repo.setInputPixels(job.id, result.inputPixels);
+      const outputs: NewOutput[] = [];
+      for (const [idx, file] of result.outputs.entries()) {
+        const key = `jobs/${job.id}/out/a${attempt}-${idx}-${safeName(file.name)}`;
+        await blobs.putFile(key, file.path, file.mime);
+        stored.push(key);
+        outputs.push({ job_id: job.id, idx, name: file.name, blob_key: key, mime: file.mime, bytes: file.bytes, width: file.width ?? null, height: file.height ?? null });
+      }
+      const now = clock.now();
+      const report = result.report === undefined ? null : JSON.stringify(result.report);
+      if (await repo.succeed(job.id, attempt, outputs, report, now, now + settings.retentionMs)) {
+        stored.length = 0; // committed: keep them
+        await this.dropInput(job);
+      }
+    } catch (err) {
+      if (controller.signal.aborted) {
+        // Cancelled by its creator or taken back (nothing to do), or this worker is stopping:
+        // another worker takes the job over.
+        if (this.stopped) await repo.requeue(job.id, (await repo.find(job.id))?.lease_until ?? -1);
+      } else if (err instanceof AppError) {
+        // The input or the parameters are at fault: another attempt would fail the same way.
+        const now = clock.now();
+        if (await repo.fail(job.id, err.code, err.message, now, now + settings.retentionMs, attempt)) await this.dropInput(job);
+      } else {
+        log.error({ err, job: job.id, tool: job.tool }, "job failed unexpectedly");
+        await this.retryOrFail(job, attempt);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
+      await fs.rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  private async retryOrFail(job: JobRow, attempt: number): Promise<void> {
+    const { repo, clock, settings } = this.deps;
+    const now = clock.now();
+    if (attempt < settings.maxAttempts) {
+      const current = await repo.find(job.id);
+      if (current?.status === "running" && current.attempts === attempt) await repo.requeue(job.id, current.lease_until!);
+      return;
+    }
+    if (await repo.fail(job.id, "internal", "The tool failed unexpectedly on every attempt.", now, now + settings.retentionMs, attempt)) await this.dropInput(job);
+  }
+
+  /** P5: a job's input is deleted as soon as the job ends. */
+  private async dropInput(job: JobRow): Promise<void> {
+    if (!job.input_key) return;
+    await this.deps.blobs.delete(job.input_key);
+    await this.deps.repo.clearInput(job.id);
+  }
+
+  /** Progress reaches the database at most every PROGRESS_WRITE_MS, and only forward. */
+  private progressWriter(jobId: string): (fraction: number) => void {
+    let last = 0;
+    let shown = 0;
+    return (fraction) => {
+      const value = Math.min(1, Math.max(shown, fraction));
+      const now = Date.now();
+      if (value === shown || (now - last < PROGRESS_WRITE_MS && value < 1)) return;
+      last = now;
+      shown = value;
+      void this.deps.repo.setProgress(jobId, value).catch(() => undefined);
+    };
+  }
+}
+
+/** The job was cancelled, taken back, or the worker is stopping: not the tool's fault. */
+class Interrupted extends Error {
+  constructor() {
+    super("job interrupted");
+    this.name = "Interrupted";
+  }
+}

@@ -1,0 +1,149 @@
+import sharp from "sharp";
+import { unzipSync } from "fflate";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ManualClock } from "../../src/common/clock.js";
+import { jpegWithMetadata } from "../fixtures/metadata.js";
+import { leakedSecrets } from "../common/metadata-helpers.js";
+import { describeEachDialect, getBytes, listBlobs, listTemp } from "../helpers/http.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+const MINUTE = 60_000;
+const RETENTION = 60 * MINUTE;
+const HISTORY = 90 * 24 * 60 * MINUTE;
+
+async function submit(baseUrl: string, tool: string, params: unknown, files: Array<{ bytes: Uint8Array; name: string }>, extra: Record<string, string> = {}) {
+  const form = new FormData();
+  form.append("tool", tool);
+  form.append("params", typeof params === "string" ? params : JSON.stringify(params));
+  for (const [k, v] of Object.entries(extra)) form.append(k, v);
+  for (const f of files) form.append("file", new Blob([f.bytes]), f.name);
+  const res = await fetch(`${baseUrl}/api/v1/jobs`, { method: "POST", body: form });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function waitForEnd(url: string, timeoutMs = 30_000): Promise<any> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await (await fetch(url)).json();
+    if (["succeeded", "failed", "expired"].includes(job.status)) return job;
+    if (Date.now() > until) throw new Error(`job still ${job.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describeEachDialect("tool jobs over HTTP", (dialect) => {
+  let srv: TestServer;
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+  let photo: Uint8Array;
+  beforeAll(async () => {
+    srv = await startTestServer({ dialect, clock, jobWorker: true, config: { toolRetentionMs: RETENTION, jobHistoryRetentionMs: HISTORY } });
+    photo = await jpegWithMetadata({ width: 320, height: 240 });
+  });
+  afterAll(() => srv.stop());
+
+  it("P7: runs a batch: 202 with ids, jobs succeed, outputs download (counted) and carry no metadata, the batch zips", async () => {
+    const res = await submit(srv.baseUrl, "convert", { format: "webp" }, [
+      { bytes: photo, name: "holiday.jpg" },
+      { bytes: photo, name: "holiday.jpg" },
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.body.batchId).toMatch(/^[A-Za-z0-9_-]{11}$/);
+    expect(res.body.retentionSeconds).toBe(RETENTION / 1000);
+    expect(res.body.jobs).toHaveLength(2);
+    for (const { url } of res.body.jobs) {
+      const job = await waitForEnd(url);
+      expect(job).toMatchObject({ status: "succeeded", progress: 1, tool: "convert", batchId: res.body.batchId, inputs: [{ name: "holiday.jpg", bytes: photo.length }] });
+      expect(job.params).toMatchObject({ format: "webp" });
+      expect(Date.parse(job.expiresAt) - Date.parse(job.finishedAt)).toBe(RETENTION);
+      const [output] = job.outputs;
+      expect(output).toMatchObject({ mime: "image/webp", width: 320, height: 240, downloads: 0 });
+      const download = await getBytes(output.url);
+      expect(download.status).toBe(200);
+      expect(download.headers.get("content-disposition")).toMatch(/^attachment/);
+      const meta = await sharp(download.bytes).metadata();
+      expect(meta.format).toBe("webp");
+      expect([meta.exif, meta.xmp, meta.iptc]).toEqual([undefined, undefined, undefined]);
+      expect(leakedSecrets(download.bytes)).toEqual([]);
+      const after = await (await fetch(url)).json();
+      expect(after.outputs[0].downloads).toBe(1);
+      expect(after.outputs[0].lastDownloadAt).toBe(new Date(clock.now()).toISOString());
+    }
+    // P5: each input is deleted as soon as its job ends.
+    expect((await listBlobs(srv.px.blobs)).filter((k) => k.includes("/in/"))).toEqual([]);
+    const batch = await (await fetch(`${srv.baseUrl}/api/v1/batches/${res.body.batchId}`)).json();
+    expect(batch.jobs.map((j: any) => j.status)).toEqual(["succeeded", "succeeded"]);
+    const zip = unzipSync(new Uint8Array(await (await fetch(res.body.zipUrl)).arrayBuffer()));
+    expect(Object.keys(zip).sort()).toEqual(["holiday-2.webp", "holiday.webp"]);
+    expect((await sharp(zip["holiday.webp"]!).metadata()).width).toBe(320);
+  });
+
+  it("P5, P6: outputs live until TOOL_RETENTION, then go (410); the job stays in history without any file until JOB_HISTORY_RETENTION", async () => {
+    const res = await submit(srv.baseUrl, "convert", { format: "png" }, [{ bytes: photo, name: "a.jpg" }]);
+    const job = await waitForEnd(res.body.jobs[0].url);
+    const outputUrl = job.outputs[0].url;
+    const keysOfJob = async () => (await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(`jobs/${job.id}/`));
+
+    clock.set(Date.parse(job.finishedAt) + RETENTION - 1000);
+    await srv.px.core.retention.runAll();
+    expect(await keysOfJob()).toHaveLength(1);
+    expect((await getBytes(outputUrl)).status).toBe(200);
+
+    clock.set(Date.parse(job.finishedAt) + RETENTION + 1000);
+    await srv.px.core.retention.runAll();
+    expect(await keysOfJob()).toEqual([]);
+    expect(await listTemp(srv.dataDir)).toEqual([]);
+    const gone = await getBytes(outputUrl);
+    expect(gone.status).toBe(410);
+    expect(JSON.parse(gone.bytes.toString()).error.code).toBe("expired");
+    const history = await (await fetch(res.body.jobs[0].url)).json();
+    expect(history).toMatchObject({ status: "expired", tool: "convert", params: { format: "png" }, inputs: [{ name: "a.jpg", bytes: photo.length }] });
+    expect(history.outputs).toEqual([expect.objectContaining({ url: null, mime: "image/png", downloads: 1, width: 320, height: 240 })]);
+
+    clock.set(Date.parse(job.finishedAt) + RETENTION + HISTORY + 2000);
+    await srv.px.core.retention.runAll();
+    expect((await fetch(res.body.jobs[0].url)).status).toBe(404);
+  });
+
+  it("deletes a job's files at once with the batch's token, and only with it", async () => {
+    const res = await submit(srv.baseUrl, "convert", { format: "webp" }, [{ bytes: photo, name: "b.jpg" }]);
+    const job = await waitForEnd(res.body.jobs[0].url);
+    const wrong = await fetch(job.url, { method: "DELETE", headers: { "x-delete-token": "nope" } });
+    expect(wrong.status).toBe(403);
+    const del = await fetch(job.url, { method: "DELETE", headers: { "x-delete-token": res.body.deleteToken } });
+    expect(del.status).toBe(204);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(`jobs/${job.id}/`))).toEqual([]);
+    expect((await getBytes(job.outputs[0].url)).status).toBe(410);
+  });
+
+  it("streams progress and status as Server-Sent Events until the job ends", async () => {
+    const res = await submit(srv.baseUrl, "resize", { width: 100 }, [{ bytes: photo, name: "c.jpg" }]);
+    const events = await fetch(`${res.body.jobs[0].url}/events`);
+    expect(events.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const text = await events.text(); // the stream ends with the job
+    const jobs = text
+      .split("\n\n")
+      .filter((block) => block.startsWith("event: job"))
+      .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)));
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect(jobs.at(-1)).toMatchObject({ status: "succeeded", progress: 1 });
+    const progress = jobs.map((j) => j.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("answers bad requests with clear errors and keeps nothing", async () => {
+    const expectError = (res: { status: number; body: any }, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(res.body.error.code).toBe(code);
+    };
+    expectError(await submit(srv.baseUrl, "no-such-tool", {}, [{ bytes: photo, name: "x.jpg" }]), 404, "unknown_tool");
+    const bad = await submit(srv.baseUrl, "resize", { width: -3 }, [{ bytes: photo, name: "x.jpg" }]);
+    expectError(bad, 400, "invalid_params");
+    expect(bad.body.error.message).toMatch(/width/);
+    expectError(await submit(srv.baseUrl, "convert", "{not json", [{ bytes: photo, name: "x.jpg" }]), 400, "invalid_params");
+    expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, [{ bytes: Buffer.from("plain text, not a picture"), name: "x.jpg" }]), 415, "unsupported_type");
+    expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, []), 400, "missing_file");
+    expect((await fetch(`${srv.baseUrl}/api/v1/jobs/AAAAAAAAAAA`)).status).toBe(404);
+    expect(await listTemp(srv.dataDir)).toEqual([]);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => k.includes("/in/"))).toEqual([]);
+  });
+});
