@@ -8,6 +8,7 @@ import type { Db } from "./db/index.js";
 import { ping } from "./db/migrations.js";
 import { buildApp, type AppDeps } from "./http/app.js";
 import type { ImageService } from "./images/service.js";
+import { importUrlToFile } from "./net/import-to-file.js";
 import type { BlobStore } from "./storage/blob-store.js";
 
 export interface Pixhaven {
@@ -42,6 +43,17 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
     jobs: core.jobs,
     tmpDir: core.temp.path,
     healthOnly: options.role === "worker",
+    ...(config.urlImport.enabled
+      ? {
+          importUrl: (url: string, destination: string) =>
+            importUrlToFile(url, destination, {
+              maxBytes: config.maxUploadBytes,
+              timeoutMs: config.urlImport.timeoutMs,
+              allowList: config.urlImport.allowList,
+              userAgent: `Pixhaven/${VERSION} (+url import)`,
+            }),
+        }
+      : {}),
     healthCheck: async () => void (await Promise.all([ping(db.db), blobs.check()])),
     version: VERSION,
     logger: options.logger ?? true,

@@ -15,6 +15,7 @@ import { registerApiDocs } from "./docs.js";
 import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
 import { imagesApi } from "./images.js";
 import { jobsApi, type JobsRouteDeps } from "./jobs.js";
+import { toolsApi } from "./tools.js";
 import { errorSchema } from "./schemas.js";
 import { registerSecurityHeaders } from "./security.js";
 import { viewerRoutes } from "./viewer.js";
@@ -95,6 +96,7 @@ export async function buildApp({ config, images, jobs, tmpDir, importUrl, health
   if (healthOnly) return app;
   const page = await registerWebApp(app, config.webDir);
   await app.register(imagesApi, { images, config });
+  await app.register(toolsApi, { jobs, config });
   await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}) });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
   return app;

@@ -107,6 +107,18 @@ export class JobService {
     return { batchId, deleteToken, jobs: await Promise.all(jobs.map(async (j) => (await repo.find(j.id))!)) };
   }
 
+  /**
+   * Seconds a run of `tool` took per input megapixel on this server: the median of its recent
+   * successes, or null before it has any.
+   */
+  async secondsPerMegapixel(tool: string): Promise<number | null> {
+    const runs = await this.deps.repo.recentRuns(tool);
+    const rates = runs.filter((r) => r.input_pixels > 0).map((r) => (r.finished_at - r.started_at) / 1000 / (r.input_pixels / 1e6));
+    if (rates.length === 0) return null;
+    rates.sort((a, b) => a - b);
+    return rates[Math.floor(rates.length / 2)]!;
+  }
+
   async get(id: string): Promise<JobView> {
     const job = isShareId(id) ? await this.deps.repo.find(id) : undefined;
     if (!job) throw notFound();

@@ -1,6 +1,8 @@
 import sharp from "sharp";
 import { unzipSync } from "fflate";
+import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { parseCidr } from "../../src/net/ip.js";
 import { ManualClock } from "../../src/common/clock.js";
 import { jpegWithMetadata } from "../fixtures/metadata.js";
 import { leakedSecrets } from "../common/metadata-helpers.js";
@@ -36,10 +38,46 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
   let photo: Uint8Array;
   beforeAll(async () => {
-    srv = await startTestServer({ dialect, clock, jobWorker: true, config: { toolRetentionMs: RETENTION, jobHistoryRetentionMs: HISTORY } });
+    srv = await startTestServer({
+      dialect,
+      clock,
+      jobWorker: true,
+      config: { toolRetentionMs: RETENTION, jobHistoryRetentionMs: HISTORY, urlImport: { enabled: true, timeoutMs: 10_000, allowList: [parseCidr("127.0.0.1/32")] } },
+    });
     photo = await jpegWithMetadata({ width: 320, height: 240 });
+    source = createServer((_req, res) => res.writeHead(200, { "content-type": "image/jpeg" }).end(photo));
+    await new Promise<void>((resolve) => source.listen(0, "127.0.0.1", resolve));
   });
-  afterAll(() => srv.stop());
+  let source: Server;
+  afterAll(async () => {
+    await srv.stop();
+    await new Promise((resolve) => source.close(resolve));
+  });
+
+  it("lists every tool with its params as JSON Schema, whether it runs here, and its measured cost", async () => {
+    const listing = await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json();
+    expect(listing.retentionSeconds).toBe(RETENTION / 1000);
+    const names = listing.tools.map((t: any) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["convert", "compress", "resize", "crop", "strip", "pdf-to-images"]));
+    const resize = listing.tools.find((t: any) => t.name === "resize");
+    expect(resize).toMatchObject({ available: true, runsOn: expect.any(String) });
+    expect(resize.params.type).toBe("object");
+    expect(Object.keys(resize.params.properties)).toEqual(expect.arrayContaining(["width", "height"]));
+  });
+
+  it("imports an input from a URL (through the allow list) and refuses a forbidden address", async () => {
+    const url = `http://127.0.0.1:${(source.address() as { port: number }).port}/pictures/fetched.jpg`;
+    const res = await submit(srv.baseUrl, "convert", { format: "png" }, [], { url });
+    expect(res.status).toBe(202);
+    const job = await waitForEnd(res.body.jobs[0].url);
+    expect(job).toMatchObject({ status: "succeeded", inputs: [{ name: "fetched.jpg", bytes: photo.length }] });
+    const refused = await submit(srv.baseUrl, "convert", { format: "png" }, [], { url: url.replace("127.0.0.1", "127.0.0.2") });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("forbidden_address");
+    const secondsPerMegapixel = (await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json()).tools.find((t: any) => t.name === "convert").secondsPerMegapixel;
+    // Measured with this suite's hand-moved clock, so the figure itself is 0 here; it exists once a run succeeded.
+    expect(secondsPerMegapixel).not.toBeNull();
+  });
 
   it("P7: runs a batch: 202 with ids, jobs succeed, outputs download (counted) and carry no metadata, the batch zips", async () => {
     const res = await submit(srv.baseUrl, "convert", { format: "webp" }, [

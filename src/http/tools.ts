@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { toolCatalogue } from "../common/tools/index.js";
+import type { Config } from "../config.js";
+import type { JobService } from "../jobs/service.js";
+import { runsOnServer } from "../tools/registry.js";
+
+export const toolSchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  description: z.string(),
+  runsOn: z.enum(["browser", "server", "both"]),
+  params: z.record(z.string(), z.unknown()).describe("JSON Schema of the params a client sends; the server fills in defaults"),
+  accepts: z.array(z.string()).describe("MIME types, judged from the bytes"),
+  limits: z.object({ maxInputPixels: z.number().optional(), maxOutputPixels: z.number().optional(), maxPages: z.number().optional() }),
+  available: z.boolean().describe("whether this server runs the tool"),
+  unavailableReason: z.string().optional(),
+  secondsPerMegapixel: z.number().nullable().describe("median of the recent runs on this server; null before any"),
+});
+
+export const toolsResponseSchema = z.object({
+  retentionSeconds: z.number().int().describe("files sent to a server tool are deleted this long after their job ends"),
+  maxUploadBytes: z.number().int(),
+  maxBatchFiles: z.number().int(),
+  urlImport: z.boolean(),
+  tools: z.array(toolSchema),
+});
+
+export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config }> = async (app, { jobs, config }) => {
+  app.get(
+    "/api/v1/tools",
+    {
+      schema: {
+        summary: "Every tool: parameters as JSON Schema, availability here, measured cost",
+        tags: ["tools"],
+        response: { 200: toolsResponseSchema },
+      },
+    },
+    async () => {
+      const tools = await Promise.all(
+        toolCatalogue().map(async (tool) => {
+          const available = runsOnServer(tool.name);
+          return {
+            ...tool,
+            accepts: [...tool.accepts],
+            limits: {
+              ...tool.limits,
+              // The operator's limit applies when it is the lower one.
+              maxInputPixels: Math.min(tool.limits.maxInputPixels ?? Infinity, config.maxPixels),
+            },
+            available,
+            ...(available ? {} : { unavailableReason: "runs in the browser only" }),
+            secondsPerMegapixel: available ? await jobs.secondsPerMegapixel(tool.name) : null,
+          };
+        }),
+      );
+      return {
+        retentionSeconds: Math.round(config.toolRetentionMs / 1000),
+        maxUploadBytes: config.maxUploadBytes,
+        maxBatchFiles: config.maxBatchFiles,
+        urlImport: config.urlImport.enabled,
+        tools,
+      };
+    },
+  );
+};
