@@ -15,7 +15,7 @@ describeEachDialect("migrations", (dialect) => {
     const url = dialect === "postgres" ? `${POSTGRES_URL}?schema=${schema}` : `sqlite:${path.join(dir, "x.sqlite")}`;
     const { db, schema: named, close } = openDatabase(url);
     try {
-      expect(await migrateToLatest(db, named)).toEqual(["0001_images"]);
+      expect(await migrateToLatest(db, named)).toEqual(["0001_images", "0002_jobs"]);
       expect(await migrateToLatest(db, named)).toEqual([]);
       const at = Date.UTC(2026, 10, 26, 12, 34, 56, 789);
       await db
@@ -26,6 +26,12 @@ describeEachDialect("migrations", (dialect) => {
       expect(row.created_at).toBe(at);
       expect(row.bytes).toBe(5_000_000_000);
       expect(row.views).toBe(0);
+      // Job times and sizes are the same exact numbers; the job's progress a float.
+      await db
+        .insertInto("jobs")
+        .values({ id: "BBBBBBBBBBB", batch_id: "CCCCCCCCCCC", tool: "convert", params: "{}", status: "queued", progress: 0.25, attempts: 0, input_name: "a.jpg", input_bytes: 5_000_000_000, input_key: null, delete_token_hash: "h", owner_id: null, created_at: at })
+        .execute();
+      expect(await db.selectFrom("jobs").select(["created_at", "input_bytes", "progress"]).executeTakeFirstOrThrow()).toEqual({ created_at: at, input_bytes: 5_000_000_000, progress: 0.25 });
     } finally {
       await close();
       await fs.rm(dir, { recursive: true, force: true });
