@@ -1,8 +1,11 @@
 /**
- * Upload path benchmark: a 12-megapixel JPEG carrying EXIF, XMP, IPTC and a comment, uploaded over
- * HTTP to a real Pixhaven process at concurrency 1, 2 and 4; beside it, in this process, raw sharp
- * doing the work a host must do at minimum (decode for the thumbnail), and the strip-by-re-encode
- * that most hosts do. Prints uploads/s, p50/p99 latency and peak RSS as a Markdown table.
+ * Upload path benchmark: a 4032×3024 phone photo (JPEG 4:2:0) carrying EXIF, XMP, IPTC and a
+ * comment, uploaded over HTTP to a real Pixhaven process at concurrency 1, 2 and 4, upright and
+ * with orientation 6 (how phones store portrait photos: the common case) measured separately, then
+ * a rotated 4:4:4 photo. Beside it, in this process, raw sharp doing the work a host must do at
+ * minimum (decode for the thumbnail), and the plain re-encode (sharp's `.rotate().jpeg()` with its
+ * defaults, then a thumbnail) that a simple host does. Prints uploads/s, p50/p99 latency, the
+ * server's peak RSS over all the uploads and its RSS at the end, as Markdown tables.
  *
  *   npm run bench:upload            (builds first; BENCH_UPLOADS=n per level, default 24)
  */
@@ -25,13 +28,13 @@ interface Run {
   p99: number;
 }
 
-async function makePhoto(): Promise<Uint8Array> {
+async function makePhoto(orientation: number, chromaSubsampling = "4:2:0"): Promise<Uint8Array> {
   // Blurred noise compresses like a detailed photo (several MB at quality 90), unlike a flat fill.
-  const noise = await sharp({ create: { width: 4000, height: 3000, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 60 } } })
+  const noise = await sharp({ create: { width: 4032, height: 3024, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 60 } } })
     .blur(1.5)
-    .jpeg({ quality: 90 })
+    .jpeg({ quality: 90, chromaSubsampling })
     .toBuffer();
-  return addJpegMetadata(noise, 1);
+  return addJpegMetadata(noise, orientation);
 }
 
 async function measure(concurrency: number, task: () => Promise<void>): Promise<Run> {
@@ -56,8 +59,9 @@ async function measure(concurrency: number, task: () => Promise<void>): Promise<
 const thumbnailOnly = (photo: Uint8Array) => async () => {
   await sharp(photo).rotate().resize(400, 400, { fit: "inside" }).webp({ quality: 75 }).toBuffer();
 };
+/** What a simple host does to drop metadata and turn the photo: sharp's defaults, then a thumbnail. */
 const reencodeAndThumbnail = (photo: Uint8Array) => async () => {
-  const stripped = await sharp(photo).rotate().keepIccProfile().jpeg({ quality: 92 }).toBuffer();
+  const stripped = await sharp(photo).rotate().jpeg().toBuffer();
   await sharp(stripped).resize(400, 400, { fit: "inside" }).webp({ quality: 75 }).toBuffer();
 };
 
@@ -78,44 +82,70 @@ function postMultipart(agent: Agent, port: number, body: Buffer): Promise<void> 
   });
 }
 
-async function startServer(dataDir: string, port: number) {
+async function startServer(dataDir: string, port: number, plain = false) {
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
-  const child = spawn(process.execPath, [main, "serve"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
+  const args = plain ? ["--import", "tsx", path.join(import.meta.dirname, "plain-server.ts"), String(port), dataDir] : [main, "serve"];
+  const child = spawn(process.execPath, args, {
+    // As `npm start` runs it: two malloc arenas keep glibc from holding freed decoder memory.
+    env: { MALLOC_ARENA_MAX: "2", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
+    if (await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false)) return child;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();
   throw new Error("server did not start");
 }
 
-function peakRssMb(pid: number): number {
+function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
 }
 
-async function main() {
-  const photo = await makePhoto();
-  const meta = await sharp(photo).metadata();
-  console.log(`input: ${meta.width}×${meta.height} JPEG, ${(photo.length / 1e6).toFixed(2)} MB with EXIF/XMP/IPTC; ${UPLOADS} uploads per level; ${os.availableParallelism()} cores, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}\n`);
-
-  const baseline = new Map<number, [Run, Run]>();
-  for (const c of LEVELS) baseline.set(c, [await measure(c, thumbnailOnly(photo)), await measure(c, reencodeAndThumbnail(photo))]);
-  const baselineRss = process.resourceUsage().maxRSS / 1024;
-
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-"));
-  const port = await freePort();
-  const server = await startServer(dataDir, port);
-  const http = new Map<number, Run>();
-  // The body is encoded once, so the figures measure the server rather than a client's encoder.
-  const body = Buffer.concat([
+function multipartBody(photo: Uint8Array): Buffer {
+  return Buffer.concat([
     Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="IMG_0001.jpg"\r\ncontent-type: image/jpeg\r\n\r\n`),
     photo,
     Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
   ]);
+}
+
+const KINDS = ["upright", "rotated"] as const;
+type Kind = (typeof KINDS)[number];
+
+async function main() {
+  const photos: Record<Kind, Uint8Array> = { upright: await makePhoto(1), rotated: await makePhoto(6) };
+  const rotated444 = await makePhoto(6, "4:4:4");
+  const meta = await sharp(photos.upright).metadata();
+  console.log(
+    `input: ${meta.width}×${meta.height} JPEG 4:2:0, ${(photos.upright.length / 1e6).toFixed(2)} MB with EXIF/XMP/IPTC, upright and with orientation 6; ` +
+      `${UPLOADS} uploads per level; ${os.availableParallelism()} cores, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}\n`,
+  );
+
+  const baseline = new Map<string, [Run, Run]>();
+  for (const kind of KINDS) for (const c of LEVELS) baseline.set(`${kind}/${c}`, [await measure(c, thumbnailOnly(photos[kind])), await measure(c, reencodeAndThumbnail(photos[kind]))]);
+  const baselineRss = process.resourceUsage().maxRSS / 1024;
+
+  // The plain re-encoding server, over the same HTTP client, for the photos that must turn.
+  const plainDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-plain-"));
+  const plainPort = await freePort();
+  const plain = await startServer(plainDir, plainPort, true);
+  const plainAgent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const plainHttp = new Map<number, Run>();
+  try {
+    const body = multipartBody(photos.rotated);
+    for (const c of LEVELS) plainHttp.set(c, await measure(c, () => postMultipart(plainAgent, plainPort, body)));
+  } finally {
+    plain.kill("SIGTERM");
+    await new Promise((r) => plain.once("exit", r));
+    await fs.rm(plainDir, { recursive: true, force: true });
+  }
+
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-"));
+  const port = await freePort();
+  const server = await startServer(dataDir, port);
+  const http = new Map<string, Run>();
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const healthLatencies: number[] = [];
   let probing = true;
@@ -128,17 +158,26 @@ async function main() {
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
+  let serverPeak = 0;
+  let serverEnd = 0;
+  let uploads = 0;
   try {
-    for (const c of LEVELS) {
-      http.set(
-        c,
-        await measure(c, () => postMultipart(agent, port, body)),
-      );
+    // The body is encoded once, so the figures measure the server rather than a client's encoder.
+    for (const kind of KINDS) {
+      const body = multipartBody(photos[kind]);
+      for (const c of LEVELS) {
+        http.set(`${kind}/${c}`, await measure(c, () => postMultipart(agent, port, body)));
+        uploads += UPLOADS;
+      }
     }
+    const body444 = multipartBody(rotated444);
+    http.set("rotated 4:4:4/4", await measure(4, () => postMultipart(agent, port, body444)));
+    uploads += UPLOADS;
   } finally {
     probing = false;
     await probe;
-    var serverRss = peakRssMb(server.pid!);
+    serverPeak = rssMb(server.pid!, "VmHWM");
+    serverEnd = rssMb(server.pid!, "VmRSS");
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
     await fs.rm(dataDir, { recursive: true, force: true });
@@ -146,17 +185,29 @@ async function main() {
 
   const f = (n: number) => n.toFixed(2);
   const ms = (n: number) => `${Math.round(n)} ms`;
-  console.log("| concurrency | Pixhaven HTTP uploads/s | p50 | p99 | raw sharp thumbnail only /s | HTTP ÷ thumbnail only | raw sharp re-encode + thumbnail /s | HTTP ÷ re-encode |");
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| photo | concurrency | Pixhaven HTTP uploads/s | p50 | p99 | raw sharp thumbnail only /s | HTTP ÷ thumbnail only | plain sharp re-encode + thumbnail /s | HTTP ÷ re-encode |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const kind of KINDS) {
+    for (const c of LEVELS) {
+      const h = http.get(`${kind}/${c}`)!;
+      const [thumb, reenc] = baseline.get(`${kind}/${c}`)!;
+      console.log(`| ${kind} | ${c} | ${f(h.perSecond)} | ${ms(h.p50)} | ${ms(h.p99)} | ${f(thumb.perSecond)} | ${Math.round((100 * h.perSecond) / thumb.perSecond)}% | ${f(reenc.perSecond)} | ${Math.round((100 * h.perSecond) / reenc.perSecond)}% |`);
+    }
+  }
+  const r444 = http.get("rotated 4:4:4/4")!;
+  console.log(`| rotated, 4:4:4 | 4 | ${f(r444.perSecond)} | ${ms(r444.p50)} | ${ms(r444.p99)} | | | | |`);
+  console.log("\nRotated photos against a plain re-encoding HTTP server (bench/plain-server.ts), same client and body:\n");
+  console.log("| concurrency | Pixhaven rotated uploads/s | plain re-encoding server uploads/s | Pixhaven ÷ plain |");
+  console.log("| --- | --- | --- | --- |");
   for (const c of LEVELS) {
-    const h = http.get(c)!;
-    const [thumb, reenc] = baseline.get(c)!;
-    console.log(`| ${c} | ${f(h.perSecond)} | ${ms(h.p50)} | ${ms(h.p99)} | ${f(thumb.perSecond)} | ${Math.round((100 * h.perSecond) / thumb.perSecond)}% | ${f(reenc.perSecond)} | ${Math.round((100 * h.perSecond) / reenc.perSecond)}% |`);
+    const ours = http.get(`rotated/${c}`)!.perSecond;
+    const theirs = plainHttp.get(c)!.perSecond;
+    console.log(`| ${c} | ${f(ours)} | ${f(theirs)} | ${f(ours / theirs)}× |`);
   }
   healthLatencies.sort((a, b) => a - b);
   const q = (p: number) => healthLatencies[Math.floor(p * (healthLatencies.length - 1))]!;
   console.log(`\n/healthz during the uploads: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${q(1).toFixed(1)} ms (${healthLatencies.length} probes)`);
-  console.log(`peak RSS: Pixhaven server ${Math.round(serverRss)} MB; this process (raw sharp baseline + HTTP client) ${Math.round(baselineRss)} MB`);
+  console.log(`Pixhaven server after ${uploads} mixed uploads: peak RSS ${Math.round(serverPeak)} MB, RSS at the end ${Math.round(serverEnd)} MB; this process (raw sharp baselines + HTTP client) peak ${Math.round(baselineRss)} MB`);
 }
 
 await main();
