@@ -7,7 +7,7 @@ import { z } from "zod";
 import { AppError } from "../common/errors.js";
 import { type Config, packageRoot } from "../config.js";
 import type { ImageRow } from "../db/schema.js";
-import { ACCEPTED_TYPES } from "../images/formats.js";
+import { ACCEPTED_TYPES } from "../common/formats.js";
 import type { ImageService, UploadedImage } from "../images/service.js";
 import { fetchUrl, invalidUrl } from "../net/fetch-url.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";

@@ -5,9 +5,9 @@ import { AppError } from "../common/errors.js";
 import { type DecodeLimits, type ImageHeader, checkPixels, decodeCost, decodeFailure, describeBytes, openPixels, openUntrusted, readHeader } from "../tools/decode.js";
 import type { MemoryBudget } from "../tools/memory-budget.js";
 import { decodeUprightFrames, framesInput } from "../tools/orient.js";
-import { EXTENSION, type InputFormat, STORED_MIME, sniffImageType } from "./formats.js";
+import { EXTENSION, type InputFormat, STORED_MIME, sniffImageType } from "../common/formats.js";
 import { contentTagOfFile } from "./etag.js";
-import { addIccToJpeg, addIccToPng, addIccToWebp } from "./icc.js";
+import { addIccToJpeg, addIccToWebp } from "../tools/icc.js";
 import type { ImageWorkers } from "./workers.js";
 
 const THUMB_MAX = 400;

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import { AppError } from "../common/errors.js";
-import { sniffImageType } from "../images/formats.js";
+import { sniffImageType } from "../common/formats.js";
 import { type DecodeLimits, checkPixels, readHeader } from "./decode.js";
 import type { ToolInput } from "./server-tool.js";
 

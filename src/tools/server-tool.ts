@@ -1,6 +1,6 @@
 import type { OutputFormat } from "../common/tools/encoding.js";
 import type { ToolContext, ToolParams, ToolSpec } from "../common/tools/tool.js";
-import type { InputFormat } from "../images/formats.js";
+import type { InputFormat } from "../common/formats.js";
 import type { DecodeLimits, ImageHeader } from "./decode.js";
 import type { PdfThreads } from "./pdf-threads.js";
 

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type sharp from "sharp";
-import { addIccToPng } from "../images/icc.js";
+import { addIccToPng } from "./icc.js";
 import { decodeFailure, openPixels, openUntrusted } from "./decode.js";
 import { type RawFrames, decodeUprightFrames, orientationSteps } from "./orient.js";
 import type { ImageInput, ServerToolContext } from "./server-tool.js";

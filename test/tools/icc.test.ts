@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { addIccToJpeg } from "../../src/images/icc.js";
+import { addIccToJpeg } from "../../src/tools/icc.js";
 
 describe("addIccToJpeg", () => {
   it("attaches a profile that decoders read back exactly, across several segments when large", async () => {
