@@ -64,6 +64,7 @@ const envSchema = z.object({
   JOB_HISTORY_RETENTION: duration("90d"),
   JOB_MAX_ATTEMPTS: positiveInt.max(20).default(3),
   TOOL_CONCURRENCY: positiveInt.default(availableParallelism()),
+  MODEL_WORKERS: positiveInt.max(256).default(availableParallelism()),
   JOB_LEASE: duration("30s"),
   MAX_BATCH_FILES: positiveInt.max(1000).default(50),
   TRUST_PROXY: bool.default(false),
@@ -135,6 +136,8 @@ export interface Config {
   jobMaxAttempts: number;
   /** tool jobs one worker process runs at once */
   toolConcurrency: number;
+  /** threads that run models, each keeping the models it used loaded */
+  modelWorkers: number;
   /** a worker renews its hold on a running job this often (a third of it); a job not renewed in time is tried again */
   jobLeaseMs: number;
   maxBatchFiles: number;
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jobHistoryRetentionMs: e.JOB_HISTORY_RETENTION,
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     toolConcurrency: e.TOOL_CONCURRENCY,
+    modelWorkers: e.MODEL_WORKERS,
     jobLeaseMs: e.JOB_LEASE,
     maxBatchFiles: e.MAX_BATCH_FILES,
     trustProxy: e.TRUST_PROXY,

@@ -15,6 +15,7 @@ import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
 import { runToolWith, toolGate } from "./jobs/tools.js";
 import { JobWorker, type RunTool } from "./jobs/worker.js";
+import { ModelThreads } from "./models/pool.js";
 import { ToolRunner } from "./tools/runner.js";
 import { Retention } from "./privacy/retention.js";
 import { MemoryBudget } from "./tools/memory-budget.js";
@@ -31,6 +32,7 @@ export interface Core {
   retention: Retention;
   /** the one way to run a tool in this process (jobs, CLI, tests) */
   tools: ToolRunner;
+  models: ModelThreads;
   /** decoder memory shared by uploads and tools */
   budget: MemoryBudget;
   workers: ImageWorkers;
@@ -82,7 +84,8 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const wakeup: JobWakeup = db.dialect === "postgres" ? new PostgresWakeup(config.databaseUrl) : new LocalWakeup();
   const jobRepo = new JobRepository(db.db);
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
-  const tools = new ToolRunner({ limits, budget, threads: workers, tempDir: temp.path });
+  const models = new ModelThreads(config.modelWorkers);
+  const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path });
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits) });
   const jobWorker = new JobWorker({
     repo: jobRepo,
@@ -110,6 +113,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     jobWorker,
     retention,
     tools,
+    models,
     budget,
     workers,
     temp: ownTemp,
@@ -117,6 +121,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
       await jobWorker.stop();
       await wakeup.close();
       await tools.close();
+      await models.close();
       await workers.close();
       await db.close();
       await ownTemp.remove();

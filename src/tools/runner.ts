@@ -6,6 +6,7 @@ import { AppError } from "../common/errors.js";
 import { isToolName } from "../common/tools/index.js";
 import { type DecodeLimits, describeBytes } from "./decode.js";
 import { identifyInput } from "./input.js";
+import type { ModelThreads } from "../models/pool.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import { type ToolOutput, deliverOutputs } from "./outputs.js";
 import { PdfThreads } from "./pdf-threads.js";
@@ -21,6 +22,8 @@ export interface ToolRunnerDeps {
   budget: MemoryBudget;
   /** hosting's ImageWorkers fits */
   threads: ImageThreads;
+  /** the model threads AI tools run on */
+  models: ModelThreads;
   /** each run gets its own folder under this one */
   tempDir: string;
   /** threads rendering PDF pages at once (default 1: each holds a page's pixels) */
@@ -92,7 +95,7 @@ export class ToolRunner {
     const workDir = path.join(this.deps.tempDir, `run-${randomBytes(8).toString("hex")}`);
     await fs.mkdir(workDir, { recursive: true });
     try {
-      const ctx: ServerToolContext = { workDir, limits, threads: this.deps.threads, pdf: this.pdf, signal, checkpoint, progress: progress.report };
+      const ctx: ServerToolContext = { workDir, limits, threads: this.deps.threads, pdf: this.pdf, models: this.deps.models, signal, checkpoint, progress: progress.report };
       // The union of tools narrows by `input`: each tool's prepare gets the kind it declared.
       const prepared: PreparedRun = await (tool.prepare as (input: unknown, params: unknown, ctx: ServerToolContext) => Promise<PreparedRun> | PreparedRun)(input, params, ctx);
       if (!this.deps.budget.fits(prepared.memory)) {

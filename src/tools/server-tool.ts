@@ -2,6 +2,7 @@ import type { OutputFormat } from "../common/tools/encoding.js";
 import type { ToolContext, ToolParams, ToolSpec } from "../common/tools/tool.js";
 import type { InputFormat } from "../common/formats.js";
 import type { DecodeLimits, ImageHeader } from "./decode.js";
+import type { ModelThreads } from "../models/pool.js";
 import type { PdfThreads } from "./pdf-threads.js";
 
 /**
@@ -46,6 +47,8 @@ export interface ServerToolContext extends ToolContext {
   limits: DecodeLimits & { maxOutputPixels: number; maxPages: number };
   threads: ImageThreads;
   pdf: PdfThreads;
+  /** the model threads (one per core, models kept warm): AI tools run their inference there */
+  models: ModelThreads;
   /** reports progress, then throws the cancellation error if the run was aborted */
   checkpoint(fraction: number): void;
 }

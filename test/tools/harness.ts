@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, expect } from "vitest";
 import { AppError } from "../../src/common/errors.js";
 import { ImageWorkers } from "../../src/images/workers.js";
+import { ModelThreads } from "../../src/models/pool.js";
 import { expectNothingPersonal, leakedSecrets } from "../common/metadata-helpers.js";
 import { MemoryBudget } from "../../src/tools/memory-budget.js";
 import { type ToolRunRequest, type ToolRunResult, ToolRunner } from "../../src/tools/runner.js";
@@ -24,13 +25,15 @@ export interface Harness {
 export function useHarness(options: { budget?: number } = {}): Harness {
   const harness = {} as Harness;
   let workers: ImageWorkers;
+  let models: ModelThreads;
   let count = 0;
   beforeAll(async () => {
     harness.root = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-tools-"));
     const tempDir = path.join(harness.root, "tmp");
     await fs.mkdir(tempDir);
     workers = new ImageWorkers(1, 30_000);
-    harness.runner = new ToolRunner({ limits: LIMITS, budget: new MemoryBudget(options.budget ?? 1024 ** 3), threads: workers, tempDir });
+    models = new ModelThreads(1);
+    harness.runner = new ToolRunner({ limits: LIMITS, budget: new MemoryBudget(options.budget ?? 1024 ** 3), threads: workers, models, tempDir });
     harness.run = async (tool, bytes, params = {}, extra = {}) => {
       const n = ++count;
       const input = path.join(harness.root, `in-${n}`);
@@ -43,6 +46,7 @@ export function useHarness(options: { budget?: number } = {}): Harness {
   afterAll(async () => {
     await harness.runner.close();
     await workers.close();
+    await models.close();
     await fs.rm(harness.root, { recursive: true, force: true });
   });
   return harness;

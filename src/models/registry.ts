@@ -1,0 +1,22 @@
+/**
+ * Every model Pixhaven runs, by name. A model module is imported only inside a model thread (see
+ * model.worker.ts), so the main thread never loads TensorFlow, ONNX Runtime or their weights; what
+ * the main thread may call is `probe`, which only looks for the files.
+ */
+export interface ModelHandler<I = any, O = any, M = any> {
+  /** loads the weights from disk, once per thread; they stay warm for the next task */
+  load(): Promise<M>;
+  /** one inference; large results are transferred, not copied */
+  run(model: M, input: I): Promise<{ value: O; transfer?: ArrayBuffer[] }>;
+}
+
+export interface ModelEntry {
+  handler: () => Promise<ModelHandler>;
+  /** why the model cannot run here (its package or weights are missing), or null when it can */
+  probe: () => Promise<string | null>;
+}
+
+/** Filled in by each AI tool: `name: { handler: () => import("./x.js").then((m) => m.handler), probe }`. */
+export const MODELS: Record<string, ModelEntry> = {};
+
+export type ModelName = keyof typeof MODELS & string;
