@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Clock } from "../common/clock.js";
 import { AppError, notFound } from "../common/errors.js";
 import type { JobOutputRow, JobRow } from "../db/schema.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../images/ids.js";
 import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
+import { jobKeys } from "./keys.js";
 import type { JobRepository, NewJob } from "./repository.js";
 import type { JobWakeup } from "./wakeup.js";
 
@@ -42,9 +42,7 @@ export interface JobView {
   outputs: JobOutputRow[];
 }
 
-const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-80) || "file";
-
-/** Jobs as their users see them: submit, look up, download, delete. The worker side is in runner.ts. */
+/** Jobs as their users see them: submit, look up, download, delete. The worker side is in worker.ts. */
 export class JobService {
   constructor(
     private readonly deps: {
@@ -86,7 +84,7 @@ export class JobService {
         status: "queued",
         input_name: input.name,
         input_bytes: input.bytes,
-        input_key: `jobs/${id}/in/${randomBytes(4).toString("hex")}-${safeName(input.name)}`,
+        input_key: jobKeys.input(id, input.name),
         delete_token_hash: hashToken(deleteToken),
         owner_id: ownerId,
         created_at: now,

@@ -6,6 +6,7 @@ import type { Clock } from "../common/clock.js";
 import { AppError } from "../common/errors.js";
 import type { JobRow } from "../db/schema.js";
 import type { BlobStore } from "../storage/blob-store.js";
+import { jobKeys, safeName } from "./keys.js";
 import type { JobRepository, NewOutput } from "./repository.js";
 import type { JobSettings } from "./service.js";
 import type { JobWakeup } from "./wakeup.js";
@@ -50,7 +51,6 @@ interface Log {
 }
 
 const PROGRESS_WRITE_MS = 200;
-const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-80) || "file";
 
 /**
  * The worker role: claims queued jobs (at most `concurrency` at once), runs each tool off the event
@@ -171,7 +171,7 @@ export class JobWorker {
       if (result.inputPixels) await repo.setInputPixels(job.id, result.inputPixels);
       const outputs: NewOutput[] = [];
       for (const [idx, file] of result.outputs.entries()) {
-        const key = `jobs/${job.id}/out/a${attempt}-${idx}-${safeName(file.name)}`;
+        const key = jobKeys.output(job.id, attempt, idx, file.name);
         await blobs.putFile(key, file.path, file.mime);
         stored.push(key);
         outputs.push({ job_id: job.id, idx, name: file.name, blob_key: key, mime: file.mime, bytes: file.bytes, width: file.width ?? null, height: file.height ?? null });
