@@ -54,7 +54,9 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         let tool: string | undefined;
         let params: unknown = {};
         const urls: string[] = [];
-        const parts = request.parts({ limits: { files: config.maxBatchFiles, fileSize: config.maxUploadBytes + 1, fields: config.maxBatchFiles + 10, fieldSize: PARAMS_FIELD_BYTES } });
+        const parts = request.parts({
+          limits: { files: config.maxBatchFiles, fileSize: config.maxUploadBytes + 1, fields: config.maxBatchFiles + 10, fieldSize: PARAMS_FIELD_BYTES, parts: 2 * config.maxBatchFiles + 10 },
+        });
         for await (const part of parts) {
           if (part.type === "file") {
             if (part.fieldname !== "file") throw new AppError("unexpected_field", 400, `Send files in the field "file", not "${part.fieldname.slice(0, 50)}".`);

@@ -5,6 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import type { Clock } from "../../src/common/clock.js";
 import { type Config, loadConfig } from "../../src/config.js";
+import type { RunTool } from "../../src/jobs/worker.js";
 import { createPixhaven, type Pixhaven } from "../../src/server.js";
 
 export const POSTGRES_URL = process.env.PIXHAVEN_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -25,6 +26,8 @@ export interface TestServerOptions {
   logStream?: NodeJS.WritableStream;
   /** runs tool jobs in this server, as `serve --role all` does */
   jobWorker?: boolean;
+  /** how jobs run their tool (the tool runner unless given) */
+  runTool?: RunTool;
 }
 
 /** A real Pixhaven listening on a free loopback port with a temp DATA_DIR; stop() removes everything. */
@@ -46,7 +49,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   );
   if (!options.config?.databaseUrl && !databaseUrl) config.databaseUrl = `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`;
-  const px = await createPixhaven(config, { logger: options.logStream ? { stream: options.logStream } : false, ...(options.clock ? { clock: options.clock } : {}) });
+  const px = await createPixhaven(config, { logger: options.logStream ? { stream: options.logStream } : false, ...(options.clock ? { clock: options.clock } : {}), ...(options.runTool ? { runTool: options.runTool } : {}) });
   await px.app.listen({ port, host: "127.0.0.1" });
   if (options.jobWorker) px.core.jobWorker.start();
   return {
