@@ -10,6 +10,8 @@ export default defineConfig({
   root,
   base: "/",
   plugins: [svelte()],
+  // Code shared with the server (API shapes, tool presets); keep imports from it free of Node.
+  resolve: { alias: { $common: fileURLToPath(new URL("../src/common", import.meta.url)) } },
   build: {
     outDir: "../dist/web",
     emptyOutDir: true,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import fastifyStatic from "@fastify/static";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 
 const NOT_BUILT = `<!doctype html><html><head><meta charset="utf-8"><title>Pixhaven</title></head><body><p>The web interface is not built. Run <code>npm run build</code>.</p></body></html>`;
 
@@ -25,6 +25,8 @@ export async function registerWebApp(app: FastifyInstance, webDir: string): Prom
     });
   }
   const page: PageRenderer = (extraHead) => (extraHead ? index.replace("</head>", `${extraHead}\n  </head>`) : index);
-  app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page()));
+  const sendPage = async (_request: unknown, reply: FastifyReply) => reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page());
+  // The pages the app routes itself (web/src/lib/router.svelte.ts); /i/:id has its own route.
+  for (const url of ["/", "/tools", "/tools/:page"]) app.get(url, { schema: { hide: true } }, sendPage);
   return page;
 }

@@ -68,7 +68,7 @@ async function readJson(res: Response): Promise<unknown> {
   }
 }
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
+export async function request<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(path, { ...init, headers: { Accept: "application/json", ...init?.headers } });
   if (!res.ok) throw errorFromBody(res.status, await readJson(res));
   return (res.status === 204 ? undefined : await res.json()) as T;
@@ -134,4 +134,18 @@ export function uploadImage(
     xhr.send(form);
   });
   return { done, abort: () => xhr.abort() };
+}
+
+/** The server fetches the image itself (URL import), then stores it like an uploaded file. */
+export function uploadImageFromUrl(url: string): UploadHandle {
+  const controller = new AbortController();
+  const done = request<UploadedImage>("/api/v1/images", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ url }),
+    signal: controller.signal,
+  }).catch((err: unknown) => {
+    throw controller.signal.aborted ? new UploadAborted() : err;
+  });
+  return { done, abort: () => controller.abort() };
 }

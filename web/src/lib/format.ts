@@ -41,3 +41,33 @@ export function formatAcceptedTypes(mimes: string[]): string {
   return [...new Set(names)].join(", ");
 }
 
+
+const durationUnits = [
+  { seconds: 86_400, one: "day", many: "days" },
+  { seconds: 3600, one: "hour", many: "hours" },
+  { seconds: 60, one: "minute", many: "minutes" },
+  { seconds: 1, one: "second", many: "seconds" },
+] as const;
+
+/**
+ * A configured duration in the largest unit that states it exactly: 2700 → "45 minutes",
+ * 7200 → "2 hours". One hour reads "60 minutes", as retention periods are usually given.
+ */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const unit = durationUnits.find((u) => s % u.seconds === 0 && s / u.seconds >= (u.seconds === 3600 ? 2 : 1)) ?? durationUnits[3];
+  const n = s / unit.seconds;
+  return `${n} ${n === 1 ? unit.one : unit.many}`;
+}
+
+/** How long until `iso`, rounded up, as "in 44 minutes"; "soon" when under a minute. */
+export function formatTimeLeft(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (!Number.isFinite(ms)) return "";
+  if (ms <= 60_000) return ms <= 0 ? "now" : "in less than a minute";
+  const minutes = Math.ceil(ms / 60_000);
+  if (minutes < 120) return `in ${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `in ${hours} hours`;
+  return `in ${Math.round(hours / 24)} days`;
+}

@@ -1,11 +1,23 @@
-export type Route = { name: "home" } | { name: "viewer"; id: string } | { name: "not-found" };
+export type Route =
+  | { name: "home" }
+  | { name: "viewer"; id: string }
+  | { name: "tools" }
+  | { name: "tool-history" }
+  | { name: "tool"; tool: string }
+  | { name: "not-found" };
 
 const viewerPath = /^\/i\/([A-Za-z0-9_-]+)\/?$/;
+const toolPath = /^\/tools\/([a-z0-9-]+)\/?$/;
 
 export function matchRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "/index.html") return { name: "home" };
   const viewer = viewerPath.exec(pathname);
   if (viewer) return { name: "viewer", id: viewer[1]! };
+  if (pathname === "/tools" || pathname === "/tools/") return { name: "tools" };
+  // "history" is a page, not a tool: no tool may take that name.
+  if (pathname === "/tools/history" || pathname === "/tools/history/") return { name: "tool-history" };
+  const tool = toolPath.exec(pathname);
+  if (tool) return { name: "tool", tool: tool[1]! };
   return { name: "not-found" };
 }
 

@@ -1,4 +1,4 @@
-import { getConfig, uploadImage, UploadAborted, type ServerConfig, type UploadedImage } from "./api.js";
+import { getConfig, uploadImage, uploadImageFromUrl, UploadAborted, type ServerConfig, type UploadedImage, type UploadHandle } from "./api.js";
 import { formatBytes } from "./format.js";
 import { owned } from "./owned.svelte.js";
 
@@ -16,7 +16,15 @@ export class UploadItem {
   error = $state<string | null>(null);
   abort: (() => void) | null = null;
 
-  constructor(readonly file: File) {}
+  /** Either a file from this device or an address the server fetches the image from. */
+  constructor(
+    readonly file: File | null,
+    readonly url: string | null = null,
+  ) {}
+
+  get name(): string {
+    return this.file?.name ?? this.url ?? "";
+  }
 
   get finished(): boolean {
     return this.status === "done" || this.status === "error";
@@ -50,6 +58,11 @@ class UploadQueue {
     this.#pump();
   }
 
+  addUrl(url: string): void {
+    this.items.push(new UploadItem(null, url));
+    this.#pump();
+  }
+
   remove(item: UploadItem): void {
     item.abort?.();
     this.items = this.items.filter((i) => i !== item);
@@ -74,20 +87,26 @@ class UploadQueue {
   }
 
   async #run(item: UploadItem): Promise<void> {
-    // Without the config the server's own limits still apply and explain themselves.
-    const config = await getConfig().catch(() => null);
-    const rejection = rejectionFor(item.file, config);
-    if (rejection) return item.fail(rejection);
-    if (!this.items.includes(item)) return;
-
-    const upload = uploadImage(
-      item.file,
-      (loaded) => (item.loaded = loaded),
-      () => {
-        item.loaded = item.file.size;
-        item.status = "processing";
-      },
-    );
+    const file = item.file;
+    let upload: UploadHandle;
+    if (file) {
+      // Without the config the server's own limits still apply and explain themselves.
+      const config = await getConfig().catch(() => null);
+      const rejection = rejectionFor(file, config);
+      if (rejection) return item.fail(rejection);
+      if (!this.items.includes(item)) return;
+      upload = uploadImage(
+        file,
+        (loaded) => (item.loaded = loaded),
+        () => {
+          item.loaded = file.size;
+          item.status = "processing";
+        },
+      );
+    } else {
+      item.status = "processing";
+      upload = uploadImageFromUrl(item.url ?? "");
+    }
     item.abort = upload.abort;
     try {
       const result = await upload.done;

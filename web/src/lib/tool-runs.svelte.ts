@@ -1,0 +1,162 @@
+import { jobHistory } from "./job-history.svelte.js";
+import { batchText, jobText } from "./messages.js";
+import { samePath } from "./urls.js";
+import { type JobJson, type JobStatus, type ToolInfo, submitBatch, watchJob } from "./tools-api.js";
+
+// Browsers open at most six connections to one origin over HTTP/1.1; a few event streams leave
+// room for downloads and page loads. Jobs of one batch mostly run one after the other anyway.
+const MAX_STREAMS = 3;
+
+/** Types every browser shows in an <img>, so the original can be compared with the result. */
+const VIEWABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif"]);
+
+let nextKey = 1;
+
+export class JobRun {
+  readonly key = nextKey++;
+  id = $state<string | null>(null);
+  job = $state<JobJson | null>(null);
+  /** the original's size in pixels, when the browser could decode it */
+  size = $state<{ width: number; height: number } | null>(null);
+  /** the result, fetched once for the comparison and its download */
+  resultUrl = $state<string | null>(null);
+  watchError = $state<string | null>(null);
+  readonly originalUrl: string | null;
+
+  constructor(
+    readonly name: string,
+    readonly file: File | null,
+  ) {
+    this.originalUrl = file && VIEWABLE.has(file.type) ? URL.createObjectURL(file) : null;
+    if (this.originalUrl) void this.#measure(this.originalUrl);
+  }
+
+  get status(): JobStatus | "waiting" {
+    return this.job?.status ?? (this.id ? "queued" : "waiting");
+  }
+
+  get bytes(): number | null {
+    return this.file?.size ?? this.job?.inputs[0]?.bytes ?? null;
+  }
+
+  async #measure(url: string): Promise<void> {
+    const img = new Image();
+    img.src = url;
+    try {
+      await img.decode();
+      this.size = { width: img.naturalWidth, height: img.naturalHeight };
+    } catch {
+      // Not decodable here; the server may still read it.
+    }
+  }
+
+  /** Fetches the single image result once, so showing and saving it count as one download. */
+  async loadResult(): Promise<void> {
+    const output = this.job?.outputs.length === 1 ? this.job.outputs[0] : undefined;
+    if (!this.originalUrl || !output?.url || !VIEWABLE.has(output.mime) || this.resultUrl) return;
+    try {
+      const res = await fetch(samePath(output.url));
+      if (res.ok) this.resultUrl = URL.createObjectURL(await res.blob());
+    } catch {
+      // The plain download link stays available.
+    }
+  }
+
+  release(): void {
+    if (this.originalUrl) URL.revokeObjectURL(this.originalUrl);
+    if (this.resultUrl) URL.revokeObjectURL(this.resultUrl);
+  }
+}
+
+export class BatchRun {
+  readonly key = nextKey++;
+  phase = $state<"uploading" | "submitted" | "failed">("uploading");
+  loaded = $state(0);
+  total = $state(0);
+  error = $state<string | null>(null);
+  zipUrl = $state<string | null>(null);
+  abort: (() => void) | null = null;
+
+  constructor(
+    readonly tool: ToolInfo,
+    readonly runs: JobRun[],
+  ) {}
+
+  get percent(): number {
+    return this.total > 0 ? Math.round((this.loaded / this.total) * 100) : 0;
+  }
+}
+
+class ToolRuns {
+  batches = $state<BatchRun[]>([]);
+  #waiting: JobRun[] = [];
+  #streams = 0;
+  #stops = new Map<JobRun, () => void>();
+
+  /** Uploads files and URLs as one batch, remembers its jobs in this browser and follows them. */
+  start(tool: ToolInfo, params: Record<string, unknown>, files: File[], urls: string[]): BatchRun {
+    const runs = [...files.map((f) => new JobRun(f.name, f)), ...urls.map((u) => new JobRun(u, null))];
+    const batch = new BatchRun(tool, runs);
+    this.batches.unshift(batch);
+    const upload = submitBatch(tool.name, params, files, urls, (loaded, total) => {
+      batch.loaded = loaded;
+      batch.total = total;
+    });
+    batch.abort = upload.abort;
+    upload.done.then(
+      (submitted) => {
+        batch.phase = "submitted";
+        batch.zipUrl = submitted.zipUrl;
+        const createdAt = new Date().toISOString();
+        submitted.jobs.forEach((job, i) => {
+          const run = runs[i];
+          if (run) run.id = job.id;
+        });
+        jobHistory.remember(
+          submitted.jobs.map((job) => ({ id: job.id, batchId: submitted.batchId, tool: tool.name, deleteToken: submitted.deleteToken, createdAt })),
+        );
+        for (const run of runs) if (run.id) this.#waiting.push(run);
+        this.#pump();
+      },
+      (err: unknown) => {
+        batch.phase = "failed";
+        batch.error = err instanceof Error ? err.message : batchText.uploadFailed;
+      },
+    );
+    return batch;
+  }
+
+  dismiss(batch: BatchRun): void {
+    batch.abort?.();
+    for (const run of batch.runs) {
+      this.#stops.get(run)?.();
+      run.release();
+    }
+    this.#waiting = this.#waiting.filter((r) => !batch.runs.includes(r));
+    this.batches = this.batches.filter((b) => b !== batch);
+  }
+
+  #pump(): void {
+    while (this.#streams < MAX_STREAMS) {
+      const run = this.#waiting.shift();
+      if (!run?.id) return;
+      this.#streams++;
+      const watch = watchJob(run.id, (job) => {
+        run.job = job;
+        if (job.status === "succeeded") void run.loadResult();
+      });
+      this.#stops.set(run, watch.stop);
+      void watch.done.then((last) => {
+        this.#stops.delete(run);
+        if (!last || (last.status !== "succeeded" && last.status !== "failed" && last.status !== "expired")) {
+          if (this.batches.some((b) => b.runs.includes(run))) run.watchError = jobText.watchFailed;
+        }
+        this.#streams--;
+        this.#pump();
+      });
+    }
+  }
+}
+
+// Module-level, so results survive a visit to another page of the app.
+export const toolRuns = new ToolRuns();

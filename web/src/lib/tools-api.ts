@@ -1,0 +1,183 @@
+import type { JobJson, JobStatus } from "$common/api/jobs.js";
+import { ApiError, errorFromBody, request } from "./api.js";
+
+export type { JobJson, JobStatus };
+
+/** One entry of GET /api/v1/tools (src/http/tools.ts). */
+export interface ToolInfo {
+  name: string;
+  title: string;
+  description: string;
+  runsOn: "browser" | "server" | "both";
+  /** JSON Schema of the params */
+  params: JsonSchema;
+  accepts: string[];
+  limits: { maxInputPixels?: number; maxOutputPixels?: number; maxPages?: number };
+  available: boolean;
+  unavailableReason?: string;
+  secondsPerMegapixel: number | null;
+}
+
+export interface ToolsInfo {
+  retentionSeconds: number;
+  maxUploadBytes: number;
+  maxBatchFiles: number;
+  urlImport: boolean;
+  tools: ToolInfo[];
+}
+
+/** The part of JSON Schema that the tool catalogue uses. */
+export interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  enum?: (string | number)[];
+  anyOf?: JsonSchema[];
+  const?: string | number;
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  pattern?: string;
+  maxLength?: number;
+}
+
+export interface SubmittedBatch {
+  batchId: string;
+  deleteToken: string;
+  zipUrl: string;
+  retentionSeconds: number;
+  jobs: { id: string; status: JobStatus; url: string }[];
+}
+
+const TERMINAL: readonly JobStatus[] = ["succeeded", "failed", "expired"];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL.includes(status);
+}
+
+/** Runs on this server: what the P4 notice is about. */
+export function runsOnServer(tool: ToolInfo): boolean {
+  return tool.available && tool.runsOn !== "browser";
+}
+
+let toolsPromise: Promise<ToolsInfo> | undefined;
+
+/** Asked once per page load: the retention period and the measured speeds change rarely. */
+export function getTools(): Promise<ToolsInfo> {
+  toolsPromise ??= request<ToolsInfo>("/api/v1/tools").catch((err: unknown) => {
+    toolsPromise = undefined;
+    throw err;
+  });
+  return toolsPromise;
+}
+
+export function getJob(id: string, signal?: AbortSignal): Promise<JobJson> {
+  return request<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, { signal });
+}
+
+export function deleteJob(id: string, deleteToken: string): Promise<void> {
+  return request<void>(`/api/v1/jobs/${encodeURIComponent(id)}`, { method: "DELETE", headers: { "X-Delete-Token": deleteToken } });
+}
+
+export interface BatchUpload {
+  done: Promise<SubmittedBatch>;
+  abort(): void;
+}
+
+/** Sends a batch: files first, then URLs, so the jobs come back in the order of `files` then `urls`. */
+export function submitBatch(
+  tool: string,
+  params: Record<string, unknown>,
+  files: File[],
+  urls: string[],
+  onProgress: (loaded: number, total: number) => void,
+): BatchUpload {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<SubmittedBatch>((resolve, reject) => {
+    xhr.open("POST", "/api/v1/jobs");
+    xhr.responseType = "json";
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status === 202) resolve(xhr.response as SubmittedBatch);
+      else reject(errorFromBody(xhr.status, xhr.response));
+    };
+    xhr.onerror = () => reject(new Error("Network error: the files did not reach the server."));
+    xhr.onabort = () => reject(new Error("Upload cancelled."));
+    const form = new FormData();
+    // The fields come before the files, so the server can refuse bad params before storing anything.
+    form.append("tool", tool);
+    form.append("params", JSON.stringify(params));
+    for (const url of urls) form.append("url", url);
+    for (const file of files) form.append("file", file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
+}
+
+const POLL_MS = 1000;
+const MAX_POLL_FAILURES = 5;
+
+/**
+ * Follows a job until it ends: Server-Sent Events first, polling when the stream fails (a proxy
+ * that buffers, a dropped connection). Resolves with the last state seen; `stop()` ends it early.
+ */
+export function watchJob(id: string, onJob: (job: JobJson) => void): { done: Promise<JobJson | null>; stop(): void } {
+  let stopped = false;
+  let source: EventSource | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let finish: (job: JobJson | null) => void = () => undefined;
+  let last: JobJson | null = null;
+  const done = new Promise<JobJson | null>((resolve) => (finish = resolve));
+
+  const stop = () => {
+    stopped = true;
+    source?.close();
+    clearTimeout(timer);
+    finish(last);
+  };
+  const seen = (job: JobJson) => {
+    if (stopped) return;
+    last = job;
+    onJob(job);
+    if (isTerminal(job.status)) stop();
+  };
+  let failures = 0;
+  const poll = () => {
+    if (stopped) return;
+    getJob(id).then(
+      (job) => {
+        failures = 0;
+        seen(job);
+        timer = setTimeout(poll, POLL_MS);
+      },
+      (err: unknown) => {
+        // A job that is gone will not come back; a network hiccup might pass.
+        if ((err instanceof ApiError && err.gone) || ++failures >= MAX_POLL_FAILURES) stop();
+        else timer = setTimeout(poll, POLL_MS * 2 ** failures);
+      },
+    );
+  };
+
+  if (typeof EventSource === "function") {
+    source = new EventSource(`/api/v1/jobs/${encodeURIComponent(id)}/events`);
+    source.addEventListener("job", (e) => {
+      try {
+        seen(JSON.parse((e as MessageEvent<string>).data) as JobJson);
+      } catch {
+        // A garbled event: the next one, or polling, brings the state.
+      }
+    });
+    source.onerror = () => {
+      source?.close();
+      poll();
+    };
+  } else {
+    poll();
+  }
+  return { done, stop };
+}
