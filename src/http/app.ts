@@ -10,6 +10,7 @@ import { AppError } from "../common/errors.js";
 import type { Config } from "../config.js";
 import type { ImageService } from "../images/service.js";
 import type { JobService } from "../jobs/service.js";
+import type { ModelThreads } from "../models/pool.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { registerApiDocs } from "./docs.js";
 import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
@@ -25,6 +26,8 @@ export interface AppDeps {
   config: Config;
   images: ImageService;
   jobs: JobService;
+  /** asked which models are installed (GET /api/v1/tools) */
+  models: Pick<ModelThreads, "unavailable">;
   /** this process's temp folder: uploads to tools are received there */
   tmpDir: string;
   importUrl?: JobsRouteDeps["importUrl"];
@@ -36,7 +39,7 @@ export interface AppDeps {
   logger: boolean | { stream: NodeJS.WritableStream };
 }
 
-export async function buildApp({ config, images, jobs, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, images, jobs, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
@@ -96,7 +99,7 @@ export async function buildApp({ config, images, jobs, tmpDir, importUrl, health
   if (healthOnly) return app;
   const page = await registerWebApp(app, config.webDir);
   await app.register(imagesApi, { images, config });
-  await app.register(toolsApi, { jobs, config });
+  await app.register(toolsApi, { jobs, config, models });
   await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}) });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
   return app;

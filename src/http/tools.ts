@@ -3,7 +3,8 @@ import { z } from "zod";
 import { toolCatalogue } from "../common/tools/index.js";
 import type { Config } from "../config.js";
 import type { JobService } from "../jobs/service.js";
-import { runsOnServer } from "../tools/registry.js";
+import type { ModelThreads } from "../models/pool.js";
+import { runsOnServer, toolModels } from "../tools/registry.js";
 
 export const toolSchema = z.object({
   name: z.string(),
@@ -26,7 +27,17 @@ export const toolsResponseSchema = z.object({
   tools: z.array(toolSchema),
 });
 
-export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config }> = async (app, { jobs, config }) => {
+/** Whether this server runs the tool: not a browser-only one, and every model it needs installed. */
+async function availability(name: Parameters<typeof runsOnServer>[0], models: Pick<ModelThreads, "unavailable">): Promise<{ available: boolean; unavailableReason?: string }> {
+  if (!runsOnServer(name)) return { available: false, unavailableReason: "runs in the browser only" };
+  for (const model of toolModels(name)) {
+    const reason = await models.unavailable(model);
+    if (reason) return { available: false, unavailableReason: `its model is not installed on this server: ${reason}` };
+  }
+  return { available: true };
+}
+
+export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config; models: Pick<ModelThreads, "unavailable"> }> = async (app, { jobs, config, models }) => {
   app.get(
     "/api/v1/tools",
     {
@@ -39,7 +50,7 @@ export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config 
     async () => {
       const tools = await Promise.all(
         toolCatalogue().map(async (tool) => {
-          const available = runsOnServer(tool.name);
+          const { available, unavailableReason } = await availability(tool.name, models);
           return {
             ...tool,
             accepts: [...tool.accepts],
@@ -49,7 +60,7 @@ export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config 
               maxInputPixels: Math.min(tool.limits.maxInputPixels ?? Infinity, config.maxPixels),
             },
             available,
-            ...(available ? {} : { unavailableReason: "runs in the browser only" }),
+            ...(unavailableReason ? { unavailableReason } : {}),
             secondsPerMegapixel: available ? await jobs.secondsPerMegapixel(tool.name) : null,
           };
         }),

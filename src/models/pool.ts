@@ -7,16 +7,40 @@ import { MODELS } from "./registry.js";
 const IDLE_MS = 10 * 60 * 1000;
 
 /**
+ * A model thread died under its task (killed, out of memory, an abort inside WebAssembly). Not an
+ * AppError on purpose: the image is not at fault, so the job system tries the job again, on the
+ * fresh thread the pool starts in its place.
+ */
+export class ModelThreadLostError extends Error {
+  constructor(model: string, cause: Error) {
+    super(`the thread running the model ${model} stopped: ${cause.message}`);
+    this.name = "ModelThreadLostError";
+  }
+}
+
+export interface ModelThreadsOptions {
+  /** the thread module (tests give one that misbehaves); model.worker by default */
+  module?: URL;
+  idleMs?: number;
+}
+
+/**
  * The model threads: WebAssembly gets no threads of its own in Node, so parallelism is one thread
  * per core (MODEL_WORKERS), each loading the models it is asked for once. A thread that crashes or
- * runs past its time limit is replaced; its task fails with a clear error.
+ * runs past its time limit is replaced. Failures come back as: `model_not_installed` (503, the
+ * files are missing: nothing is started), `model_failed` (503 when the model would not load, 422
+ * when it refused the input, 500 when it threw), `model_timeout` (422), or ModelThreadLostError
+ * (the thread died: worth another attempt).
  */
 export class ModelThreads {
   private readonly pool: ThreadPool;
   private readonly probes = new Map<string, Promise<string | null>>();
 
-  constructor(readonly size: number = availableParallelism()) {
-    this.pool = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, IDLE_MS);
+  constructor(
+    readonly size: number = availableParallelism(),
+    options: ModelThreadsOptions = {},
+  ) {
+    this.pool = new ThreadPool(options.module ?? ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, options.idleMs ?? IDLE_MS);
   }
 
   /** Why `model` cannot run on this server, or null when it can; checked once (files only, no loading). */
@@ -37,8 +61,12 @@ export class ModelThreads {
       return await this.pool.run<T>({ model, input }, { timeoutMs: options.timeoutMs, ...(options.transfer ? { transfer: options.transfer } : {}) });
     } catch (err) {
       if (err instanceof WorkerTimeoutError) throw new AppError("model_timeout", 422, "The model took too long on this image; try a smaller one.");
-      if (err instanceof WorkerTaskError && err.errorName === "AppError") throw new AppError("model_failed", 422, err.message);
-      if (err instanceof WorkerTaskError || err instanceof Error) throw new AppError("model_failed", 500, `The model failed: ${err.message}`);
+      if (err instanceof WorkerTaskError) {
+        if (err.errorName === "ModelLoadError") throw new AppError("model_failed", 503, `The model for this tool failed to load on this server: ${err.message}`);
+        if (err.errorName === "AppError") throw new AppError("model_failed", 422, err.message);
+        throw new AppError("model_failed", 500, `The model failed: ${err.message}`);
+      }
+      if (err instanceof Error) throw new ModelThreadLostError(model, err);
       throw err;
     }
   }

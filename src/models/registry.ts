@@ -1,3 +1,5 @@
+import { probeNsfw } from "./nsfw.js";
+
 /**
  * Every model Pixhaven runs, by name. A model module is imported only inside a model thread (see
  * model.worker.ts), so the main thread never loads TensorFlow, ONNX Runtime or their weights; what
@@ -17,6 +19,9 @@ export interface ModelEntry {
 }
 
 /** Filled in by each AI tool: `name: { handler: () => import("./x.js").then((m) => m.handler), probe }`. */
-export const MODELS: Record<string, ModelEntry> = {};
+export const MODELS: Record<string, ModelEntry> = {
+  // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm
+  nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw },
+};
 
 export type ModelName = keyof typeof MODELS & string;

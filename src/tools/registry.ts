@@ -2,6 +2,7 @@ import { type ServerToolName, TOOL_SPECS, type ToolName, type ToolSpecOf } from 
 import { compressTool } from "./compress.js";
 import { convertTool } from "./convert.js";
 import { cropTool } from "./crop.js";
+import { nsfwTool } from "./nsfw.js";
 import { pdfToImagesTool } from "./pdf-to-images.js";
 import { resizeTool } from "./resize.js";
 import type { ServerTool } from "./server-tool.js";
@@ -19,6 +20,7 @@ const SERVER_TOOLS = {
   crop: cropTool,
   strip: stripTool,
   "pdf-to-images": pdfToImagesTool,
+  nsfw: nsfwTool,
 } satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };
 
 export type AnyServerTool = (typeof SERVER_TOOLS)[keyof typeof SERVER_TOOLS];
@@ -27,6 +29,12 @@ export type AnyServerTool = (typeof SERVER_TOOLS)[keyof typeof SERVER_TOOLS];
 export function serverTool(name: ToolName): AnyServerTool | undefined {
   const tools: Partial<Record<ToolName, AnyServerTool>> = SERVER_TOOLS;
   return tools[name];
+}
+
+/** The models a server tool needs (none for most). */
+export function toolModels(name: ToolName): readonly string[] {
+  const tool: { models?: readonly string[] } | undefined = serverTool(name);
+  return tool?.models ?? [];
 }
 
 /** Whether a tool can run here (the catalogue marks the others browser-only). */

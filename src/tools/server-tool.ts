@@ -77,6 +77,17 @@ export interface PreparedRun {
  * The server side of one tool. `prepare` checks the params against the input (a crop outside the
  * picture, an output over the limit) and prices the run before any pixel is decoded.
  */
-export type ServerTool<S extends ToolSpec> =
-  | { spec: S; input: "image"; prepare(input: ImageInput, params: ToolParams<S>, ctx: ServerToolContext): Promise<PreparedRun> | PreparedRun }
-  | { spec: S; input: "pdf"; prepare(input: PdfInput, params: ToolParams<S>, ctx: ServerToolContext): Promise<PreparedRun> | PreparedRun };
+export type ServerTool<S extends ToolSpec> = ServerToolBase<S> &
+  (
+    | { input: "image"; prepare(input: ImageInput, params: ToolParams<S>, ctx: ServerToolContext): Promise<PreparedRun> | PreparedRun }
+    | { input: "pdf"; prepare(input: PdfInput, params: ToolParams<S>, ctx: ServerToolContext): Promise<PreparedRun> | PreparedRun }
+  );
+
+interface ServerToolBase<S extends ToolSpec> {
+  spec: S;
+  /**
+   * The models (names in src/models/registry.ts) the tool runs; GET /api/v1/tools marks the tool
+   * unavailable, with the reason, when one of them is not installed on this server.
+   */
+  models?: readonly string[];
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { compressSpec } from "./compress.js";
 import { convertSpec } from "./convert.js";
 import { cropSpec } from "./crop.js";
+import { nsfwSpec } from "./nsfw.js";
 import { pdfToImagesSpec } from "./pdf-to-images.js";
 import { resizeSpec } from "./resize.js";
 import { stripSpec } from "./strip.js";
@@ -18,6 +19,7 @@ export const TOOL_SPECS = {
   crop: cropSpec,
   strip: stripSpec,
   "pdf-to-images": pdfToImagesSpec,
+  nsfw: nsfwSpec,
 } as const;
 
 export type ToolName = keyof typeof TOOL_SPECS;

@@ -1,0 +1,68 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { ModelThreadLostError, ModelThreads } from "../../src/models/pool.js";
+import { ThreadPool } from "../../src/jobs/thread-pool.js";
+import { expectAppError } from "../tools/harness.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { photoJpeg } from "../tools/harness.js";
+
+// "nsfw" is a real registry entry whose files are installed: its probe passes, so the run reaches the thread.
+const misbehaving = () => new ModelThreads(1, { module: ThreadPool.moduleNextTo(import.meta.url, "misbehaving.worker") });
+
+describe("model threads", () => {
+  const threads = misbehaving();
+  afterAll(() => threads.close());
+
+  it("answers model_not_installed (503) for a model the server does not have, starting nothing", async () => {
+    const real = new ModelThreads(1);
+    expect(await real.unavailable("no-such-model")).toMatch(/no model named/);
+    await expectAppError(real.run("no-such-model", null, { timeoutMs: 1000 }), "model_not_installed", 503);
+    expect(await real.unavailable("nsfw")).toBeNull();
+    await real.close();
+  });
+
+  it("turns a model that fails to load into model_failed (503), and one that throws into model_failed", async () => {
+    await expectAppError(threads.run("nsfw", "load", { timeoutMs: 5000 }), "model_failed", 503, /weights are corrupt/);
+    await expectAppError(threads.run("nsfw", "throw", { timeoutMs: 5000 }), "model_failed", 500, /shape mismatch/);
+    expect(await threads.run("nsfw", "after", { timeoutMs: 5000 })).toBe("ok after");
+  });
+
+  it("replaces a thread that runs past its time (model_timeout) or dies, and the next task runs", async () => {
+    await expectAppError(threads.run("nsfw", "hang", { timeoutMs: 200 }), "model_timeout", 422);
+    const lost = await threads.run("nsfw", "exit", { timeoutMs: 5000 }).catch((e: unknown) => e);
+    // Not an AppError: the image is not at fault, so the job system tries again.
+    expect(lost).toBeInstanceOf(ModelThreadLostError);
+    expect(await threads.run("nsfw", "again", { timeoutMs: 5000 })).toBe("ok again");
+  });
+});
+
+describe("a job whose model thread dies", () => {
+  let srv: TestServer;
+  const threads = misbehaving();
+  let calls = 0;
+  afterAll(async () => {
+    await srv?.stop();
+    await threads.close();
+  });
+
+  it("is tried again on a fresh thread and succeeds", async () => {
+    srv = await startTestServer({
+      jobWorker: true,
+      runTool: async () => {
+        // The first attempt's thread is killed mid-task, the second answers.
+        const value = await threads.run<string>("nsfw", ++calls === 1 ? "exit" : "fine", { timeoutMs: 5000 });
+        return { outputs: [], report: { value } };
+      },
+    });
+    const form = new FormData();
+    form.append("tool", "nsfw");
+    form.append("file", new Blob([(await photoJpeg(32, 32)) as Uint8Array<ArrayBuffer>]), "a.jpg");
+    const submitted = (await (await fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: form })).json()) as { jobs: Array<{ url: string }> };
+    let job: { status: string; attempts: number; report?: unknown; outputs: unknown[] } | undefined;
+    for (let i = 0; i < 300; i++) {
+      job = await (await fetch(submitted.jobs[0]!.url)).json();
+      if (job!.status === "succeeded" || job!.status === "failed") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(job).toMatchObject({ status: "succeeded", attempts: 2, report: { value: "ok fine" }, outputs: [] });
+  });
+});
