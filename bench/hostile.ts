@@ -64,7 +64,7 @@ async function main() {
       Array.from({ length: CLIENTS }, async () => {
         for (let item = queue.shift(); item; item = queue.shift()) {
           const form = new FormData();
-          form.append("file", new Blob([item.bytes]), item.filename);
+          form.append("file", new Blob([item.bytes as Uint8Array<ArrayBuffer>]), item.filename);
           const res = await fetch(`http://127.0.0.1:${port}/api/v1/images`, { method: "POST", body: form });
           await res.arrayBuffer();
           statuses.set(`${res.status}`, (statuses.get(`${res.status}`) ?? 0) + 1);

@@ -30,9 +30,9 @@ interface Run {
 
 async function makePhoto(orientation: number, chromaSubsampling = "4:2:0"): Promise<Uint8Array> {
   // Blurred noise compresses like a detailed photo (several MB at quality 90), unlike a flat fill.
-  const noise = await sharp({ create: { width: 4032, height: 3024, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 60 } } })
+  const noise = await sharp({ create: { width: 4032, height: 3024, channels: 3, background: "#000", noise: { type: "gaussian", mean: 128, sigma: 60 } } })
     .blur(1.5)
-    .jpeg({ quality: 90, chromaSubsampling })
+    .jpeg({ quality: 90, chromaSubsampling: chromaSubsampling as "4:2:0" | "4:4:4" })
     .toBuffer();
   return addJpegMetadata(noise, orientation);
 }

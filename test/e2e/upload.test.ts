@@ -162,7 +162,7 @@ const MAX_UPLOAD_BYTES = 1_000_000;
 
   it("opening the API's deleteUrl offers deletion and takes the token out of the address bar", async () => {
     const form = new FormData();
-    form.append("file", new Blob([jpeg]), "from-api.jpg");
+    form.append("file", new Blob([jpeg as Uint8Array<ArrayBuffer>]), "from-api.jpg");
     const uploaded = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
     const fresh = await context.newPage();
     const sent: string[] = [];

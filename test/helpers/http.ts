@@ -11,7 +11,7 @@ export interface UploadReply {
 
 export async function upload(baseUrl: string, bytes: Uint8Array, filename = "photo.jpg", field = "file"): Promise<UploadReply> {
   const form = new FormData();
-  form.append(field, new Blob([bytes], { type: "application/octet-stream" }), filename);
+  form.append(field, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }), filename);
   const res = await fetch(`${baseUrl}/api/v1/images`, { method: "POST", body: form });
   return { status: res.status, body: await res.json() };
 }

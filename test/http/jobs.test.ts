@@ -18,7 +18,7 @@ async function submit(baseUrl: string, tool: string, params: unknown, files: Arr
   form.append("tool", tool);
   form.append("params", typeof params === "string" ? params : JSON.stringify(params));
   for (const [k, v] of Object.entries(extra)) form.append(k, v);
-  for (const f of files) form.append("file", new Blob([f.bytes]), f.name);
+  for (const f of files) form.append("file", new Blob([f.bytes as Uint8Array<ArrayBuffer>]), f.name);
   const res = await fetch(`${baseUrl}/api/v1/jobs`, { method: "POST", body: form });
   return { status: res.status, body: (await res.json()) as any };
 }

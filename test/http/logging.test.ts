@@ -22,7 +22,7 @@ describe("request logs", () => {
     expect(anonymiseIp("::1")).toBe("::");
 
     const form = new FormData();
-    form.append("file", new Blob([await plainJpeg()]), "a.jpg");
+    form.append("file", new Blob([(await plainJpeg()) as Uint8Array<ArrayBuffer>]), "a.jpg");
     const headers = { "x-forwarded-for": "203.0.113.77" };
     const res = await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form, headers });
     const { id } = await res.json();

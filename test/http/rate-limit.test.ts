@@ -11,7 +11,7 @@ describe("upload rate limit", () => {
 
   async function uploadFrom(ip: string) {
     const form = new FormData();
-    form.append("file", new Blob([await plainJpeg(48, 48)]), "a.jpg");
+    form.append("file", new Blob([(await plainJpeg(48, 48)) as Uint8Array<ArrayBuffer>]), "a.jpg");
     return fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form, headers: { "x-forwarded-for": ip } });
   }
 

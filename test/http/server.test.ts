@@ -71,7 +71,7 @@ describe("server", () => {
     expect(js.headers.get("content-encoding")).toBe("br");
     expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     const form = new FormData();
-    form.append("file", new Blob([await plainJpeg(800, 600)]), "a.jpg");
+    form.append("file", new Blob([(await plainJpeg(800, 600)) as Uint8Array<ArrayBuffer>]), "a.jpg");
     const { rawUrl } = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
     const raw = await fetch(rawUrl, { headers: { "accept-encoding": "br, gzip" } });
     expect(raw.headers.get("content-encoding")).toBeNull();

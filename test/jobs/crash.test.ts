@@ -47,11 +47,11 @@ describe("a job whose process is killed", () => {
     const first = await startServe(dataDir, port);
     children.push(first);
     // Slow enough to be caught running: a detailed picture to AVIF at the highest effort.
-    const photo = await sharp({ create: { width: 320, height: 240, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 50 } } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: "#000", noise: { type: "gaussian", mean: 128, sigma: 50 } } }).jpeg().toBuffer();
     const form = new FormData();
     form.append("tool", "convert");
     form.append("params", JSON.stringify({ format: "avif", effort: 9 }));
-    form.append("file", new Blob([photo]), "slow.jpg");
+    form.append("file", new Blob([photo as Uint8Array<ArrayBuffer>]), "slow.jpg");
     const submitted = await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs`, { method: "POST", body: form })).json();
     const jobUrl = `http://127.0.0.1:${port}/api/v1/jobs/${submitted.jobs[0].id}`;
     await waitFor(async () => ((await (await fetch(jobUrl)).json()).status === "running" ? true : undefined), 20_000);

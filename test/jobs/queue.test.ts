@@ -49,7 +49,7 @@ describeEachDialect("the job queue shared by two processes", (dialect) => {
     const form = new FormData();
     form.append("tool", "convert");
     form.append("params", JSON.stringify({ format: "jpeg" }));
-    for (let i = 0; i < JOBS; i++) form.append("file", new Blob([jpeg]), `f${i}.jpg`);
+    for (let i = 0; i < JOBS; i++) form.append("file", new Blob([jpeg as Uint8Array<ArrayBuffer>]), `f${i}.jpg`);
     const res = await fetch(`${first.baseUrl}/api/v1/jobs`, { method: "POST", body: form });
     const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(202);

@@ -151,7 +151,7 @@ describe("S3BlobStore on a shared bucket", () => {
     const send = S3Client.prototype.send;
     const spy = vi.spyOn(S3Client.prototype, "send").mockImplementation(function (this: S3Client, command: { constructor: { name: string } }) {
       sent.push(command.constructor.name);
-      return send.call(this, command as never);
+      return (send as (this: S3Client, c: never) => unknown).call(this, command as never);
     } as never);
     try {
       await putBytes(store, "img/pt/big.jpg", randomBytes(12 * MiB));
