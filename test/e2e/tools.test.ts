@@ -192,6 +192,33 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     await page.getByText(/^1080 × 1350 · /).first().waitFor({ timeout: 30_000 });
   });
 
+  it("shows the expected time from the measured seconds per megapixel once the server has one", async () => {
+    const catalogue = (await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json()) as { tools: { name: string; secondsPerMegapixel: number | null }[] };
+    expect(catalogue.tools.find((t) => t.name === "convert")?.secondsPerMegapixel).toEqual(expect.any(Number));
+    await page.goto(`${srv.baseUrl}/tools/convert`);
+    await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
+    await page.getByText(/^about \d+ seconds?$/).waitFor();
+  });
+
+  it("falls back to polling when the event stream fails, and shows the tool's report", async () => {
+    const polls: string[] = [];
+    const onRequest = (req: Request) => {
+      if (/\/api\/v1\/jobs\/[A-Za-z0-9_-]+$/.test(req.url())) polls.push(req.url());
+    };
+    page.on("request", onRequest);
+    await page.route("**/api/v1/jobs/*/events", (route) => route.fulfill({ status: 503, body: "" }));
+    await page.goto(`${srv.baseUrl}/tools/strip`);
+    await page.getByText("This tool has no settings.").waitFor();
+    await page.getByLabel("Choose files for this tool").setInputFiles({ name: "plain.png", mimeType: "image/png", buffer: blue });
+    await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
+    await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 30_000 });
+    await page.unroute("**/api/v1/jobs/*/events");
+    page.off("request", onRequest);
+    expect(polls.length).toBeGreaterThan(0);
+    await page.getByText("Report", { exact: true }).click();
+    await page.getByRole("link", { name: "Download plain.png" }).waitFor();
+  });
+
   it("stayed on its own origin without CSP violations or script errors", () => {
     expectSameOriginAndClean(new URL(srv.baseUrl).origin, log);
   });

@@ -84,6 +84,7 @@ export const jobText = {
   download: "Download",
   downloadNamed: (name: string) => `Download ${name}`,
   outputs: "Results",
+  report: "Report",
   original: "Original",
   result: "Result",
   deletesIn: (text: string) => `Deleted from the server ${text}`,

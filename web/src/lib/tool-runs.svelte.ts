@@ -12,6 +12,27 @@ const VIEWABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/avif",
 
 let nextKey = 1;
 
+/** The picture's size in pixels, when this browser can decode it. */
+export async function measureImage(url: string): Promise<{ width: number; height: number } | null> {
+  const img = new Image();
+  img.src = url;
+  try {
+    await img.decode();
+    return { width: img.naturalWidth, height: img.naturalHeight };
+  } catch {
+    return null; // not decodable here; the server may still read it
+  }
+}
+
+export function isViewable(file: File): boolean {
+  return VIEWABLE.has(file.type);
+}
+
+/** Seconds a run should take, from the server's measured seconds per megapixel. */
+export function estimateSeconds(size: { width: number; height: number } | null, secondsPerMegapixel: number | null): number | null {
+  return size && secondsPerMegapixel ? ((size.width * size.height) / 1e6) * secondsPerMegapixel : null;
+}
+
 export class JobRun {
   readonly key = nextKey++;
   id = $state<string | null>(null);
@@ -40,14 +61,7 @@ export class JobRun {
   }
 
   async #measure(url: string): Promise<void> {
-    const img = new Image();
-    img.src = url;
-    try {
-      await img.decode();
-      this.size = { width: img.naturalWidth, height: img.naturalHeight };
-    } catch {
-      // Not decodable here; the server may still read it.
-    }
+    this.size = await measureImage(url);
   }
 
   /** Fetches the single image result once, so showing and saving it count as one download. */
