@@ -65,6 +65,8 @@ const envSchema = z.object({
   JOB_MAX_ATTEMPTS: positiveInt.max(20).default(3),
   TOOL_CONCURRENCY: positiveInt.default(availableParallelism()),
   MODEL_WORKERS: positiveInt.max(256).default(availableParallelism()),
+  NSFW_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
+  NSFW_CONCURRENCY: positiveInt.max(64).default(1),
   JOB_LEASE: duration("30s"),
   MAX_BATCH_FILES: positiveInt.max(1000).default(50),
   TRUST_PROXY: bool.default(false),
@@ -138,6 +140,10 @@ export interface Config {
   toolConcurrency: number;
   /** threads that run models, each keeping the models it used loaded */
   modelWorkers: number;
+  /** P9: the viewer blurs a hosted image whose Porn + Hentai + Sexy probability is above this */
+  nsfwThreshold: number;
+  /** hosted images this process classifies at once, after storing them */
+  nsfwConcurrency: number;
   /** a worker renews its hold on a running job this often (a third of it); a job not renewed in time is tried again */
   jobLeaseMs: number;
   maxBatchFiles: number;
@@ -184,6 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     toolConcurrency: e.TOOL_CONCURRENCY,
     modelWorkers: e.MODEL_WORKERS,
+    nsfwThreshold: e.NSFW_THRESHOLD,
+    nsfwConcurrency: e.NSFW_CONCURRENCY,
     jobLeaseMs: e.JOB_LEASE,
     maxBatchFiles: e.MAX_BATCH_FILES,
     trustProxy: e.TRUST_PROXY,

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from "./common/clock.js";
 import type { Config } from "./config.js";
 import { type Db, openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
+import { type ClassifyPixels, NsfwClassification } from "./images/nsfw.js";
 import { ImageRepository } from "./images/repository.js";
 import { ABANDONED_UPLOAD_AFTER_MS, ImageService } from "./images/service.js";
 import { ViewCounter } from "./images/views.js";
@@ -15,6 +16,7 @@ import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
 import { runToolWith, toolGate } from "./jobs/tools.js";
 import { JobWorker, type RunTool } from "./jobs/worker.js";
+import { classifyNsfw } from "./models/nsfw.js";
 import { ModelThreads } from "./models/pool.js";
 import { ToolRunner } from "./tools/runner.js";
 import { Retention } from "./privacy/retention.js";
@@ -33,6 +35,8 @@ export interface Core {
   /** the one way to run a tool in this process (jobs, CLI, tests) */
   tools: ToolRunner;
   models: ModelThreads;
+  /** P9: classifies each hosted image after it is stored */
+  nsfw: NsfwClassification;
   /** decoder memory shared by uploads and tools */
   budget: MemoryBudget;
   workers: ImageWorkers;
@@ -46,14 +50,18 @@ export interface CoreOptions {
   clock?: Clock;
   /** how jobs run their tool; the tool registry unless a test gives another */
   runTool?: RunTool;
+  /** the NSFW classifier hosting uses; the model threads unless a test gives another */
+  classifyNsfw?: ClassifyPixels;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
 const JOB_POLL_MS = 1000;
+/** A cold model thread loads the classifier first (about 1.5 s); a warm one answers in about 0.1 s. */
+const NSFW_TIMEOUT_MS = 60_000;
 const silent = { info() {}, warn() {}, error() {} };
 
 /** Opens (and migrates) the database, checks storage, claims a temp folder and builds the services. */
-export async function createCore(config: Config, { clock = systemClock, runTool, log = silent }: CoreOptions = {}): Promise<Core> {
+export async function createCore(config: Config, { clock = systemClock, runTool, classifyNsfw: classifyOverride, log = silent }: CoreOptions = {}): Promise<Core> {
   const db = openDatabase(config.databaseUrl);
   const blobs = createBlobStore(config);
   let temp: TempDir | undefined;
@@ -68,8 +76,18 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const workers = new ImageWorkers(config.uploadConcurrency, config.decodeTimeoutMs);
   const budget = new MemoryBudget(config.decodeMemoryBytes);
   const limits = { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs };
+  const models = new ModelThreads(config.modelWorkers);
+  const imageRepo = new ImageRepository(db.db);
+  const nsfw = new NsfwClassification({
+    repo: imageRepo,
+    blobs,
+    classify: classifyOverride ?? ((pixels) => classifyNsfw(models, pixels, NSFW_TIMEOUT_MS)),
+    limits,
+    concurrency: config.nsfwConcurrency,
+    log,
+  });
   const images = new ImageService({
-    repo: new ImageRepository(db.db),
+    repo: imageRepo,
     blobs,
     clock,
     workers,
@@ -79,12 +97,12 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     budget,
     maxUploadBytes: config.maxUploadBytes,
     concurrency: config.uploadConcurrency,
+    classification: nsfw,
   });
   const ownTemp = temp;
   const wakeup: JobWakeup = db.dialect === "postgres" ? new PostgresWakeup(config.databaseUrl) : new LocalWakeup();
   const jobRepo = new JobRepository(db.db);
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
-  const models = new ModelThreads(config.modelWorkers);
   const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path });
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits) });
   const jobWorker = new JobWorker({
@@ -103,6 +121,8 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     { name: "job_history", everyMs: 60 * MINUTE, run: () => jobs.purgeJobHistory() },
     { name: "tombstones", everyMs: 60 * MINUTE, run: () => images.purgeTombstones(config.tombstoneRetentionMs) },
     { name: "abandoned_uploads", everyMs: 60 * MINUTE, run: () => images.purgeAbandonedUploads(ABANDONED_UPLOAD_AFTER_MS) },
+    // Not a purge, but the same once-per-cluster schedule: images a stopped process or a missing model left unclassified (P9).
+    { name: "nsfw_unclassified", everyMs: 5 * MINUTE, run: () => nsfw.sweep() },
   ]);
   return {
     config,
@@ -114,14 +134,17 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     retention,
     tools,
     models,
+    nsfw,
     budget,
     workers,
     temp: ownTemp,
     async close() {
+      nsfw.stop();
       await jobWorker.stop();
       await wakeup.close();
       await tools.close();
       await models.close();
+      await nsfw.idle(); // its last task failed with the threads: nothing writes to the database now
       await workers.close();
       await db.close();
       await ownTemp.remove();

@@ -92,6 +92,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("jobs").execute();
     },
   },
+  "0003_nsfw": {
+    // P9: the classifier's answer for each hosted image; null until it has run (the sweep looks for those).
+    async up(db: Kysely<any>) {
+      // One column a statement: SQLite adds a single column per ALTER TABLE.
+      await db.schema.alterTable("images").addColumn("nsfw_label", "varchar(16)").execute();
+      await db.schema.alterTable("images").addColumn("nsfw_score", "real").execute();
+      await db.schema.alterTable("images").addColumn("nsfw_scores", "text").execute();
+      await db.schema.createIndex("images_nsfw_label").on("images").columns(["nsfw_label", "status"]).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex("images_nsfw_label").execute();
+      for (const column of ["nsfw_scores", "nsfw_score", "nsfw_label"]) await db.schema.alterTable("images").dropColumn(column).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -22,6 +22,10 @@ export interface ImagesTable {
   created_at: number;
   last_viewed_at: number | null;
   deleted_at: number | null;
+  /** P9: the NSFW classifier's likeliest class, its probability and all five (JSON); null until classified */
+  nsfw_label: string | null;
+  nsfw_score: number | null;
+  nsfw_scores: string | null;
 }
 
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "expired";

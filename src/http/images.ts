@@ -8,6 +8,7 @@ import { AppError } from "../common/errors.js";
 import { type Config, packageRoot } from "../config.js";
 import type { ImageRow } from "../db/schema.js";
 import { ACCEPTED_TYPES } from "../common/formats.js";
+import type { NsfwResult, NsfwScores } from "../common/tools/nsfw.js";
 import type { ImageService, UploadedImage } from "../images/service.js";
 import { fetchUrl, invalidUrl } from "../net/fetch-url.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
@@ -34,7 +35,14 @@ export function imageJson(row: ImageRow, publicUrl: string) {
     thumbhash: row.thumbhash,
     views: row.views,
     createdAt: new Date(row.created_at).toISOString(),
+    nsfw: nsfwJson(row),
   };
+}
+
+/** P9: the stored classification, or null while it has not run. */
+function nsfwJson(row: ImageRow): NsfwResult | null {
+  if (!row.nsfw_label || row.nsfw_score === null || !row.nsfw_scores) return null;
+  return { label: row.nsfw_label as NsfwResult["label"], score: row.nsfw_score, scores: JSON.parse(row.nsfw_scores) as NsfwScores };
 }
 
 export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config }) => {
@@ -47,10 +55,17 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       schema: {
         summary: "Limits the web UI and API clients check before uploading",
         tags: ["images"],
-        response: { 200: z.object({ maxUploadBytes: z.number(), maxPixels: z.number(), acceptedTypes: z.array(z.string()) }) },
+        response: {
+          200: z.object({
+            maxUploadBytes: z.number(),
+            maxPixels: z.number(),
+            acceptedTypes: z.array(z.string()),
+            nsfwThreshold: z.number().describe("viewers blur an image whose Porn + Hentai + Sexy probability is above this (NSFW_THRESHOLD)"),
+          }),
+        },
       },
     },
-    async () => ({ maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, acceptedTypes: ACCEPTED_TYPES }),
+    async () => ({ maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, acceptedTypes: ACCEPTED_TYPES, nsfwThreshold: config.nsfwThreshold }),
   );
 
   app.post(

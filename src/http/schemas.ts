@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NSFW_CLASSES, type NsfwClass } from "../common/tools/nsfw.js";
 
 export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -15,6 +16,14 @@ export const imageSchema = z.object({
   thumbhash: z.string().describe("base64 ThumbHash placeholder"),
   views: z.number().int(),
   createdAt: z.string().describe("ISO 8601"),
+  nsfw: z
+    .object({
+      label: z.enum(NSFW_CLASSES).describe("the likeliest class"),
+      score: z.number().describe("its probability, 0..1"),
+      scores: z.object(Object.fromEntries(NSFW_CLASSES.map((c) => [c, z.number()])) as Record<NsfwClass, z.ZodNumber>).describe("every class's probability; they sum to 1"),
+    })
+    .nullable()
+    .describe("the NSFW classifier's answer (P9), null until it has run: images are classified just after they are stored"),
 });
 
 export const uploadedSchema = imageSchema.extend({

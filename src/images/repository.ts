@@ -26,6 +26,28 @@ export class ImageRepository {
     return this.db.selectFrom("images").selectAll().where("status", "=", "pending").where("created_at", "<", createdBefore).execute();
   }
 
+  /** P9: the classifier's answer; a row deleted meanwhile keeps its tombstone bare. */
+  async setNsfw(id: string, result: { label: string; score: number; scores: string }): Promise<void> {
+    await this.db
+      .updateTable("images")
+      .set({ nsfw_label: result.label, nsfw_score: result.score, nsfw_scores: result.scores })
+      .where("id", "=", id)
+      .where("status", "=", "active")
+      .execute();
+  }
+
+  /** Stored images the classifier has not answered for yet (it was busy, down, or the process stopped), oldest first. */
+  async findUnclassified(limit: number): Promise<Array<Pick<ImageRow, "id" | "thumb_key">>> {
+    return this.db
+      .selectFrom("images")
+      .select(["id", "thumb_key"])
+      .where("nsfw_label", "is", null)
+      .where("status", "=", "active")
+      .orderBy("created_at")
+      .limit(limit)
+      .execute();
+  }
+
   async addView(id: string, at: number): Promise<void> {
     await this.db
       .updateTable("images")

@@ -35,6 +35,8 @@ export interface ImageServiceDeps {
   budget: MemoryBudget;
   maxUploadBytes: number;
   concurrency: number;
+  /** P9: told of each image once it is stored; classifies it later, never delaying the upload */
+  classification?: { enqueue(id: string): void };
 }
 
 /** No upload takes this long; a row still pending after it belongs to a process that died. */
@@ -87,6 +89,9 @@ export class ImageService {
         created_at: clock.now(),
         last_viewed_at: null,
         deleted_at: null,
+        nsfw_label: null,
+        nsfw_score: null,
+        nsfw_scores: null,
       };
       await repo.insert(row);
       pendingId = id;
@@ -96,6 +101,7 @@ export class ImageService {
       await repo.activate(id);
       pendingId = null;
       stored.length = 0; // committed: keep the blobs
+      this.deps.classification?.enqueue(id);
       return { image: { ...row, status: "active" }, deleteToken };
     } finally {
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
