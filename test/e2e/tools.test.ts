@@ -84,7 +84,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
       expect(text).toContain("uploaded here when you press the run button");
       // The notice comes before the form's run button in the page.
       const order = await page.evaluate((name) => {
-        const region = [...document.querySelectorAll("section")].find((s) => s.textContent?.includes(name));
+        const region = Array.from(document.querySelectorAll("section")).find((s) => s.textContent?.includes(name));
         const button = document.querySelector("button[type=submit]");
         return region && button ? region.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING : 0;
       }, NOTICE);
