@@ -192,6 +192,25 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     await page.getByText(/^1080 × 1350 · /).first().waitFor({ timeout: 30_000 });
   });
 
+  it("crops to a rectangle given in grouped fields", async () => {
+    await page.goto(`${srv.baseUrl}/tools/crop`);
+    await page.getByRole("radio", { name: "A rectangle" }).check();
+    const rect = page.getByRole("group", { name: "Rectangle to keep" });
+    await rect.getByLabel("Left (x)").fill("10");
+    await rect.getByLabel("Top (y)").fill("20");
+    await rect.getByLabel("Width (pixels)").fill("120");
+    await rect.getByLabel("Height (pixels)").fill("50");
+    await page.getByLabel("Rotate clockwise").selectOption("90");
+    await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
+    await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
+    await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 30_000 });
+    const [latest] = await storedJobs().then((jobs) => jobs.slice(-1));
+    const job = await (await fetch(`${srv.baseUrl}/api/v1/jobs/${latest!.id}`)).json();
+    expect(job.params).toMatchObject({ rect: { x: 10, y: 20, width: 120, height: 50 }, rotate: 90 });
+    expect(job.params.aspect).toBeUndefined();
+    expect([job.outputs[0].width, job.outputs[0].height]).toEqual([50, 120]);
+  });
+
   it("shows the expected time from the measured seconds per megapixel once the server has one", async () => {
     const catalogue = (await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json()) as { tools: { name: string; secondsPerMegapixel: number | null }[] };
     expect(catalogue.tools.find((t) => t.name === "convert")?.secondsPerMegapixel).toEqual(expect.any(Number));
