@@ -1,3 +1,4 @@
+import { ESRGAN_MODELS } from "./esrgan-models.js";
 import { probeNsfw } from "./nsfw.js";
 
 /**
@@ -20,6 +21,8 @@ export interface ModelEntry {
 
 /** Filled in by each AI tool: `name: { handler: () => import("./x.js").then((m) => m.handler), probe }`. */
 export const MODELS: Record<string, ModelEntry> = {
+  // upscale: esrgan-{slim,medium,thick}-x{2,4}
+  ...ESRGAN_MODELS,
   // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm
   nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw },
 };

@@ -7,6 +7,7 @@ import { pdfToImagesTool } from "./pdf-to-images.js";
 import { resizeTool } from "./resize.js";
 import type { ServerTool } from "./server-tool.js";
 import { stripTool } from "./strip.js";
+import { upscaleTool } from "./upscale.js";
 
 /**
  * The server implementation of every tool that runs on the server. Typed against the specs: a
@@ -21,6 +22,7 @@ const SERVER_TOOLS = {
   strip: stripTool,
   "pdf-to-images": pdfToImagesTool,
   nsfw: nsfwTool,
+  upscale: upscaleTool,
 } satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };
 
 export type AnyServerTool = (typeof SERVER_TOOLS)[keyof typeof SERVER_TOOLS];

@@ -6,6 +6,7 @@ import { nsfwSpec } from "./nsfw.js";
 import { pdfToImagesSpec } from "./pdf-to-images.js";
 import { resizeSpec } from "./resize.js";
 import { stripSpec } from "./strip.js";
+import { upscaleSpec } from "./upscale.js";
 import type { RunsOn, ToolLimits } from "./tool.js";
 
 export * from "./tool.js";
@@ -20,6 +21,7 @@ export const TOOL_SPECS = {
   strip: stripSpec,
   "pdf-to-images": pdfToImagesSpec,
   nsfw: nsfwSpec,
+  upscale: upscaleSpec,
 } as const;
 
 export type ToolName = keyof typeof TOOL_SPECS;

@@ -1,0 +1,145 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import sharp from "sharp";
+import { AppError } from "../common/errors.js";
+import type { EncodingOptions, OutputFormat } from "../common/tools/encoding.js";
+import type { ToolParams } from "../common/tools/tool.js";
+import { type UpscaleModel, upscaleSpec } from "../common/tools/upscale.js";
+import { ESRGAN_SCALES, ESRGAN_SIZES, type EsrganSize, esrganModelName } from "../models/esrgan-models.js";
+import { decodeCost, decodeFailure } from "./decode.js";
+import { checkEncoding, encode } from "./encode.js";
+import { addIccToJpeg, addIccToPng, addIccToWebp } from "./icc.js";
+import type { ImageInput, ServerTool, ServerToolContext } from "./server-tool.js";
+import { openUpright, uprightSize } from "./source.js";
+import { type RgbImage, runTiled } from "./upscale-tiles.js";
+
+type UpscaleParams = ToolParams<typeof upscaleSpec>;
+
+export const UPSCALE_SIZES: Record<UpscaleModel, EsrganSize> = { fast: "slim", balanced: "medium", best: "thick" };
+
+/**
+ * Tiles of 128 input pixels, each seeing 16 more on every side: the models' receptive field
+ * reaches further, but what lies beyond 16 pixels changes an output pixel by less than its
+ * rounding, so the tiled result matches a whole-picture run (see the tests) while a thread's
+ * memory stays that of one small tile whatever the picture's size.
+ */
+export const UPSCALE_TILE = 128;
+export const UPSCALE_MARGIN = 16;
+/** For one tile; the best model takes about 40 s for one 4x tile on a slow core. */
+const TILE_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Bytes a model thread holds per pixel of the tile it sees, at 4x (the larger): the activations of
+ * the upsampled layers dominate. Measured as the growth of a thread's WebAssembly heap.
+ */
+const TILE_BYTES_PER_PIXEL: Record<EsrganSize, number> = { slim: 4_000, medium: 6_000, thick: 12_000 };
+
+export const upscaleTool: ServerTool<typeof upscaleSpec> = {
+  spec: upscaleSpec,
+  input: "image",
+  models: ESRGAN_SIZES.flatMap((size) => ESRGAN_SCALES.map((scale) => esrganModelName(size, scale))),
+  prepare(input, params, ctx) {
+    const encoding = encodingOptions(params);
+    checkEncoding(params.format, encoding);
+    const upright = uprightSize(input);
+    const out = { width: upright.width * params.scale, height: upright.height * params.scale };
+    const cap = ctx.limits.maxOutputPixels;
+    if (out.width * out.height > cap) {
+      throw new AppError(
+        "too_many_pixels",
+        413,
+        `Upscaled ${params.scale}x, the result would be ${out.width}×${out.height} pixels; the limit for upscale is ${cap} pixels (${(cap / 1e6).toFixed(0)} MP).`,
+      );
+    }
+    const size = UPSCALE_SIZES[params.model];
+    const seen = (UPSCALE_TILE + 2 * UPSCALE_MARGIN) ** 2;
+    const threads = Math.max(1, ctx.models.size);
+    const memory =
+      decodeCost(input.header, { kind: "reencode" }) +
+      upright.width * upright.height * 4 + // the decoded RGBA, then RGB and alpha apart
+      out.width * out.height * 4 * 2 + // the result's RGB and alpha, and the encoder's copy of them
+      threads * seen * TILE_BYTES_PER_PIXEL[size] * (params.scale / 4); // tiles in flight, in the model threads
+    return {
+      memory,
+      run: () => upscale(input, params, encoding, ctx, out),
+    };
+  },
+};
+
+async function upscale(input: ImageInput, params: UpscaleParams, encoding: EncodingOptions, ctx: ServerToolContext, out: { width: number; height: number }) {
+  const started = performance.now();
+  const { rgb, alpha } = await decodeRgb(input, ctx);
+  ctx.checkpoint(0.1);
+  const model = esrganModelName(UPSCALE_SIZES[params.model], params.scale);
+  const result = await runTiled(rgb, {
+    models: ctx.models,
+    model,
+    scale: params.scale,
+    tile: UPSCALE_TILE,
+    margin: UPSCALE_MARGIN,
+    concurrency: ctx.models.size,
+    timeoutMs: TILE_TIMEOUT_MS,
+    onTile: (done, total) => ctx.checkpoint(0.1 + (0.8 * done) / total),
+  });
+  let image = sharp(result.data, { raw: { width: out.width, height: out.height, channels: 3 } });
+  if (alpha) {
+    // Transparency has no texture to invent: Lanczos3 keeps its edges clean.
+    const bigAlpha = await sharp(alpha, { raw: { width: rgb.width, height: rgb.height, channels: 1 } })
+      .resize(out.width, out.height, { kernel: "lanczos3", fit: "fill" })
+      .extractChannel(0) // one band out, not the three of sRGB
+      .raw()
+      .toBuffer();
+    image = image.joinChannel(bigAlpha, { raw: { width: out.width, height: out.height, channels: 1 } });
+  }
+  ctx.checkpoint(0.92);
+  const file = path.join(ctx.workDir, "out");
+  await writeEncoded(image, params.format, encoding, input.header.icc, file);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    files: [{ path: file, format: params.format, suffix: `x${params.scale}` }],
+    report: {
+      model: `${params.model} (${model})`,
+      scale: params.scale,
+      width: out.width,
+      height: out.height,
+      threads: ctx.models.size,
+      seconds: Math.round(seconds * 10) / 10,
+    },
+  };
+}
+
+function encodingOptions(params: UpscaleParams): EncodingOptions {
+  return { quality: params.quality, lossless: params.lossless, chromaSubsampling: "4:4:4", mozjpeg: false, background: params.background };
+}
+
+/**
+ * The first frame, upright, as RGB bytes in the picture's own colour space (its profile is put back
+ * on the output), and its alpha channel apart when it has one.
+ */
+export async function decodeRgb(input: ImageInput, ctx: ServerToolContext): Promise<{ rgb: RgbImage; alpha?: Buffer }> {
+  const image = (await openUpright(input, ctx)).toColourspace("srgb");
+  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true }).catch(decodeFailure);
+  const { width, height, channels } = info;
+  if (channels === 3) return { rgb: { data, width, height } };
+  const rgb = new Uint8Array(width * height * 3);
+  const alpha = Buffer.allocUnsafe(width * height);
+  for (let p = 0, i = 0; p < width * height; p++, i += channels) {
+    rgb[p * 3] = data[i]!;
+    rgb[p * 3 + 1] = data[i + 1]!;
+    rgb[p * 3 + 2] = data[i + 2]!;
+    alpha[p] = data[i + 3]!;
+  }
+  return { rgb: { data: rgb, width, height }, alpha };
+}
+
+/**
+ * Encodes with the shared encoders (which write no metadata) and puts back the input's colour
+ * profile when it describes RGB, so colours stay as they were; a CMYK or grey profile is dropped
+ * with the conversion to RGB.
+ */
+export async function writeEncoded(image: sharp.Sharp, format: OutputFormat, encoding: EncodingOptions, icc: Buffer | undefined, file: string): Promise<void> {
+  const bytes = await encode(image, format, encoding).toBuffer().catch(decodeFailure);
+  const rgbProfile = icc && icc.length >= 20 && icc.toString("latin1", 16, 20) === "RGB " ? icc : undefined;
+  const tagged = !rgbProfile ? bytes : format === "png" ? addIccToPng(bytes, rgbProfile) : format === "jpeg" ? addIccToJpeg(bytes, rgbProfile) : format === "webp" ? addIccToWebp(bytes, rgbProfile) : bytes;
+  await fs.writeFile(file, tagged);
+}
