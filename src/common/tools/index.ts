@@ -4,6 +4,7 @@ import { convertSpec } from "./convert.js";
 import { cropSpec } from "./crop.js";
 import { nsfwSpec } from "./nsfw.js";
 import { pdfToImagesSpec } from "./pdf-to-images.js";
+import { removeBackgroundSpec } from "./remove-background.js";
 import { resizeSpec } from "./resize.js";
 import { stripSpec } from "./strip.js";
 import { upscaleSpec } from "./upscale.js";
@@ -21,6 +22,7 @@ export const TOOL_SPECS = {
   strip: stripSpec,
   "pdf-to-images": pdfToImagesSpec,
   nsfw: nsfwSpec,
+  "remove-background": removeBackgroundSpec,
   upscale: upscaleSpec,
 } as const;
 
