@@ -8,7 +8,7 @@ import { AppError } from "../common/errors.js";
 import { type Config, packageRoot } from "../config.js";
 import type { ImageRow } from "../db/schema.js";
 import { ACCEPTED_TYPES } from "../common/formats.js";
-import type { NsfwResult, NsfwScores } from "../common/tools/nsfw.js";
+import type { NsfwResult, NsfwScores } from "../common/nsfw.js";
 import type { ImageService, UploadedImage } from "../images/service.js";
 import { fetchUrl, invalidUrl } from "../net/fetch-url.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NSFW_CLASSES, type NsfwClass } from "../common/tools/nsfw.js";
+import { NSFW_CLASSES, type NsfwClass } from "../common/nsfw.js";
 
 export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 

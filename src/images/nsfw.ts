@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { AppError } from "../common/errors.js";
-import { type NsfwScores, nsfwResult } from "../common/tools/nsfw.js";
+import { type NsfwScores, nsfwResult } from "../common/nsfw.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { type DecodeLimits, openUntrusted } from "../tools/decode.js";
 import { nsfwPixels } from "../tools/nsfw.js";

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { io } from "@tensorflow/tfjs";
 import { NSFWJS } from "nsfwjs/core";
-import { NSFW_CLASSES, type NsfwScores } from "../common/tools/nsfw.js";
+import { NSFW_CLASSES, type NsfwScores } from "../common/nsfw.js";
 import { NSFW_INPUT_SIZE, NSFW_MODEL_FILES } from "./nsfw.js";
 import { packageDir } from "./packages.js";
 import type { ModelHandler } from "./registry.js";

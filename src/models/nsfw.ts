@@ -1,4 +1,4 @@
-import { NSFW_CLASSES, type NsfwScores } from "../common/tools/nsfw.js";
+import { NSFW_CLASSES, type NsfwScores } from "../common/nsfw.js";
 import { missingFiles } from "./packages.js";
 import type { ModelThreads } from "./pool.js";
 import { TFJS_WASM_FILES } from "./tfjs-wasm.js";
