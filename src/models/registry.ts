@@ -1,6 +1,7 @@
 import { ESRGAN_MODELS } from "./esrgan-models.js";
 import { ISNET_MODELS } from "./isnet.js";
 import { probeNsfw } from "./nsfw.js";
+import { probeOcr } from "./ocr.js";
 
 /**
  * Every model Pixhaven runs, by name. A model module is imported only inside a model thread (see
@@ -28,6 +29,8 @@ export const MODELS: Record<string, ModelEntry> = {
   ...ESRGAN_MODELS,
   // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm
   nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw },
+  // ocr: Tesseract (LSTM) with English, French and German data, one engine per thread
+  ocr: { handler: () => import("./ocr.model.js").then((m) => m.handler), probe: probeOcr },
 };
 
 export type ModelName = keyof typeof MODELS & string;

@@ -19,6 +19,12 @@ export interface ToolOutput extends ToolOutputInfo {
 export async function deliverOutputs(files: ProducedFile[], inputName: string, outputDir: string): Promise<ToolOutput[]> {
   const measured: Array<Omit<ToolOutput, "path"> & { from: string }> = [];
   for (const file of files) {
+    if (file.format === "text") {
+      const { size } = await fs.stat(file.path);
+      // Text has no pixels: its size is reported as 0×0.
+      measured.push({ from: file.path, name: outputName(inputName, "txt", file.suffix), mime: "text/plain; charset=utf-8", bytes: size, width: 0, height: 0 });
+      continue;
+    }
     const meta = await sharp(file.path, { limitInputPixels: false, animated: true }).metadata();
     if (meta.exif || meta.xmp || meta.iptc || meta.comments?.length) throw new Error(`metadata survived in a ${file.format} output; refusing to deliver it`);
     const { size } = await fs.stat(file.path);

@@ -3,6 +3,7 @@ import { compressTool } from "./compress.js";
 import { convertTool } from "./convert.js";
 import { cropTool } from "./crop.js";
 import { nsfwTool } from "./nsfw.js";
+import { ocrTool } from "./ocr.js";
 import { pdfToImagesTool } from "./pdf-to-images.js";
 import { removeBackgroundTool } from "./remove-background.js";
 import { resizeTool } from "./resize.js";
@@ -23,6 +24,7 @@ const SERVER_TOOLS = {
   strip: stripTool,
   "pdf-to-images": pdfToImagesTool,
   nsfw: nsfwTool,
+  ocr: ocrTool,
   "remove-background": removeBackgroundTool,
   upscale: upscaleTool,
 } satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };

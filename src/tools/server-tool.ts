@@ -56,7 +56,8 @@ export interface ServerToolContext extends ToolContext {
 /** A file a tool wrote into its work folder; the runner checks, measures, names and places it. */
 export interface ProducedFile {
   path: string;
-  format: OutputFormat;
+  /** an image format, or "text": UTF-8 plain text (what OCR reads), delivered as .txt */
+  format: OutputFormat | "text";
   /** added to the input's name, e.g. "1080x1350" or "p3" */
   suffix?: string;
 }

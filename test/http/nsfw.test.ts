@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/common/errors.js";
 import { NSFW_CLASSES, type NsfwScores } from "../../src/common/tools/nsfw.js";
@@ -81,6 +82,34 @@ describe("P9: every hosted image gets a classifier result stored with it", () =>
     expect(config.nsfwThreshold).toBe(0.7);
     const tools = (await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json()).tools as Array<{ name: string; available: boolean; runsOn: string }>;
     expect(tools.find((t) => t.name === "nsfw")).toMatchObject({ available: true, runsOn: "server" });
+    expect(tools.find((t) => t.name === "ocr")).toMatchObject({ available: true, runsOn: "server" });
+  });
+
+  it("runs nsfw as a job: a report and no output file; ocr as a job: a report and its .txt download", async () => {
+    srv.core.jobWorker.start();
+    const submit = async (tool: string, params: unknown, bytes: Uint8Array) => {
+      const form = new FormData();
+      form.append("tool", tool);
+      form.append("params", JSON.stringify(params));
+      form.append("file", new Blob([bytes as Uint8Array<ArrayBuffer>]), "scan.png");
+      const body = (await (await fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: form })).json()) as { jobs: Array<{ url: string }> };
+      for (let i = 0; i < 300; i++) {
+        const job = await (await fetch(body.jobs[0]!.url)).json();
+        if (job.status === "succeeded" || job.status === "failed") return job;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("job did not end");
+    };
+    const nsfw = await submit("nsfw", {}, await photoJpeg(100, 80));
+    expect(nsfw).toMatchObject({ status: "succeeded", outputs: [] });
+    expectClassified(nsfw.report);
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="90"><rect width="100%" height="100%" fill="#fff"/><text x="20" y="58" font-family="DejaVu Sans" font-size="34">Hello Pixhaven</text></svg>`;
+    const ocr = await submit("ocr", { languages: ["eng"] }, await sharp(Buffer.from(svg)).png().toBuffer());
+    expect(ocr).toMatchObject({ status: "succeeded", report: { languages: ["eng"] }, outputs: [{ name: "scan.txt", mime: "text/plain; charset=utf-8" }] });
+    expect(ocr.report.text.trim()).toBe("Hello Pixhaven");
+    const download = await fetch(ocr.outputs[0].url);
+    expect(download.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect((await download.text()).trim()).toBe("Hello Pixhaven");
   });
 });
 

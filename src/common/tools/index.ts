@@ -3,6 +3,7 @@ import { compressSpec } from "./compress.js";
 import { convertSpec } from "./convert.js";
 import { cropSpec } from "./crop.js";
 import { nsfwSpec } from "./nsfw.js";
+import { ocrSpec } from "./ocr.js";
 import { pdfToImagesSpec } from "./pdf-to-images.js";
 import { removeBackgroundSpec } from "./remove-background.js";
 import { resizeSpec } from "./resize.js";
@@ -22,6 +23,7 @@ export const TOOL_SPECS = {
   strip: stripSpec,
   "pdf-to-images": pdfToImagesSpec,
   nsfw: nsfwSpec,
+  ocr: ocrSpec,
   "remove-background": removeBackgroundSpec,
   upscale: upscaleSpec,
 } as const;
