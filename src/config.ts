@@ -65,6 +65,7 @@ const envSchema = z.object({
   JOB_MAX_ATTEMPTS: positiveInt.max(20).default(3),
   TOOL_CONCURRENCY: positiveInt.default(availableParallelism()),
   MODEL_WORKERS: positiveInt.max(256).default(availableParallelism()),
+  COLORIZE_MODEL: z.string().min(1).optional(),
   NSFW_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
   NSFW_CONCURRENCY: positiveInt.max(64).default(1),
   JOB_LEASE: duration("30s"),
@@ -140,6 +141,8 @@ export interface Config {
   toolConcurrency: number;
   /** threads that run models, each keeping the models it used loaded */
   modelWorkers: number;
+  /** the manifest (JSON) of an operator-supplied ONNX colourisation model; colorize is unavailable without one */
+  colorizeModel: string | undefined;
   /** P9: the viewer blurs a hosted image whose Porn + Hentai + Sexy probability is above this */
   nsfwThreshold: number;
   /** hosted images this process classifies at once, after storing them */
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     toolConcurrency: e.TOOL_CONCURRENCY,
     modelWorkers: e.MODEL_WORKERS,
+    colorizeModel: e.COLORIZE_MODEL ? path.resolve(e.COLORIZE_MODEL) : undefined,
     nsfwThreshold: e.NSFW_THRESHOLD,
     nsfwConcurrency: e.NSFW_CONCURRENCY,
     jobLeaseMs: e.JOB_LEASE,

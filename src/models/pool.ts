@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { AppError } from "../common/errors.js";
 import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
-import { MODELS } from "./registry.js";
+import { MODELS, type ModelSettings } from "./registry.js";
 
 /** Models stay loaded while used; an idle thread exits after this and returns their memory. */
 const IDLE_MS = 10 * 60 * 1000;
@@ -22,6 +22,8 @@ export interface ModelThreadsOptions {
   /** the thread module (tests give one that misbehaves); model.worker by default */
   module?: URL;
   idleMs?: number;
+  /** where operator-supplied models lie (the configuration's paths) */
+  settings?: ModelSettings;
 }
 
 /**
@@ -35,11 +37,13 @@ export interface ModelThreadsOptions {
 export class ModelThreads {
   private readonly pool: ThreadPool;
   private readonly probes = new Map<string, Promise<string | null>>();
+  readonly settings: ModelSettings;
 
   constructor(
     readonly size: number = availableParallelism(),
     options: ModelThreadsOptions = {},
   ) {
+    this.settings = options.settings ?? {};
     this.pool = new ThreadPool(options.module ?? ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, options.idleMs ?? IDLE_MS);
   }
 
@@ -48,7 +52,7 @@ export class ModelThreads {
     let probe = this.probes.get(model);
     if (!probe) {
       const entry = MODELS[model];
-      probe = entry ? entry.probe().catch((err: Error) => err.message) : Promise.resolve(`no model named ${model}`);
+      probe = entry ? entry.probe(this.settings).catch((err: Error) => err.message) : Promise.resolve(`no model named ${model}`);
       this.probes.set(model, probe);
     }
     return probe;

