@@ -1,0 +1,234 @@
+/**
+ * AI model benchmark. For each case (a tool and the model behind it), with 1 and then 2 model
+ * threads: images per second and the server's peak RSS through the job API of a real Pixhaven
+ * process (upload, queue, run, report: what a client sees), beside the same model called directly
+ * in a loop (ModelThreads.run, no HTTP, no job) in a fresh process of its own. Both columns load
+ * the model once per thread before the clock starts (one warm-up image per thread).
+ *
+ *   npm run bench:models            (builds first; BENCH_IMAGES=n per measurement, default 16)
+ *   BENCH_QUICK=1 npx tsx bench/models.ts   (2 images, 1 thread: checks that it runs)
+ *   BENCH_CASES=nsfw,ocr ...        (only these cases)
+ *
+ * Adding a section: append a ModelCase to CASES below (a tool name and params, an input maker, and
+ * the direct call of its model), nothing else.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { NSFW_INPUT_SIZE, classifyNsfw } from "../src/models/nsfw.js";
+import { recogniseText } from "../src/models/ocr.js";
+import { ModelThreads } from "../src/models/pool.js";
+import { freePort } from "../test/helpers/server.js";
+
+interface BenchInput {
+  bytes: Uint8Array;
+  name: string;
+}
+
+export interface ModelCase {
+  /** section name, also what BENCH_CASES selects */
+  name: string;
+  /** the tool the job API runs, and its params */
+  tool: string;
+  params: Record<string, unknown>;
+  /** one input file, made here (no fixtures on disk) */
+  makeInput(): Promise<BenchInput>;
+  /**
+   * The model alone: what the direct column calls in a loop, on the same input. `prepare` runs
+   * once, outside the clock (decoding, resizing: the main thread's share of the tool); `call`
+   * runs the model once on a fresh copy of what `prepare` made.
+   */
+  direct: {
+    prepare(input: BenchInput): Promise<Uint8Array>;
+    call(models: ModelThreads, prepared: Uint8Array): Promise<unknown>;
+  };
+}
+
+async function textImage(lines: string[]): Promise<Buffer> {
+  const text = lines.map((line, i) => `<text x="24" y="${60 + i * 48}" font-family="DejaVu Sans, sans-serif" font-size="30">${line}</text>`).join("");
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="${40 + lines.length * 48}"><rect width="100%" height="100%" fill="#fff"/>${text}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+async function photo(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: "#000", noise: { type: "gaussian", mean: 128, sigma: 50 } } })
+    .blur(2)
+    .jpeg({ quality: 88 })
+    .toBuffer();
+}
+
+export const CASES: ModelCase[] = [
+  {
+    name: "nsfw",
+    tool: "nsfw",
+    params: {},
+    makeInput: async () => ({ bytes: await photo(1600, 1200), name: "photo.jpg" }),
+    direct: {
+      prepare: async ({ bytes }) =>
+        new Uint8Array(await sharp(bytes).resize(NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, { fit: "fill" }).removeAlpha().raw().toBuffer()),
+      call: (models, pixels) => classifyNsfw(models, pixels.slice(), 60_000),
+    },
+  },
+  {
+    name: "ocr",
+    tool: "ocr",
+    params: { languages: ["eng"], textFile: false },
+    makeInput: async () => ({
+      bytes: await textImage([
+        "Pixhaven keeps your pictures private.",
+        "Every hosted image is stripped of its metadata,",
+        "classified, and served from your own server.",
+        "Tools run in the browser or on this server.",
+        "Files sent to a server tool are deleted soon.",
+      ]),
+      name: "page.png",
+    }),
+    direct: {
+      prepare: async ({ bytes }) => new Uint8Array(await sharp(bytes).greyscale().png({ compressionLevel: 1 }).toBuffer()),
+      call: (models, png) => recogniseText(models, png.slice(), ["eng"], 120_000),
+    },
+  },
+  // More sections: { name: "upscale", tool: "upscale", params: {...}, makeInput, direct } ...
+];
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const IMAGES = QUICK ? 2 : Number(process.env.BENCH_IMAGES ?? 16);
+const THREADS = QUICK ? [1] : [1, 2];
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+interface Measured {
+  perSecond: number;
+  msPerImage: number;
+  peakRssMiB: number;
+}
+
+/** Runs `task` IMAGES times, `concurrency` at a time. */
+async function timed(concurrency: number, task: () => Promise<void>): Promise<{ perSecond: number; msPerImage: number }> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < IMAGES) await task();
+    }),
+  );
+  const ms = performance.now() - started;
+  return { perSecond: (IMAGES * 1000) / ms, msPerImage: ms / IMAGES };
+}
+
+/** Peak resident memory of a process (Linux: VmHWM), in MiB. */
+function peakRss(pid: number | "self"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// ---- the direct column: a child process of this script, so its peak memory is its own ----
+
+async function directChild(caseName: string, threads: number): Promise<void> {
+  const c = CASES.find((x) => x.name === caseName)!;
+  const prepared = await c.direct.prepare(await c.makeInput());
+  const models = new ModelThreads(threads);
+  await Promise.all(Array.from({ length: threads }, () => c.direct.call(models, prepared))); // load the model in each thread
+  const run = await timed(threads, async () => void (await c.direct.call(models, prepared)));
+  const result: Measured = { ...run, peakRssMiB: peakRss("self") };
+  await models.close();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function measureDirect(caseName: string, threads: number): Promise<Measured> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--direct", caseName, String(threads)], {
+    cwd: root,
+    env: { ...process.env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`direct run of ${caseName} exited with ${code}`);
+  return JSON.parse(out.trim().split("\n").at(-1)!) as Measured;
+}
+
+// ---- the job API column: a real server process ----
+
+async function startServer(threads: number): Promise<{ child: ChildProcess; base: string; dataDir: string }> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-"));
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, "dist", "src", "main.js"), "serve", "--role", "all"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      MODEL_WORKERS: String(threads),
+      TOOL_CONCURRENCY: String(threads),
+      UPLOAD_RATE_LIMIT: "off",
+    },
+    stdio: "ignore",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return { child, base, dataDir };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error("server did not start (run `npm run build` first)");
+}
+
+async function runJob(base: string, c: ModelCase, input: BenchInput): Promise<void> {
+  const form = new FormData();
+  form.append("tool", c.tool);
+  form.append("params", JSON.stringify(c.params));
+  form.append("file", new Blob([input.bytes as Uint8Array<ArrayBuffer>]), input.name);
+  const res = await fetch(`${base}/api/v1/jobs`, { method: "POST", body: form });
+  if (res.status !== 202) throw new Error(`job submission answered ${res.status}: ${await res.text()}`);
+  const url = ((await res.json()) as { jobs: Array<{ url: string }> }).jobs[0]!.url;
+  for (;;) {
+    const job = (await (await fetch(url)).json()) as { status: string; error?: { message: string } };
+    if (job.status === "succeeded") return;
+    if (job.status === "failed" || job.status === "expired") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function measureJobs(c: ModelCase, input: BenchInput, threads: number): Promise<Measured> {
+  const server = await startServer(threads);
+  try {
+    await Promise.all(Array.from({ length: threads }, () => runJob(server.base, c, input))); // warm each thread
+    const run = await timed(threads, () => runJob(server.base, c, input));
+    return { ...run, peakRssMiB: peakRss(server.child.pid!) };
+  } finally {
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+    await fs.rm(server.dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_CASES?.split(",");
+  const cases = CASES.filter((c) => !only || only.includes(c.name));
+  console.log(`# Model benchmark (${IMAGES} images per measurement, ${os.availableParallelism()} cores${QUICK ? ", quick mode" : ""})\n`);
+  for (const c of cases) {
+    const input = await c.makeInput();
+    const { width, height } = await sharp(input.bytes).metadata();
+    console.log(`## ${c.name}: ${c.tool} ${JSON.stringify(c.params)} on ${input.name} ${width}×${height}\n`);
+    console.log("| threads | job API: images/s | ms/image | server peak RSS | direct: images/s | ms/image | peak RSS |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const threads of THREADS) {
+      const jobs = await measureJobs(c, input, threads);
+      const direct = await measureDirect(c.name, threads);
+      const row = (m: Measured) => `${m.perSecond.toFixed(2)} | ${m.msPerImage.toFixed(0)} | ${m.peakRssMiB.toFixed(0)} MiB`;
+      console.log(`| ${threads} | ${row(jobs)} | ${row(direct)} |`);
+    }
+    console.log("");
+  }
+}
+
+const at = process.argv.indexOf("--direct");
+if (at >= 0) await directChild(process.argv[at + 1]!, Number(process.argv[at + 2]));
+else await main();
