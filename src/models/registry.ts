@@ -1,6 +1,7 @@
 import { COLORIZE_MODELS } from "./colorize.js";
 import { ESRGAN_MODELS } from "./esrgan-models.js";
 import { ISNET_MODELS } from "./isnet.js";
+import { MAXIM_MODELS } from "./maxim-models.js";
 import { probeNsfw } from "./nsfw.js";
 import { probeOcr } from "./ocr.js";
 
@@ -39,6 +40,8 @@ export const MODELS: Record<string, ModelEntry> = {
   ...COLORIZE_MODELS,
   // upscale: esrgan-{slim,medium,thick}-x{2,4}
   ...ESRGAN_MODELS,
+  // restore (mode ai): maxim-denoising
+  ...MAXIM_MODELS,
   // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm
   nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw },
   // ocr: Tesseract (LSTM) with English, French and German data, one engine per thread

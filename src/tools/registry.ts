@@ -8,6 +8,7 @@ import { ocrTool } from "./ocr.js";
 import { pdfToImagesTool } from "./pdf-to-images.js";
 import { removeBackgroundTool } from "./remove-background.js";
 import { resizeTool } from "./resize.js";
+import { restoreTool } from "./restore.js";
 import type { ServerTool } from "./server-tool.js";
 import { stripTool } from "./strip.js";
 import { upscaleTool } from "./upscale.js";
@@ -29,6 +30,7 @@ const SERVER_TOOLS = {
   "remove-background": removeBackgroundTool,
   colorize: colorizeTool,
   upscale: upscaleTool,
+  restore: restoreTool,
 } satisfies { [N in ServerToolName]: ServerTool<ToolSpecOf<N>> };
 
 export type AnyServerTool = (typeof SERVER_TOOLS)[keyof typeof SERVER_TOOLS];

@@ -17,9 +17,11 @@ export interface Tile {
  * Cuts a picture into tiles of about `size` pixels a side, each seeing `margin` more pixels on every
  * side that has a neighbour. Only a tile's core is kept, so every output pixel comes from a model
  * run that saw at least `margin` pixels around it, as a run over the whole picture would: no seams.
- * Sizes are spread evenly, so no sliver of a tile is left at the right or bottom edge.
+ * Sizes are spread evenly, so no sliver of a tile is left at the right or bottom edge. With `align`,
+ * what a tile sees grows (within the picture) to a multiple of it: a model that pads its input to
+ * such sides gets more real context instead of padding.
  */
-export function planTiles(width: number, height: number, size: number, margin: number): Tile[] {
+export function planTiles(width: number, height: number, size: number, margin: number, align = 1): Tile[] {
   const cuts = (length: number) => {
     const count = Math.max(1, Math.ceil(length / size));
     return Array.from({ length: count + 1 }, (_, i) => Math.round((i * length) / count));
@@ -30,13 +32,18 @@ export function planTiles(width: number, height: number, size: number, margin: n
   for (let j = 0; j + 1 < ys.length; j++)
     for (let i = 0; i + 1 < xs.length; i++) {
       const core = { x: xs[i]!, y: ys[j]!, width: xs[i + 1]! - xs[i]!, height: ys[j + 1]! - ys[j]! };
-      const x0 = Math.max(0, core.x - margin);
-      const y0 = Math.max(0, core.y - margin);
-      const x1 = Math.min(width, core.x + core.width + margin);
-      const y1 = Math.min(height, core.y + core.height + margin);
-      tiles.push({ core, seen: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+      const [x, seenWidth] = widen(Math.max(0, core.x - margin), Math.min(width, core.x + core.width + margin), width, align);
+      const [y, seenHeight] = widen(Math.max(0, core.y - margin), Math.min(height, core.y + core.height + margin), height, align);
+      tiles.push({ core, seen: { x, y, width: seenWidth, height: seenHeight } });
     }
   return tiles;
+}
+
+/** Grows [start, end) to a multiple of `align` within [0, length): right first, then left. */
+function widen(start: number, end: number, length: number, align: number): [number, number] {
+  const want = Math.min(length, Math.ceil((end - start) / align) * align);
+  const grownEnd = Math.min(length, start + want);
+  return [Math.max(0, grownEnd - want), want];
 }
 
 /** Copies a rectangle out of an RGB picture into a buffer of its own (so it can be transferred). */
@@ -58,6 +65,8 @@ export interface TiledRun {
   /** tile side in input pixels; Infinity runs the model once on the whole picture */
   tile: number;
   margin: number;
+  /** what each tile sees is grown to a multiple of this where the picture allows (default 1) */
+  align?: number;
   /** tiles in flight at once: the number of model threads keeps every thread busy */
   concurrency: number;
   /** for one tile */
@@ -74,7 +83,7 @@ export interface TiledRun {
 export async function runTiled(image: RgbImage, run: TiledRun): Promise<RgbImage> {
   const { scale } = run;
   const out: RgbImage = { data: new Uint8Array(image.width * scale * image.height * scale * 3), width: image.width * scale, height: image.height * scale };
-  const tiles = planTiles(image.width, image.height, run.tile, run.margin);
+  const tiles = planTiles(image.width, image.height, run.tile, run.margin, run.align);
   let next = 0;
   let done = 0;
   let failed = false;

@@ -14,6 +14,8 @@ import { openUpright, uprightSize } from "./source.js";
 import { type RgbImage, runTiled } from "./upscale-tiles.js";
 
 type UpscaleParams = ToolParams<typeof upscaleSpec>;
+/** A rectangle of the upright picture. */
+export type Region = { x: number; y: number; width: number; height: number };
 
 export const UPSCALE_SIZES: Record<UpscaleModel, EsrganSize> = { fast: "slim", balanced: "medium", best: "thick" };
 
@@ -27,12 +29,6 @@ export const UPSCALE_TILE = 128;
 export const UPSCALE_MARGIN = 16;
 /** For one tile; the best model takes about 40 s for one 4x tile on a slow core. */
 const TILE_TIMEOUT_MS = 5 * 60_000;
-
-/**
- * Bytes a model thread holds per pixel of the tile it sees, at 4x (the larger): the activations of
- * the upsampled layers dominate. Measured as the growth of a thread's WebAssembly heap.
- */
-const TILE_BYTES_PER_PIXEL: Record<EsrganSize, number> = { slim: 4_000, medium: 6_000, thick: 12_000 };
 
 export const upscaleTool: ServerTool<typeof upscaleSpec> = {
   spec: upscaleSpec,
@@ -51,14 +47,14 @@ export const upscaleTool: ServerTool<typeof upscaleSpec> = {
         `Upscaled ${params.scale}x, the result would be ${out.width}×${out.height} pixels; the limit for upscale is ${cap} pixels (${(cap / 1e6).toFixed(0)} MP).`,
       );
     }
-    const size = UPSCALE_SIZES[params.model];
+    // The model threads' own heaps are not counted here: they hold one tile at a time whatever the
+    // picture's size (measured in the report), and stay allocated between runs.
     const seen = (UPSCALE_TILE + 2 * UPSCALE_MARGIN) ** 2;
-    const threads = Math.max(1, ctx.models.size);
     const memory =
       decodeCost(input.header, { kind: "reencode" }) +
       upright.width * upright.height * 4 + // the decoded RGBA, then RGB and alpha apart
       out.width * out.height * 4 * 2 + // the result's RGB and alpha, and the encoder's copy of them
-      threads * seen * TILE_BYTES_PER_PIXEL[size] * (params.scale / 4); // tiles in flight, in the model threads
+      Math.max(1, ctx.models.size) * seen * 3 * (1 + params.scale ** 2); // tiles in flight, both ways
     return {
       memory,
       run: () => upscale(input, params, encoding, ctx, out),
@@ -113,11 +109,13 @@ function encodingOptions(params: UpscaleParams): EncodingOptions {
 }
 
 /**
- * The first frame, upright, as RGB bytes in the picture's own colour space (its profile is put back
+ * The first frame, upright (or a region of it), as RGB bytes in the picture's own colour space (its profile is put back
  * on the output), and its alpha channel apart when it has one.
  */
-export async function decodeRgb(input: ImageInput, ctx: ServerToolContext): Promise<{ rgb: RgbImage; alpha?: Buffer }> {
-  const image = (await openUpright(input, ctx)).toColourspace("srgb");
+export async function decodeRgb(input: ImageInput, ctx: ServerToolContext, region?: Region): Promise<{ rgb: RgbImage; alpha?: Buffer }> {
+  let image = await openUpright(input, ctx);
+  if (region) image = image.extract({ left: region.x, top: region.y, width: region.width, height: region.height });
+  image = image.toColourspace("srgb");
   const { data, info } = await image.raw().toBuffer({ resolveWithObject: true }).catch(decodeFailure);
   const { width, height, channels } = info;
   if (channels === 3) return { rgb: { data, width, height } };

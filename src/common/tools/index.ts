@@ -8,6 +8,7 @@ import { ocrSpec } from "./ocr.js";
 import { pdfToImagesSpec } from "./pdf-to-images.js";
 import { removeBackgroundSpec } from "./remove-background.js";
 import { resizeSpec } from "./resize.js";
+import { restoreSpec } from "./restore.js";
 import { stripSpec } from "./strip.js";
 import { upscaleSpec } from "./upscale.js";
 import type { RunsOn, ToolLimits } from "./tool.js";
@@ -28,6 +29,7 @@ export const TOOL_SPECS = {
   "remove-background": removeBackgroundSpec,
   colorize: colorizeSpec,
   upscale: upscaleSpec,
+  restore: restoreSpec,
 } as const;
 
 export type ToolName = keyof typeof TOOL_SPECS;
