@@ -4,6 +4,7 @@ import { createCore } from "./core.js";
 import { createPixhaven, type Role, VERSION } from "./server.js";
 import { openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
+import { TOOL_COMMANDS_USAGE, toolCommand } from "./cli/tools.js";
 
 /** How often a worker looks at which retention rules are due (each rule has its own period). */
 const RETENTION_TICK_MS = 60 * 1000;
@@ -21,6 +22,7 @@ Usage: pixhaven <command>
   purge     apply every retention rule once and exit (workers also run them on schedule):
             tool files past TOOL_RETENTION, job history past JOB_HISTORY_RETENTION,
             tombstones past TOMBSTONE_RETENTION, uploads a crashed process left half stored
+${TOOL_COMMANDS_USAGE}
 
 Settings come from environment variables; see README.md.`;
 
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
+  const toolRun = toolCommand(command, argv.slice(1));
+  if (toolRun) return toolRun;
   const config = loadConfig();
   if (command === "migrate") {
     const db = openDatabase(config.databaseUrl);
