@@ -1,31 +1,22 @@
+import { oneOf } from "./preferences.js";
+
 export type ThemeChoice = "system" | "light" | "dark";
 
-const KEY = "pixhaven.theme";
 const order: ThemeChoice[] = ["system", "light", "dark"];
 
-function parse(value: string | null): ThemeChoice {
-  return value === "light" || value === "dark" ? value : "system";
-}
-
-function stored(): ThemeChoice {
-  try {
-    return parse(localStorage.getItem(KEY));
-  } catch {
-    return "system";
-  }
-}
+// Stored as the plain word under "pixhaven.theme": public/theme.js reads it before first paint.
+const stored = oneOf<ThemeChoice>("theme", order, "system");
 
 function apply(choice: ThemeChoice): void {
   if (choice === "system") document.documentElement.removeAttribute("data-theme");
   else document.documentElement.setAttribute("data-theme", choice);
 }
 
-let current = $state<ThemeChoice>(stored());
+let current = $state<ThemeChoice>(stored.get());
 
 // Another tab changed the theme: follow it so both stay consistent.
-window.addEventListener("storage", (e) => {
-  if (e.key !== KEY) return;
-  current = parse(e.newValue);
+stored.onExternalChange((choice) => {
+  current = choice;
   apply(current);
 });
 
@@ -39,11 +30,6 @@ export const theme = {
   cycle(): void {
     current = this.next;
     apply(current);
-    try {
-      if (current === "system") localStorage.removeItem(KEY);
-      else localStorage.setItem(KEY, current);
-    } catch {
-      // Not persisted, but the choice still applies for this page.
-    }
+    stored.set(current); // "system" removes the key
   },
 };
