@@ -110,6 +110,9 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/** Every migration, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort();
+
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   // Named explicitly: Kysely otherwise looks for its tables in every schema and would find another
