@@ -8,8 +8,11 @@ import { expectAppError, expectNoMetadata, pixelAt, useHarness } from "./harness
 
 const h = useHarness();
 
-/** A typical run of each image tool; pdf-to-images has its own file. */
-const IMAGE_RUNS: Record<Exclude<ToolName, "pdf-to-images">, Record<string, unknown>> = {
+/** Tools that run a model have files of their own (one model load each); pdf-to-images too. */
+type ModelOrPdfTool = "pdf-to-images" | "nsfw" | "ocr" | "upscale" | "restore" | "remove-background" | "colorize";
+
+/** A typical run of each classic image tool. */
+const IMAGE_RUNS: Record<Exclude<ToolName, ModelOrPdfTool>, Record<string, unknown>> = {
   convert: { format: "webp" },
   compress: {},
   resize: { width: 32 },
