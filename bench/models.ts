@@ -23,6 +23,7 @@ import { NSFW_INPUT_SIZE, classifyNsfw } from "../src/models/nsfw.js";
 import { recogniseText } from "../src/models/ocr.js";
 import { ModelThreads } from "../src/models/pool.js";
 import { freePort } from "../test/helpers/server.js";
+import { upscaleCases } from "./models-upscale.js";
 
 interface BenchInput {
   bytes: Uint8Array;
@@ -92,6 +93,8 @@ export const CASES: ModelCase[] = [
       call: (models, png) => recogniseText(models, png.slice(), ["eng"], 120_000),
     },
   },
+  // upscale (fast 4x on 1 MP), restore-fast (12 MP), restore-ai (0.25 MP); more in bench/models-upscale.ts run directly
+  ...upscaleCases,
   // More sections: { name: "upscale", tool: "upscale", params: {...}, makeInput, direct } ...
 ];
 

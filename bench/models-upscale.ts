@@ -1,0 +1,184 @@
+/**
+ * upscale and restore. Two parts:
+ *
+ * - `upscaleCases`, appended to CASES in bench/models.ts: the shared table (job API beside the model
+ *   called directly, 1 and 2 model threads) for upscale fast 4x on a 1 MP photo, restore fast on
+ *   12 MP and restore ai on 0.25 MP. These are slow: run them with few images, e.g.
+ *   `BENCH_IMAGES=2 BENCH_CASES=upscale,restore-fast,restore-ai npm run bench:models`.
+ * - run directly, `npx tsx bench/models-upscale.ts`: one 1 MP picture upscaled 4x with each model
+ *   on 1 and then 2 model threads (seconds, speed-up, peak RSS; the tiles of one picture spread over
+ *   the threads, so 2 threads should be at least 1.8x faster), and /healthz latency (p50, p99) of
+ *   a server running four upscales at once. BENCH_QUICK=1 checks it runs (128² input, fast model
+ *   only); BENCH_MODELS=fast,balanced selects models (best takes about 15 minutes a thread).
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { RESTORE_AI_MARGIN, RESTORE_AI_TILE, fastFilters } from "../src/tools/restore.js";
+import { UPSCALE_MARGIN, UPSCALE_SIZES, UPSCALE_TILE } from "../src/tools/upscale.js";
+import { runTiled } from "../src/tools/upscale-tiles.js";
+import { MAXIM_DENOISE_MODEL, MAXIM_MULTIPLE } from "../src/models/maxim-models.js";
+import { esrganModelName } from "../src/models/esrgan-models.js";
+import { ModelThreads } from "../src/models/pool.js";
+import type { UpscaleModel } from "../src/common/tools/upscale.js";
+import { startTestServer } from "../test/helpers/server.js";
+import type { ModelCase } from "./models.js";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+
+/** A photo-like picture: smooth shapes, texture and hard edges, so the models have detail to redraw. */
+async function photo(width: number, height: number, noise = 0): Promise<Buffer> {
+  const shapes = Array.from({ length: 40 }, (_, i) => {
+    const x = (i * 7919) % width;
+    const y = (i * 104729) % height;
+    const r = 10 + ((i * 31) % Math.max(11, Math.round(Math.min(width, height) / 6)));
+    return `<circle cx="${x}" cy="${y}" r="${r}" fill="hsl(${(i * 47) % 360},60%,${35 + (i % 5) * 9}%)"/>`;
+  }).join("");
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#8aa"/>${shapes}</svg>`;
+  let image = sharp(Buffer.from(svg)).blur(0.8);
+  if (noise > 0) {
+    const grain = await sharp({ create: { width, height, channels: 3, background: "#000", noise: { type: "gaussian", mean: 128, sigma: noise } } }).png().toBuffer();
+    image = sharp(await image.png().toBuffer()).composite([{ input: grain, blend: "overlay" }]);
+  }
+  return image.jpeg({ quality: 92 }).toBuffer();
+}
+
+/** RGB bytes with the size in front (the shared harness hands `direct.call` one Uint8Array). */
+async function framedRgb(bytes: Uint8Array): Promise<Uint8Array> {
+  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const out = new Uint8Array(8 + data.length);
+  new DataView(out.buffer).setUint32(0, info.width);
+  new DataView(out.buffer).setUint32(4, info.height);
+  out.set(data, 8);
+  return out;
+}
+
+function unframe(framed: Uint8Array) {
+  const view = new DataView(framed.buffer, framed.byteOffset);
+  return { data: framed.slice(8), width: view.getUint32(0), height: view.getUint32(4) };
+}
+
+const side = { upscale: QUICK ? 128 : 1000, restoreFast: (QUICK ? [1000, 750] : [4000, 3000]) as [number, number], restoreAi: QUICK ? 64 : 500 };
+
+export const upscaleCases: ModelCase[] = [
+  {
+    name: "upscale",
+    tool: "upscale",
+    params: { scale: 4, model: "fast" },
+    makeInput: async () => ({ bytes: await photo(side.upscale, side.upscale), name: "photo.jpg" }),
+    direct: {
+      prepare: ({ bytes }) => framedRgb(bytes),
+      call: (models, framed) =>
+        runTiled(unframe(framed), { models, model: esrganModelName("slim", 4), scale: 4, tile: UPSCALE_TILE, margin: UPSCALE_MARGIN, concurrency: 1, timeoutMs: 600_000 }),
+    },
+  },
+  {
+    name: "restore-fast",
+    tool: "restore",
+    params: { mode: "fast" },
+    makeInput: async () => ({ bytes: await photo(side.restoreFast[0], side.restoreFast[1], 30), name: "noisy.jpg" }),
+    direct: {
+      // No model: the filters alone, in libvips.
+      prepare: async ({ bytes }) => new Uint8Array(bytes),
+      call: (_models, jpeg) => fastFilters(sharp(jpeg), { denoise: "light", normalise: false, sharpen: true }).jpeg().toBuffer(),
+    },
+  },
+  {
+    name: "restore-ai",
+    tool: "restore",
+    params: { mode: "ai" },
+    makeInput: async () => ({ bytes: await photo(side.restoreAi, side.restoreAi, 30), name: "noisy.jpg" }),
+    direct: {
+      prepare: ({ bytes }) => framedRgb(bytes),
+      call: (models, framed) =>
+        runTiled(unframe(framed), {
+          models,
+          model: MAXIM_DENOISE_MODEL,
+          scale: 1,
+          tile: RESTORE_AI_TILE,
+          margin: RESTORE_AI_MARGIN,
+          align: MAXIM_MULTIPLE,
+          concurrency: 1,
+          timeoutMs: 30 * 60_000,
+        }),
+    },
+  },
+];
+
+// ---- run directly: one picture over 1 and 2 threads, and the server's responsiveness ----
+
+function rssMiB(): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Seconds for one picture upscaled 4x with `threads` threads (models loaded first), and the peak RSS seen. */
+async function onePicture(model: UpscaleModel, threads: number, rgb: { data: Uint8Array; width: number; height: number }) {
+  const models = new ModelThreads(threads);
+  const name = esrganModelName(UPSCALE_SIZES[model], 4);
+  const warm = { data: new Uint8Array(16 * 16 * 3), width: 16, height: 16 };
+  await Promise.all(Array.from({ length: threads }, () => models.run(name, { ...warm, data: warm.data.slice() }, { timeoutMs: 120_000 })));
+  let peak = rssMiB();
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 100);
+  const started = performance.now();
+  await runTiled(rgb, { models, model: name, scale: 4, tile: UPSCALE_TILE, margin: UPSCALE_MARGIN, concurrency: threads, timeoutMs: 3_600_000 });
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await models.close();
+  return { seconds, peakMiB: Math.max(peak, rssMiB()) };
+}
+
+async function healthUnderLoad(jobs: number, bytes: Buffer): Promise<{ p50: number; p99: number; max: number; seconds: number }> {
+  const server = await startTestServer({ jobWorker: true, config: { modelWorkers: 2, toolConcurrency: jobs } });
+  try {
+    const submit = async () => {
+      const form = new FormData();
+      form.append("tool", "upscale");
+      form.append("params", JSON.stringify({ scale: 4, model: "fast" }));
+      form.append("file", new Blob([new Uint8Array(bytes)]), "photo.jpg");
+      const res = await fetch(`${server.baseUrl}/api/v1/jobs`, { method: "POST", body: form });
+      if (res.status !== 202) throw new Error(`job submission answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { jobs: Array<{ url: string }> }).jobs[0]!.url;
+    };
+    const started = performance.now();
+    const urls = await Promise.all(Array.from({ length: jobs }, submit));
+    const latencies: number[] = [];
+    const pending = new Set(urls);
+    while (pending.size > 0) {
+      const t = performance.now();
+      const health = await fetch(`${server.baseUrl}/healthz`);
+      latencies.push(performance.now() - t);
+      if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
+      for (const url of [...pending]) {
+        const job = (await (await fetch(url)).json()) as { status: string; error?: { message: string } };
+        if (job.status === "succeeded") pending.delete(url);
+        else if (job.status === "failed" || job.status === "expired") throw new Error(`upscale job ${job.status}: ${job.error?.message ?? ""}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const models = (process.env.BENCH_MODELS?.split(",") ?? (QUICK ? ["fast"] : ["fast", "balanced", "best"])) as UpscaleModel[];
+  const input = await photo(side.upscale, side.upscale);
+  const { data, info } = await sharp(input).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const rgb = { data: new Uint8Array(data), width: info.width, height: info.height };
+  console.log(`# upscale 4x, one ${info.width}×${info.height} picture${QUICK ? " (quick mode)" : ""}\n`);
+  console.log("| model | 1 thread | 2 threads | speed-up | peak RSS (2 threads) |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const model of models) {
+    const one = await onePicture(model, 1, rgb);
+    const two = await onePicture(model, 2, rgb);
+    console.log(`| ${model} | ${one.seconds.toFixed(1)} s | ${two.seconds.toFixed(1)} s | ${(one.seconds / two.seconds).toFixed(2)}x | ${two.peakMiB.toFixed(0)} MiB |`);
+  }
+  const health = await healthUnderLoad(4, input);
+  console.log(`\n/healthz while 4 upscales (fast, 4x) run on 2 model threads: p50 ${health.p50.toFixed(1)} ms, p99 ${health.p99.toFixed(1)} ms, max ${health.max.toFixed(1)} ms; all four done in ${health.seconds.toFixed(1)} s`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
