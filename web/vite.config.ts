@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
+import { backgroundRemovalModels } from "./build/background-removal-models.js";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 // The build runs from the repository root, so anchor everything to this folder.
@@ -9,7 +10,7 @@ const apiTarget = process.env.PIXHAVEN_API ?? "http://127.0.0.1:8080";
 export default defineConfig({
   root,
   base: "/",
-  plugins: [svelte()],
+  plugins: [svelte(), backgroundRemovalModels()],
   // Code shared with the server (API shapes, tool presets); keep imports from it free of Node.
   resolve: { alias: { $common: fileURLToPath(new URL("../src/common", import.meta.url)) } },
   build: {
@@ -19,6 +20,14 @@ export default defineConfig({
     // files keeps the CSP honest and the bundle cacheable.
     assetsInlineLimit: 0,
     target: "es2022",
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL("index.html", import.meta.url)),
+        // The background-removal page is its own document: it alone runs under the relaxed script
+        // policy that ONNX Runtime needs (src/http/web.ts).
+        "remove-background": fileURLToPath(new URL("remove-background.html", import.meta.url)),
+      },
+    },
   },
   worker: { format: "es" },
   server: {

@@ -17,6 +17,28 @@ const CONTENT_SECURITY_POLICY = {
   upgradeInsecureRequests: null,
 };
 
+type Directives = Record<string, string[] | null>;
+
+/** The directives as a Content-Security-Policy header value, as helmet writes them (null: left out). */
+function serialise(directives: Directives): string {
+  return Object.entries(directives)
+    .filter((entry): entry is [string, string[]] => entry[1] !== null)
+    .map(([name, values]) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), ...values].join(" "))
+    .join(";");
+}
+
+/**
+ * The policy of the in-browser background-removal page alone (served at its own address, a
+ * document of its own): ONNX Runtime Web starts its workers and loads its glue code from blob:
+ * URLs and ndarray compiles functions with new Function, so that page needs 'unsafe-eval' and
+ * blob: scripts and connections. Every other page keeps CONTENT_SECURITY_POLICY.
+ */
+export const RELAXED_SCRIPT_POLICY = serialise({
+  ...CONTENT_SECURITY_POLICY,
+  scriptSrc: [...CONTENT_SECURITY_POLICY.scriptSrc, "'unsafe-eval'", "blob:"],
+  connectSrc: [...CONTENT_SECURITY_POLICY.connectSrc, "blob:"],
+});
+
 // Pixhaven needs none of these; denying them means no injected content could ask for them either,
 // and opts every page out of interest-based advertising APIs.
 const PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=(), interest-cohort=()";
