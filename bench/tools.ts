@@ -1,0 +1,359 @@
+/**
+ * Tools benchmark: each server tool on a 4032×3024 phone photo (JPEG 4:2:0 with EXIF, XMP, IPTC
+ * and a comment; pdf-to-images on three A4 pages), through the HTTP job API of a real Pixhaven
+ * process (POST /api/v1/jobs, then the job's Server-Sent Events until it succeeds) beside the same
+ * tool called in this process through the ToolRunner the CLI builds, at concurrency 1 and 4. For
+ * convert to WebP it prints the HTTP overhead (target: at most 10% at concurrency 4). Then the
+ * queue latency (submitted → startedAt) on SQLite and on PostgreSQL, /healthz while four tool jobs
+ * run, and the server's peak RSS, as Markdown tables.
+ *
+ *   npm run bench:tools                 (builds first; BENCH_JOBS=n per level, default 12)
+ *   BENCH_QUICK=1 npm run bench:tools   (a smoke run: 2 MP, two tools, 3 jobs per level)
+ *   BENCH_POSTGRES=postgres://user@host:port/db  (default postgres://postgres@127.0.0.1:5432/test;
+ *                                        a schema bench_<random> is created and dropped)
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import { Agent, request } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import sharp from "sharp";
+import { openLocalRunner } from "../src/cli/local-runner.js";
+import { loadConfig } from "../src/config.js";
+import { addJpegMetadata } from "../test/fixtures/metadata.js";
+import { A4, pdfWithPages } from "../test/fixtures/pdf.js";
+import { freePort } from "../test/helpers/server.js";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const JOBS = Number(process.env.BENCH_JOBS ?? (QUICK ? 3 : 12));
+const LEVELS = [1, 4];
+const PHOTO = QUICK ? { width: 1632, height: 1224 } : { width: 4032, height: 3024 };
+const POSTGRES = process.env.BENCH_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/test";
+
+interface Case {
+  label: string;
+  tool: string;
+  params: Record<string, unknown>;
+  input: "photo" | "pdf";
+}
+
+const ALL_CASES: Case[] = [
+  { label: "convert → WebP", tool: "convert", params: { format: "webp" }, input: "photo" },
+  { label: "compress, JPEG quality 70", tool: "compress", params: { quality: 70 }, input: "photo" },
+  { label: "resize to 1920 wide", tool: "resize", params: { width: 1920 }, input: "photo" },
+  { label: "crop 16:9, centre", tool: "crop", params: { aspect: "16:9" }, input: "photo" },
+  { label: "strip metadata", tool: "strip", params: {}, input: "photo" },
+  { label: "pdf-to-images, 3 A4 pages at 150 DPI", tool: "pdf-to-images", params: {}, input: "pdf" },
+];
+const CASES = QUICK ? ALL_CASES.filter((c) => c.tool === "convert" || c.tool === "strip") : ALL_CASES;
+/** The cases run again on PostgreSQL, for its queue latency. */
+const PG_CASES = CASES.filter((c) => c.tool === "convert" || c.tool === "strip");
+
+interface Run {
+  perSecond: number;
+  queueMs: number[];
+}
+
+/**
+ * Runs `JOBS` tasks, `concurrency` at a time; a task may return its queue latency. First
+ * `concurrency` untimed ones, so that the threads each side starts on demand are running.
+ */
+async function measure(concurrency: number, task: () => Promise<number | void>): Promise<Run> {
+  await Promise.all(Array.from({ length: concurrency }, () => task()));
+  const queueMs: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < JOBS) {
+        const waited = await task();
+        if (typeof waited === "number") queueMs.push(waited);
+      }
+    }),
+  );
+  return { perSecond: JOBS / ((performance.now() - started) / 1000), queueMs };
+}
+
+async function makeInputs(dir: string): Promise<Record<Case["input"], { path: string; name: string; bytes: Buffer }>> {
+  // Blurred noise compresses like a detailed photo (several MB at quality 90), unlike a flat fill.
+  const noise = await sharp({ create: { ...PHOTO, channels: 3, background: "#000", noise: { type: "gaussian", mean: 128, sigma: 60 } } })
+    .blur(1.5)
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  const photo = Buffer.from(await addJpegMetadata(noise, 1));
+  const pdf = Buffer.from(pdfWithPages([A4, A4, A4]));
+  const files = { photo: { name: "IMG_0001.jpg", bytes: photo }, pdf: { name: "report.pdf", bytes: pdf } };
+  const out = {} as Record<Case["input"], { path: string; name: string; bytes: Buffer }>;
+  for (const [kind, file] of Object.entries(files) as Array<[Case["input"], { name: string; bytes: Buffer }]>) {
+    const at = path.join(dir, file.name);
+    await fs.writeFile(at, file.bytes);
+    out[kind] = { path: at, ...file };
+  }
+  return out;
+}
+
+const BOUNDARY = "pixhaven-bench-boundary";
+
+function jobBody(tool: string, params: unknown, file: { name: string; bytes: Buffer }): Buffer {
+  const field = (name: string, value: string) => `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  return Buffer.concat([
+    Buffer.from(field("tool", tool) + field("params", JSON.stringify(params))),
+    Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${file.name}"\r\ncontent-type: application/octet-stream\r\n\r\n`),
+    file.bytes,
+    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  ]);
+}
+
+function post(agent: Agent, port: number, body: Buffer): Promise<{ jobs: Array<{ id: string }> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", agent, headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}`, "content-length": body.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode === 202) resolve(JSON.parse(text));
+          else reject(new Error(`POST /api/v1/jobs answered ${res.statusCode}: ${text}`));
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+interface JobEvent {
+  status: string;
+  createdAt: string;
+  startedAt: string | null;
+  error?: { code: string; message: string };
+}
+
+/** Follows the job's Server-Sent Events until it ends; resolves with its last state. */
+function waitForEnd(agent: Agent, port: number, id: string): Promise<JobEvent> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: `/api/v1/jobs/${id}/events`, agent, headers: { accept: "text/event-stream" } }, (res) => {
+      let buffered = "";
+      let last: JobEvent | undefined;
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buffered += chunk;
+        let end: number;
+        while ((end = buffered.indexOf("\n\n")) >= 0) {
+          const data = buffered
+            .slice(0, end)
+            .split("\n")
+            .find((line) => line.startsWith("data: "));
+          buffered = buffered.slice(end + 2);
+          if (data) last = JSON.parse(data.slice(6)) as JobEvent;
+        }
+      });
+      res.on("end", () => (last ? resolve(last) : reject(new Error(`no events for job ${id}`))));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function httpJob(agent: Agent, port: number, body: Buffer): Promise<number> {
+  const { jobs } = await post(agent, port, body);
+  const job = await waitForEnd(agent, port, jobs[0]!.id);
+  if (job.status !== "succeeded") throw new Error(`job ${job.status}: ${JSON.stringify(job.error)}`);
+  return Date.parse(job.startedAt!) - Date.parse(job.createdAt);
+}
+
+async function startServer(dataDir: string, port: number, databaseUrl?: string): Promise<ChildProcess> {
+  const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
+  const child = spawn(process.execPath, [main, "serve"], {
+    // As `npm start` runs it: two malloc arenas keep glibc from holding freed decoder memory.
+    env: {
+      MALLOC_ARENA_MAX: "2",
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      UPLOAD_RATE_LIMIT: "off",
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error("server did not start");
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+}
+
+/** /healthz every 20 ms until stopped: a blocked event loop shows here. */
+function probeHealth(port: number) {
+  const latencies: number[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer());
+      latencies.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    latencies,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+/** Every case at every level through the HTTP API of the server on `port`. */
+async function runHttp(port: number, cases: Case[], inputs: Awaited<ReturnType<typeof makeInputs>>, health?: number[]): Promise<Map<string, Run>> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const runs = new Map<string, Run>();
+  try {
+    for (const c of cases) {
+      // The body is built once: the figures measure the server, not the client's encoder.
+      const body = jobBody(c.tool, c.params, inputs[c.input]);
+      for (const level of LEVELS) {
+        const probe = health && level === 4 ? probeHealth(port) : undefined;
+        runs.set(`${c.label}/${level}`, await measure(level, () => httpJob(agent, port, body)));
+        await probe?.stop();
+        if (probe) health!.push(...probe.latencies);
+      }
+    }
+  } finally {
+    agent.destroy();
+  }
+  return runs;
+}
+
+async function main() {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-tools-"));
+  const inputs = await makeInputs(work);
+  console.log(
+    `input: ${PHOTO.width}×${PHOTO.height} JPEG, ${(inputs.photo.bytes.length / 1e6).toFixed(2)} MB with EXIF/XMP/IPTC; a 3-page A4 PDF; ` +
+      `${JOBS} jobs per level${QUICK ? " (BENCH_QUICK)" : ""}; ${os.availableParallelism()} cores, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}\n`,
+  );
+
+  // In this process, as the CLI runs tools: the same runner, limits and threads, no HTTP, no queue.
+  const inProcess = new Map<string, Run>();
+  for (const c of CASES) {
+    for (const level of LEVELS) {
+      const local = openLocalRunner(loadConfig({ ...process.env, LOG_LEVEL: "silent" }), level);
+      const out = path.join(work, "out");
+      try {
+        inProcess.set(
+          `${c.label}/${level}`,
+          await measure(level, async () => {
+            await local.runner.run({ tool: c.tool, input: { path: inputs[c.input].path, name: inputs[c.input].name }, params: c.params, outputDir: out });
+          }),
+        );
+      } finally {
+        await local.close();
+        await fs.rm(out, { recursive: true, force: true });
+      }
+    }
+  }
+
+  const health: number[] = [];
+  let http: Map<string, Run>;
+  let peak = 0;
+  let end = 0;
+  {
+    const dataDir = path.join(work, "sqlite");
+    const port = await freePort();
+    const server = await startServer(dataDir, port);
+    try {
+      http = await runHttp(port, CASES, inputs, health);
+      peak = rssMb(server.pid!, "VmHWM");
+      end = rssMb(server.pid!, "VmRSS");
+    } finally {
+      await stopServer(server);
+    }
+  }
+
+  let postgres: Map<string, Run> | string;
+  const schema = `bench_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  try {
+    await admin.connect();
+    const url = new URL(POSTGRES);
+    url.searchParams.set("schema", schema);
+    const port = await freePort();
+    const server = await startServer(path.join(work, "postgres"), port, url.toString());
+    try {
+      postgres = await runHttp(port, PG_CASES, inputs);
+    } finally {
+      await stopServer(server);
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  } catch (err) {
+    postgres = `skipped: ${(err as Error).message}`;
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  await fs.rm(work, { recursive: true, force: true });
+
+  const f = (n: number) => n.toFixed(2);
+  const ms = (n: number) => `${Math.round(n)} ms`;
+  console.log("| tool | concurrency | HTTP jobs/s | in-process jobs/s | HTTP ÷ in-process |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const c of CASES) {
+    for (const level of LEVELS) {
+      const h = http.get(`${c.label}/${level}`)!;
+      const p = inProcess.get(`${c.label}/${level}`)!;
+      console.log(`| ${c.label} | ${level} | ${f(h.perSecond)} | ${f(p.perSecond)} | ${Math.round((100 * h.perSecond) / p.perSecond)}% |`);
+    }
+  }
+  const webp = (m: Map<string, Run>) => m.get(`${CASES[0]!.label}/4`)!.perSecond;
+  const overhead = 100 * (webp(inProcess) / webp(http) - 1);
+  console.log(`\nconvert → WebP at concurrency 4: HTTP overhead ${overhead.toFixed(1)}% over in-process (target ≤ 10%: ${overhead <= 10 ? "met" : "NOT met"})`);
+
+  // At concurrency 1 the queue is empty: its own latency. At 4, jobs may also wait for a free slot
+  // (TOOL_CONCURRENCY defaults to the number of cores).
+  const latencies = (m: Map<string, Run>, level: number) => [...m].filter(([key]) => key.endsWith(`/${level}`)).flatMap(([, r]) => r.queueMs);
+  const latencyRows = (name: string, m: Map<string, Run>) => {
+    for (const level of LEVELS) {
+      const values = latencies(m, level);
+      console.log(`| ${name} | ${level} | ${values.length} | ${ms(quantile(values, 0.5))} | ${ms(quantile(values, 0.99))} |`);
+    }
+  };
+  console.log("\n| database | concurrency | jobs | queue latency p50 (submitted → started) | p99 |");
+  console.log("| --- | --- | --- | --- | --- |");
+  latencyRows("SQLite", http);
+  if (typeof postgres === "string") {
+    console.log(`| PostgreSQL | | | ${postgres} | |`);
+  } else {
+    latencyRows("PostgreSQL", postgres);
+    console.log("\n| tool on PostgreSQL | concurrency | HTTP jobs/s |");
+    console.log("| --- | --- | --- |");
+    for (const [key, run] of postgres) console.log(`| ${key.replace(/\/(\d+)$/, " | $1")} | ${f(run.perSecond)} |`);
+  }
+  console.log(
+    `\n/healthz while four tool jobs run (SQLite): p50 ${quantile(health, 0.5).toFixed(1)} ms, p99 ${quantile(health, 0.99).toFixed(1)} ms, max ${quantile(health, 1).toFixed(1)} ms (${health.length} probes)`,
+  );
+  console.log(`Pixhaven server (SQLite) after every HTTP run (TOOL_CONCURRENCY ${process.env.TOOL_CONCURRENCY ?? os.availableParallelism()}): peak RSS ${Math.round(peak)} MB, RSS at the end ${Math.round(end)} MB`);
+}
+
+await main();
