@@ -11,6 +11,7 @@ import { ImageWorkers } from "./images/workers.js";
 import type { BlobStore } from "./storage/blob-store.js";
 import { createBlobStore } from "./storage/index.js";
 import { claimTempDir, type TempDir } from "./storage/temp-dir.js";
+import { JobEvents } from "./jobs/events.js";
 import { JobRepository } from "./jobs/repository.js";
 import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
@@ -104,7 +105,8 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const jobRepo = new JobRepository(db.db);
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
   const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path });
-  const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits) });
+  const events = new JobEvents();
+  const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits), events });
   const jobWorker = new JobWorker({
     repo: jobRepo,
     blobs,
@@ -114,6 +116,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     tmpDir: temp.path,
     settings: { ...jobSettings, concurrency: config.toolConcurrency, leaseMs: config.jobLeaseMs, pollMs: JOB_POLL_MS },
     log,
+    events,
   });
   const MINUTE = 60_000;
   const retention = new Retention(db.db, clock, [

@@ -3,15 +3,14 @@ import { TERMINAL_STATUSES } from "../common/api/jobs.js";
 import type { JobView } from "../jobs/service.js";
 import { jobJson } from "./job-json.js";
 
-const POLL_MS = 250;
+/** Changes made in this process arrive at once (`watch`); a worker in another process is seen by this poll. */
+const POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 
 /**
- * Server-Sent Events for one job: its JSON at once and after every change, until it ends. The job
- * row is read every POLL_MS, so progress made by a worker in another process arrives the same way
- * as progress made here.
+ * Server-Sent Events for one job: its JSON at once and after every change, until it ends.
  */
-export function streamJobEvents(reply: FastifyReply, first: JobView, load: () => Promise<JobView>, base: string): void {
+export function streamJobEvents(reply: FastifyReply, first: JobView, load: () => Promise<JobView>, watch: (listener: () => void) => () => void, base: string): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -34,14 +33,33 @@ export function streamJobEvents(reply: FastifyReply, first: JobView, load: () =>
     closed = true;
     clearInterval(poll);
     clearInterval(keepalive);
+    unwatch();
     res.end();
   };
-  const poll = setInterval(() => {
-    load().then(
-      (view) => !closed && send(view) && finish(),
-      () => finish(),
-    );
-  }, POLL_MS);
+  let loading = false;
+  let again = false;
+  const refresh = () => {
+    if (closed) return;
+    if (loading) {
+      again = true; // one more read after this one, so the last change is never missed
+      return;
+    }
+    loading = true;
+    load()
+      .then(
+        (view) => !closed && send(view) && finish(),
+        () => finish(),
+      )
+      .finally(() => {
+        loading = false;
+        if (again) {
+          again = false;
+          refresh();
+        }
+      });
+  };
+  const poll = setInterval(refresh, POLL_MS);
+  const unwatch = watch(refresh);
   const keepalive = setInterval(() => res.write(": keep-alive\n\n"), KEEPALIVE_MS);
   res.on("close", finish);
   if (send(first)) finish();

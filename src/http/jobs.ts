@@ -121,7 +121,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     },
     async (request, reply) => {
       const first = await jobs.get(request.params.id);
-      streamJobEvents(reply, first, () => jobs.get(first.job.id), base);
+      streamJobEvents(reply, first, () => jobs.get(first.job.id), (listener) => jobs.watch(first.job.id, listener), base);
     },
   );
 

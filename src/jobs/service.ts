@@ -4,6 +4,7 @@ import { AppError, notFound } from "../common/errors.js";
 import type { JobOutputRow, JobRow } from "../db/schema.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../images/ids.js";
 import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
+import type { JobEvents } from "./events.js";
 import { jobKeys } from "./keys.js";
 import type { JobRepository, NewJob } from "./repository.js";
 import type { JobWakeup } from "./wakeup.js";
@@ -52,8 +53,14 @@ export class JobService {
       wakeup: JobWakeup;
       settings: JobSettings;
       gate: ToolGate;
+      events?: JobEvents;
     },
   ) {}
+
+  /** Calls `listener` whenever this process changes the job (progress, status); returns `stop`. */
+  watch(jobId: string, listener: () => void): () => void {
+    return this.deps.events?.watch(jobId, listener) ?? (() => undefined);
+  }
 
   parseParams(tool: string, params: unknown): unknown {
     return this.deps.gate.parseParams(tool, params);
@@ -172,6 +179,7 @@ export class JobService {
     await this.deps.repo.fail(job.id, "cancelled", "The job was cancelled by its creator.", now, now);
     await this.removeFiles(job, outputs);
     await this.deps.repo.markExpired(job.id, now);
+    this.deps.events?.changed(job.id);
   }
 
   /** P5: files of ended jobs past their retention, and inputs queued for longer than it, are deleted. */

@@ -9,6 +9,7 @@ import type { BlobStore } from "../storage/blob-store.js";
 import { jobKeys, safeName } from "./keys.js";
 import type { JobRepository, NewOutput } from "./repository.js";
 import type { JobSettings } from "./service.js";
+import type { JobEvents } from "./events.js";
 import type { JobWakeup } from "./wakeup.js";
 
 /** One file a tool produced, in the run's work folder. */
@@ -76,6 +77,7 @@ export class JobWorker {
       tmpDir: string;
       settings: WorkerSettings;
       log: Log;
+      events?: JobEvents;
     },
   ) {}
 
@@ -135,6 +137,7 @@ export class JobWorker {
       if (!job) return;
       const controller = new AbortController();
       this.active.set(job.id, controller);
+      this.deps.events?.changed(job.id);
       void this.execute(job, controller).finally(() => {
         this.active.delete(job.id);
         if (this.active.size === 0) for (const resolve of this.idle.splice(0)) resolve();
@@ -196,6 +199,7 @@ export class JobWorker {
         await this.retryOrFail(job, attempt);
       }
     } finally {
+      this.deps.events?.changed(job.id);
       clearInterval(heartbeat);
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
       await fs.rm(workDir, { recursive: true, force: true });
@@ -230,7 +234,10 @@ export class JobWorker {
       if (value === shown || (now - last < PROGRESS_WRITE_MS && value < 1)) return;
       last = now;
       shown = value;
-      void this.deps.repo.setProgress(jobId, value).catch(() => undefined);
+      void this.deps.repo.setProgress(jobId, value).then(
+        () => this.deps.events?.changed(jobId),
+        () => undefined,
+      );
     };
   }
 }
