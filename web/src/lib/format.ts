@@ -1,7 +1,9 @@
+import { t } from "./i18n/index.svelte.js";
+
 const units = ["bytes", "KB", "MB", "GB"] as const;
 
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} bytes`;
+  if (!Number.isFinite(bytes) || bytes < 1024) return t("units.bytes", String(bytes));
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -43,10 +45,10 @@ export function formatAcceptedTypes(mimes: string[]): string {
 
 
 const durationUnits = [
-  { seconds: 86_400, one: "day", many: "days" },
-  { seconds: 3600, one: "hour", many: "hours" },
-  { seconds: 60, one: "minute", many: "minutes" },
-  { seconds: 1, one: "second", many: "seconds" },
+  { seconds: 86_400, key: "units.days" },
+  { seconds: 3600, key: "units.hours" },
+  { seconds: 60, key: "units.minutes" },
+  { seconds: 1, key: "units.seconds" },
 ] as const;
 
 /**
@@ -57,17 +59,17 @@ export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const unit = durationUnits.find((u) => s % u.seconds === 0 && s / u.seconds >= (u.seconds === 3600 ? 2 : 1)) ?? durationUnits[3];
   const n = s / unit.seconds;
-  return `${n} ${n === 1 ? unit.one : unit.many}`;
+  return t(unit.key, n);
 }
 
 /** How long until `iso`, rounded up, as "in 44 minutes"; "soon" when under a minute. */
 export function formatTimeLeft(iso: string, now = Date.now()): string {
   const ms = Date.parse(iso) - now;
   if (!Number.isFinite(ms)) return "";
-  if (ms <= 60_000) return ms <= 0 ? "now" : "in less than a minute";
+  if (ms <= 60_000) return ms <= 0 ? t("units.now") : t("units.inUnderAMinute");
   const minutes = Math.ceil(ms / 60_000);
-  if (minutes < 120) return `in ${minutes} minutes`;
+  if (minutes < 120) return t("units.inMinutes", minutes);
   const hours = Math.round(minutes / 60);
-  if (hours < 48) return `in ${hours} hours`;
-  return `in ${Math.round(hours / 24)} days`;
+  if (hours < 48) return t("units.inHours", hours);
+  return t("units.inDays", Math.round(hours / 24));
 }
