@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 import { backgroundRemovalModels } from "./build/background-removal-models.js";
+import { serviceWorker } from "./build/service-worker.js";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 // The build runs from the repository root, so anchor everything to this folder.
@@ -10,7 +11,7 @@ const apiTarget = process.env.PIXHAVEN_API ?? "http://127.0.0.1:8080";
 export default defineConfig({
   root,
   base: "/",
-  plugins: [svelte(), backgroundRemovalModels()],
+  plugins: [svelte(), backgroundRemovalModels(), serviceWorker(fileURLToPath(new URL("public", import.meta.url)))],
   // Code shared with the server (API shapes, tool presets); keep imports from it free of Node.
   resolve: { alias: { $common: fileURLToPath(new URL("../src/common", import.meta.url)) } },
   build: {
@@ -26,7 +27,10 @@ export default defineConfig({
         // The background-removal page is its own document: it alone runs under the relaxed script
         // policy that ONNX Runtime needs (src/http/web.ts).
         "remove-background": fileURLToPath(new URL("remove-background.html", import.meta.url)),
+        // The service worker, at the root so that its scope is the whole app.
+        sw: fileURLToPath(new URL("src/sw.ts", import.meta.url)),
       },
+      output: { entryFileNames: (chunk) => (chunk.name === "sw" ? "sw.js" : "assets/[name]-[hash].js") },
     },
   },
   worker: { format: "es" },

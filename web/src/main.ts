@@ -2,6 +2,8 @@
 import "./tools/zod-jitless.js";
 import { mount } from "svelte";
 import App from "./App.svelte";
+import { registerServiceWorker } from "./lib/service-worker.js";
 import "./app.css";
 
 mount(App, { target: document.getElementById("app")! });
+registerServiceWorker();
