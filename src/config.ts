@@ -84,13 +84,50 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: bool.optional(),
   S3_PREFIX: z.string().default(""),
+  AUTH_SECRET: z.string().min(32, "use at least 32 random characters").optional(),
+  REGISTRATION: z.enum(["open", "invite", "closed"]).default("open"),
+  REQUIRE_EMAIL_VERIFICATION: bool.optional(),
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  SESSION_LIFETIME: duration("30d"),
+  SIGN_IN_RATE_LIMIT: parsedSetting("10/1m", parseRateLimit),
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_NAME: z.string().min(1).default("Single sign-on"),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
 }).superRefine((env, ctx) => {
   if (env.STORAGE === "s3" && !env.S3_BUCKET) ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "required when STORAGE=s3" });
   // One key without the other would silently fall back to the default credential chain.
   if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
     ctx.addIssue({ code: "custom", path: [env.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"], message: "set both S3 keys, or neither" });
   }
+  if (env.OIDC_ISSUER && !env.OIDC_CLIENT_ID) ctx.addIssue({ code: "custom", path: ["OIDC_CLIENT_ID"], message: "required when OIDC_ISSUER is set" });
+  for (const p of ["GOOGLE", "GITHUB"] as const) {
+    if (!env[`${p}_CLIENT_ID`] !== !env[`${p}_CLIENT_SECRET`]) ctx.addIssue({ code: "custom", path: [`${p}_CLIENT_SECRET`], message: `set both ${p}_CLIENT_ID and ${p}_CLIENT_SECRET, or neither` });
+  }
 });
+
+/** Accounts and sign-in (src/accounts). */
+export interface AccountsConfig {
+  /** signs cookies and encrypts TOTP secrets; generated into DATA_DIR/auth-secret when unset */
+  secret: string | undefined;
+  /** open: anyone may sign up; invite: with an invitation code; closed: accounts come from `pixhaven users add` */
+  registration: "open" | "invite" | "closed";
+  requireEmailVerification: boolean;
+  /** smtp(s)://user:pass@host:port; without it no mail is sent (and verification is off by default) */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  sessionLifetimeMs: number;
+  /** sign-in attempts per network (IPv4 /24, IPv6 /48) per window; null when off */
+  signInRateLimit: { max: number; windowMs: number } | null;
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined; name: string } | null;
+  google: { clientId: string; clientSecret: string } | null;
+  github: { clientId: string; clientSecret: string } | null;
+}
 
 /** Where blobs live: folders under DATA_DIR/blobs, or a bucket shared by several processes. */
 export type StorageConfig = { kind: "disk" } | S3StorageConfig;
@@ -157,6 +194,7 @@ export interface Config {
   urlImport: { enabled: boolean; timeoutMs: number; allowList: Cidr[] };
   logLevel: string;
   storage: StorageConfig;
+  accounts: AccountsConfig;
   webDir: string;
 }
 
@@ -203,8 +241,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },
     logLevel: e.LOG_LEVEL,
     storage: storageConfig(e),
+    accounts: accountsConfig(e, port),
     webDir: path.join(packageRoot(), "dist", "web"),
     ...overrides,
+  };
+}
+
+function accountsConfig(e: z.infer<typeof envSchema>, port: number): AccountsConfig {
+  const host = new URL(e.PUBLIC_URL ?? `http://localhost:${port}`).hostname;
+  return {
+    secret: e.AUTH_SECRET,
+    registration: e.REGISTRATION,
+    // A one-machine instance without a mail server must still let people in.
+    requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION ?? e.SMTP_URL !== undefined,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `Pixhaven <noreply@${host}>`,
+    sessionLifetimeMs: e.SESSION_LIFETIME,
+    signInRateLimit: e.SIGN_IN_RATE_LIMIT,
+    oidc: e.OIDC_ISSUER && e.OIDC_CLIENT_ID ? { issuer: e.OIDC_ISSUER.replace(/\/+$/, ""), clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, name: e.OIDC_NAME } : null,
+    google: e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET } : null,
+    github: e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET } : null,
   };
 }
 

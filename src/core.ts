@@ -22,6 +22,7 @@ import { ModelThreads } from "./models/pool.js";
 import { ToolRunner } from "./tools/runner.js";
 import { Retention } from "./privacy/retention.js";
 import { MemoryBudget } from "./tools/memory-budget.js";
+import { Accounts } from "./accounts/index.js";
 
 /** One process's domain: what `serve`, `purge` and the tests share. No HTTP here. */
 export interface Core {
@@ -30,6 +31,8 @@ export interface Core {
   blobs: BlobStore;
   images: ImageService;
   jobs: JobService;
+  /** sign-in, API tokens, the dashboard, export and erasure */
+  accounts: Accounts;
   /** runs tool jobs; started by the worker role only */
   jobWorker: JobWorker;
   retention: Retention;
@@ -66,8 +69,10 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const db = openDatabase(config.databaseUrl);
   const blobs = createBlobStore(config);
   let temp: TempDir | undefined;
+  let accounts: Accounts;
   try {
     await migrateToLatest(db.db, db.schema);
+    accounts = await Accounts.open({ config, db: db.db, dialect: db.dialect, blobs, clock, log }); // better-auth's tables after ours
     await blobs.check(); // a wrong bucket or a read-only disk stops the start, not the first upload
     temp = await claimTempDir(path.join(config.dataDir, "tmp"));
   } catch (err) {
@@ -133,6 +138,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     blobs,
     images,
     jobs,
+    accounts,
     jobWorker,
     retention,
     tools,

@@ -41,6 +41,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
     config,
     images,
     jobs: core.jobs,
+    accounts: core.accounts,
     models: core.models,
     tmpDir: core.temp.path,
     healthOnly: options.role === "worker",

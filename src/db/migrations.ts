@@ -106,6 +106,38 @@ const migrations: Record<string, Migration> = {
       for (const column of ["nsfw_scores", "nsfw_score", "nsfw_label"]) await db.schema.alterTable("images").dropColumn(column).execute();
     },
   },
+  "0004_accounts": {
+    // Pixhaven's own account tables. better-auth's (user, session, account, verification,
+    // twoFactor, passkey) are created after these by its own migrations, in the same schema.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("api_tokens")
+        .addColumn("id", "varchar(16)", (c) => c.primaryKey())
+        .addColumn("user_id", "varchar(64)", (c) => c.notNull())
+        .addColumn("name", "varchar(100)", (c) => c.notNull())
+        .addColumn("token_hash", "varchar(128)", (c) => c.notNull().unique())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint")
+        .execute();
+      await db.schema.createIndex("api_tokens_user").on("api_tokens").column("user_id").execute();
+      await db.schema
+        .createTable("totp_steps")
+        .addColumn("user_id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("step", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("invites")
+        .addColumn("code_hash", "varchar(128)", (c) => c.primaryKey())
+        .addColumn("created_by", "varchar(64)")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ["invites", "totp_steps", "api_tokens"]) await db.schema.dropTable(table).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -83,11 +83,106 @@ export interface MaintenanceTable {
   next_run_at: number;
 }
 
+/** API tokens (Authorization: Bearer): only the SHA-256 of each token is stored (P20). */
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** The last TOTP time-step each user signed in with: a code is accepted once only. */
+export interface TotpStepsTable {
+  user_id: string;
+  step: number;
+}
+
+/** REGISTRATION=invite: one-use codes, stored as SHA-256 hashes. */
+export interface InvitesTable {
+  code_hash: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/**
+ * better-auth's tables, created and extended by its own migrations (src/accounts/auth.ts) in the
+ * same database and schema; only the columns Pixhaven reads or erases are typed. Its times are
+ * Date values on PostgreSQL and ISO or epoch values on SQLite: read them through toEpochMs.
+ */
+export interface AuthUserTable {
+  id: string;
+  name: string;
+  email: string;
+  emailVerified: boolean | number;
+  image: string | null;
+  role: string | null;
+  twoFactorEnabled: boolean | number | null;
+  createdAt: AuthTime;
+  updatedAt: AuthTime;
+}
+
+export interface AuthSessionTable {
+  id: string;
+  userId: string;
+  token: string;
+  expiresAt: AuthTime;
+  createdAt: AuthTime;
+  updatedAt: AuthTime;
+  ipAddress: string | null;
+  userAgent: string | null;
+  secondFactor: boolean | number | null;
+}
+
+export interface AuthAccountTable {
+  id: string;
+  userId: string;
+  accountId: string;
+  providerId: string;
+  password: string | null;
+  createdAt: AuthTime;
+}
+
+export interface AuthVerificationTable {
+  id: string;
+  identifier: string;
+  value: string;
+  expiresAt: AuthTime;
+}
+
+export interface AuthTwoFactorTable {
+  id: string;
+  userId: string;
+  secret: string;
+  backupCodes: string;
+}
+
+export interface AuthPasskeyTable {
+  id: string;
+  userId: string;
+  name: string | null;
+  createdAt: AuthTime | null;
+}
+
+export type AuthTime = Date | string | number;
+
 export interface Database {
   images: ImagesTable;
   jobs: JobsTable;
   job_outputs: JobOutputsTable;
   maintenance: MaintenanceTable;
+  api_tokens: ApiTokensTable;
+  totp_steps: TotpStepsTable;
+  invites: InvitesTable;
+  user: AuthUserTable;
+  session: AuthSessionTable;
+  account: AuthAccountTable;
+  verification: AuthVerificationTable;
+  twoFactor: AuthTwoFactorTable;
+  passkey: AuthPasskeyTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

@@ -3,15 +3,19 @@ import { constants as zlibConstants } from "node:zlib";
 import compress from "@fastify/compress";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../common/errors.js";
+import type { Accounts } from "../accounts/index.js";
 import type { Config } from "../config.js";
 import type { ImageService } from "../images/service.js";
 import type { JobService } from "../jobs/service.js";
 import type { ModelThreads } from "../models/pool.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
+import { accountApi } from "./account.js";
+import { adminApi } from "./admin.js";
+import { authRoutes, identify, registerOriginCheck } from "./auth.js";
 import { registerApiDocs } from "./docs.js";
 import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
 import { imagesApi } from "./images.js";
@@ -26,6 +30,8 @@ export interface AppDeps {
   config: Config;
   images: ImageService;
   jobs: JobService;
+  /** sign-in and the account API; absent, every request is anonymous */
+  accounts?: Accounts;
   /** asked which models are installed (GET /api/v1/tools) */
   models: Pick<ModelThreads, "unavailable">;
   /** this process's temp folder: uploads to tools are received there */
@@ -39,7 +45,7 @@ export interface AppDeps {
   logger: boolean | { stream: NodeJS.WritableStream };
 }
 
-export async function buildApp({ config, images, jobs, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, images, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
@@ -98,9 +104,16 @@ export async function buildApp({ config, images, jobs, models, tmpDir, importUrl
   );
   if (healthOnly) return app;
   const page = await registerWebApp(app, config.webDir);
-  await app.register(imagesApi, { images, config });
+  const owner = accounts ? { identify: (request: FastifyRequest) => identify(accounts, request) } : {};
+  if (accounts) {
+    registerOriginCheck(app, config.publicUrl);
+    await app.register(authRoutes, { accounts, publicUrl: config.publicUrl });
+    await app.register(accountApi, { accounts, config });
+    await app.register(adminApi, { accounts });
+  }
+  await app.register(imagesApi, { images, config, ...owner });
   await app.register(toolsApi, { jobs, config, models });
-  await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}) });
+  await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}), ...owner });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
   return app;
 }
@@ -125,7 +138,8 @@ function loggerOptions(level: string) {
   return {
     level,
     serializers: {
-      req: (req: { method: string; url: string; ip: string }) => ({ method: req.method, url: req.url, remoteAddress: anonymiseIp(req.ip) }),
+      // Sign-in links carry tokens (and a verification token the address) in their query: never logged.
+      req: (req: { method: string; url: string; ip: string }) => ({ method: req.method, url: req.url.startsWith("/api/auth/") ? req.url.split("?")[0] : req.url, remoteAddress: anonymiseIp(req.ip) }),
     },
   };
 }

@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { AppError } from "../common/errors.js";
+import { AppError, notFound } from "../common/errors.js";
 import { type Config, packageRoot } from "../config.js";
 import type { ImageRow } from "../db/schema.js";
 import { ACCEPTED_TYPES } from "../common/formats.js";
@@ -18,6 +18,8 @@ import { busy, PendingUploads, type ProgressRule, watchProgress } from "./upload
 export interface ImagesRouteDeps {
   images: ImageService;
   config: Config;
+  /** the account a request acts for (session or API token); without it every upload is anonymous */
+  identify?: (request: FastifyRequest) => Promise<{ userId: string } | null>;
 }
 
 export function imageJson(row: ImageRow, publicUrl: string) {
@@ -45,7 +47,7 @@ function nsfwJson(row: ImageRow): NsfwResult | null {
   return { label: row.nsfw_label as NsfwResult["label"], score: row.nsfw_score, scores: JSON.parse(row.nsfw_scores) as NsfwScores };
 }
 
-export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config }) => {
+export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config, identify }) => {
   const pending = new PendingUploads(config.maxPendingUploads);
   const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
   const importer = urlImporter(images, config);
@@ -86,6 +88,8 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       if (Number(request.headers["content-length"]) > config.maxUploadBytes + 65_536) {
         throw new AppError("payload_too_large", 413, `The file is larger than the upload limit of ${config.maxUploadBytes} bytes.`);
       }
+      // Before the body is read: a wrong API token answers 401 without receiving the file.
+      const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
       const release = pending.tryAcquire();
       if (!release) {
         // The body is not read; closing keeps the connection from carrying it all the same.
@@ -94,7 +98,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       }
       let uploaded;
       try {
-        uploaded = await receiveUpload(request, reply, images, progress, release, importer);
+        uploaded = await receiveUpload(request, reply, images, progress, release, importer, ownerId);
       } finally {
         release();
       }
@@ -129,6 +133,11 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       },
     },
     async (request, reply) => {
+      if (identify) {
+        // An account's image is not there for anyone else, whatever token they hold.
+        const row = await images.get(request.params.id);
+        if (row.owner_id && (await identify(request).catch(() => null))?.userId !== row.owner_id) throw notFound();
+      }
       await images.delete(request.params.id, request.headers["x-delete-token"]);
       return reply.status(204).send(null);
     },
@@ -147,16 +156,16 @@ function uploadRateLimit({ max, windowMs }: { max: number; windowMs: number }) {
 }
 
 /** Fetches a user-given URL and uploads what it answers; `received` is called once it has all arrived. */
-type UrlImporter = (url: string, received: () => void) => Promise<UploadedImage>;
+type UrlImporter = (url: string, received: () => void, ownerId: string | null) => Promise<UploadedImage>;
 
 function urlImporter(images: ImageService, config: Config): UrlImporter {
   const { version } = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string };
   const userAgent = `Pixhaven/${version} (+url import)`;
-  return async (url, received) => {
+  return async (url, received, ownerId) => {
     if (!config.urlImport.enabled) throw new AppError("url_import_disabled", 403, "This server does not import images from URLs; upload the file instead.");
     const fetched = await fetchUrl(url, { maxBytes: config.maxUploadBytes, timeoutMs: config.urlImport.timeoutMs, allowList: config.urlImport.allowList, userAgent });
     fetched.stream.once("end", received);
-    return images.upload(fetched.stream, fetched.filename);
+    return images.upload(fetched.stream, fetched.filename, ownerId);
   };
 }
 
@@ -167,12 +176,12 @@ function urlImporter(images: ImageService, config: Config): UrlImporter {
  * file; either way the answer is 408 and the connection closes. `received` is called once the file
  * has fully arrived.
  */
-async function receiveUpload(request: FastifyRequest, reply: FastifyReply, images: ImageService, progress: ProgressRule, received: () => void, importer: UrlImporter) {
+async function receiveUpload(request: FastifyRequest, reply: FastifyReply, images: ImageService, progress: ProgressRule, received: () => void, importer: UrlImporter, ownerId: string | null) {
   if (!request.isMultipart()) {
     const body: unknown = request.headers["content-type"]?.startsWith("application/json") ? request.body : undefined;
     if (body && typeof body === "object" && "url" in body) {
       if (typeof body.url !== "string") throw invalidUrl('"url" must be a string.');
-      return importer(body.url, received);
+      return importer(body.url, received, ownerId);
     }
     throw new AppError("expected_multipart", 400, 'Send the image as multipart/form-data in the field "file", or {"url": "https://..."} as JSON.');
   }
@@ -196,7 +205,7 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
     if (!part) throw new AppError("missing_file", 400, 'The request has no file in the field "file".');
     if (part.type === "field") {
       stopWatching(); // what remains is the fetch, which keeps its own time limit
-      return await importer(part.value, received);
+      return await importer(part.value, received, ownerId);
     }
     if (part.fieldname !== "file") {
       part.file.resume();
@@ -209,7 +218,7 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
       received();
     });
     try {
-      return await images.upload(source, part.filename);
+      return await images.upload(source, part.filename, ownerId);
     } catch (err) {
       if (streamError) throw asMultipartError(streamError);
       throw err;

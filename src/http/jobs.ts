@@ -5,10 +5,11 @@ import path from "node:path";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { MultipartFile } from "@fastify/multipart";
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { batchSchema, jobSchema, submittedBatchSchema } from "../common/api/jobs.js";
-import { AppError } from "../common/errors.js";
+import { AppError, notFound } from "../common/errors.js";
 import type { Config } from "../config.js";
 import { sanitiseFilename } from "../images/filename.js";
 import type { JobService, SubmittedInput } from "../jobs/service.js";
@@ -24,13 +25,22 @@ export interface JobsRouteDeps {
   tmpDir: string;
   /** fetches a `url` field into a local file (URL import); absent when URL_IMPORT=off */
   importUrl?: (url: string, destination: string) => Promise<{ name: string; bytes: number }>;
+  /** the account a request acts for (session or API token); without it every job is anonymous */
+  identify?: (request: FastifyRequest) => Promise<{ userId: string } | null>;
 }
 
 const PARAMS_FIELD_BYTES = 64 * 1024;
 
-export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs, config, tmpDir, importUrl }) => {
+export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs, config, tmpDir, importUrl, identify }) => {
   const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
   const base = config.publicUrl;
+  /** An account's jobs and batches are not there for anyone else: the same 404 as an unknown id. */
+  const visible = async <T extends { job: { owner_id: string | null } }>(request: FastifyRequest, views: T[]): Promise<void> => {
+    const owners = new Set(views.map((v) => v.job.owner_id).filter((o): o is string => o !== null));
+    if (owners.size === 0 || !identify) return;
+    const userId = (await identify(request).catch(() => null))?.userId;
+    if (!userId || [...owners].some((o) => o !== userId)) throw notFound();
+  };
 
   app.post(
     "/api/v1/jobs",
@@ -45,6 +55,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw new AppError("expected_multipart", 400, "Send the tool, its params and the files as multipart/form-data.");
+      const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
       const received: SubmittedInput[] = [];
       const stopWatching = watchProgress(request.raw.socket, progress, (err) => {
         void reply.header("connection", "close");
@@ -82,7 +93,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
           Object.assign(received.at(-1)!, { name: sanitiseFilename(fetched.name) || "download", bytes: fetched.bytes });
         }
         if (received.length === 0) throw new AppError("missing_file", 400, 'Send at least one file in the field "file" or one "url".');
-        const batch = await jobs.submit(tool, params, received);
+        const batch = await jobs.submit(tool, params, received, ownerId);
         received.length = 0; // moved into storage
         return reply.status(202).send({
           batchId: batch.batchId,
@@ -105,7 +116,11 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
   app.get(
     "/api/v1/jobs/:id",
     { schema: { summary: "A job: status, progress, times, inputs, outputs and downloads", tags: ["jobs"], params: idParams, response: { 200: jobSchema, 404: errorSchema } } },
-    async (request) => jobJson(await jobs.get(request.params.id), base),
+    async (request) => {
+      const view = await jobs.get(request.params.id);
+      await visible(request, [view]);
+      return jobJson(view, base);
+    },
   );
 
   app.get(
@@ -121,6 +136,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     },
     async (request, reply) => {
       const first = await jobs.get(request.params.id);
+      await visible(request, [first]);
       streamJobEvents(reply, first, () => jobs.get(first.job.id), (listener) => jobs.watch(first.job.id, listener), base);
     },
   );
@@ -136,6 +152,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       },
     },
     async (request, reply) => {
+      await visible(request, [await jobs.get(request.params.id)]);
       const { output, stream } = await jobs.openOutput(request.params.id, request.params.idx);
       return reply
         .type(output.mime)
@@ -159,6 +176,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       },
     },
     async (request, reply) => {
+      await visible(request, [await jobs.get(request.params.id)]);
       await jobs.delete(request.params.id, request.headers["x-delete-token"]);
       return reply.status(204).send(null);
     },
@@ -169,6 +187,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     { schema: { summary: "Every job of a batch", tags: ["jobs"], params: idParams, response: { 200: batchSchema, 404: errorSchema } } },
     async (request) => {
       const views = await jobs.batch(request.params.id);
+      await visible(request, views);
       return { id: request.params.id, zipUrl: `${base}/api/v1/batches/${request.params.id}/zip`, jobs: views.map((v) => jobJson(v, base)) };
     },
   );
@@ -185,6 +204,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     },
     async (request, reply) => {
       const views = await jobs.batch(request.params.id);
+      await visible(request, views);
       const outputs = views.flatMap((v) => v.outputs.filter((o) => o.blob_key));
       if (outputs.length === 0) throw new AppError("expired", 410, "This batch has no files left to download.");
       const body = new PassThrough();

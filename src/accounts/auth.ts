@@ -1,0 +1,167 @@
+import { passkey } from "@better-auth/passkey";
+import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
+import { betterAuth, type BetterAuthOptions } from "better-auth";
+import { APIError, createAuthMiddleware } from "better-auth/api";
+import { getMigrations } from "better-auth/db/migration";
+import { genericOAuth, twoFactor } from "better-auth/plugins";
+import type { Kysely } from "kysely";
+import type { AccountsConfig } from "../config.js";
+import type { Database } from "../db/schema.js";
+import type { Dialect } from "../db/index.js";
+import type { Invites } from "./invites.js";
+import type { SendMail } from "./mailer.js";
+import { TotpReplayGuard } from "./totp-replay.js";
+
+/** The header the HTTP layer fills from the connection (TRUST_PROXY honoured); the only one better-auth reads. */
+export const CLIENT_NETWORK_HEADER = "x-pixhaven-client-network";
+export const COOKIE_PREFIX = "pixhaven";
+/** Sign-ins that prove a second factor; a session made by any other path has not. */
+const SECOND_FACTOR_PATHS = new Set(["/two-factor/verify-totp", "/two-factor/verify-backup-code", "/passkey/verify-authentication"]);
+/** argon2id (OWASP's first choice) in @node-rs/argon2's own threads; 2 is Algorithm.Argon2id (a const enum). */
+const ARGON2ID = 2;
+export const OIDC_PROVIDER_ID = "oidc";
+
+export interface AuthDeps {
+  settings: AccountsConfig;
+  secret: string;
+  publicUrl: string;
+  db: Kysely<Database>;
+  dialect: Dialect;
+  sendMail: SendMail;
+  invites: Invites;
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+/** better-auth, with its tables brought up to date first (so it never starts against a missing table). */
+export async function openAuth(deps: AuthDeps): Promise<Auth> {
+  const options = authOptions(deps);
+  const { runMigrations } = await getMigrations(options);
+  await runMigrations(); // idempotent: creates or extends better-auth's own tables only
+  return createAuth(options);
+}
+
+const createAuth = (options: ReturnType<typeof authOptions>) => betterAuth(options);
+
+/** better-auth configured for Pixhaven: e-mail and password, SSO, TOTP, passkeys, on our own database connection. */
+function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invites }: AuthDeps) {
+  const replay = new TotpReplayGuard(db);
+  const limit = settings.signInRateLimit;
+  const signInRule = limit ? { window: Math.max(1, Math.round(limit.windowMs / 1000)), max: limit.max } : false;
+  const socialProviders: NonNullable<BetterAuthOptions["socialProviders"]> = {
+    ...(settings.google ? { google: { clientId: settings.google.clientId, clientSecret: settings.google.clientSecret } } : {}),
+    ...(settings.github ? { github: { clientId: settings.github.clientId, clientSecret: settings.github.clientSecret } } : {}),
+  };
+  const oidc = settings.oidc;
+  return {
+    appName: "Pixhaven",
+    baseURL: publicUrl,
+    basePath: "/api/auth",
+    secret,
+    trustedOrigins: [publicUrl],
+    // Our own connection (a pool on PostgreSQL): its search_path already names the instance's schema.
+    database: { db: db as Kysely<any>, type: dialect, transaction: true },
+    telemetry: { enabled: false },
+    emailAndPassword: {
+      enabled: true,
+      requireEmailVerification: settings.requireEmailVerification,
+      minPasswordLength: 10,
+      maxPasswordLength: 256,
+      revokeSessionsOnPasswordReset: true,
+      password: {
+        hash: (password) => argon2Hash(password, { algorithm: ARGON2ID }),
+        verify: ({ hash, password }) => argon2Verify(hash, password),
+      },
+      sendResetPassword: async ({ user, url }) =>
+        sendMail({ to: user.email, subject: "Reset your Pixhaven password", text: `Someone asked to reset the password of this Pixhaven account.\n\nTo choose a new one, open:\n${url}\n\nIf it was not you, ignore this message: nothing changes.` }),
+    },
+    emailVerification: {
+      sendOnSignUp: settings.requireEmailVerification,
+      autoSignInAfterVerification: true,
+      sendVerificationEmail: async ({ user, url }) =>
+        sendMail({ to: user.email, subject: "Confirm your e-mail address for Pixhaven", text: `Open this link to confirm your address:\n${url}\n\nIf you did not sign up, ignore this message.` }),
+    },
+    // Reset, verification and sign-in-step tokens are kept as hashes (P20).
+    verification: { storeIdentifier: "hashed" },
+    socialProviders,
+    account: { accountLinking: { enabled: true, trustedProviders: [] } },
+    user: {
+      additionalFields: { role: { type: "string", defaultValue: "user", input: false } },
+      changeEmail: {
+        enabled: true,
+        updateEmailWithoutVerification: !settings.requireEmailVerification,
+        sendChangeEmailConfirmation: async ({ newEmail, url }) =>
+          sendMail({ to: newEmail, subject: "Confirm your new e-mail address for Pixhaven", text: `Open this link to use this address for your Pixhaven account:\n${url}` }),
+      },
+    },
+    session: {
+      expiresIn: Math.round(settings.sessionLifetimeMs / 1000),
+      updateAge: Math.min(24 * 3600, Math.round(settings.sessionLifetimeMs / 2000)),
+      // Every request reads the session row, so a revoked session stops at once.
+      cookieCache: { enabled: false },
+      additionalFields: { secondFactor: { type: "boolean", defaultValue: false, input: false } },
+    },
+    rateLimit: {
+      // better-auth turns it on only in production; sign-in throttling is wanted everywhere.
+      enabled: true,
+      storage: "memory",
+      window: 60,
+      max: 300,
+      customRules: { "/sign-in/*": signInRule, "/sign-up/*": signInRule, "/two-factor/*": signInRule, "/request-password-reset": signInRule },
+    },
+    advanced: {
+      cookiePrefix: COOKIE_PREFIX,
+      useSecureCookies: publicUrl.startsWith("https://"),
+      ipAddress: { ipAddressHeaders: [CLIENT_NETWORK_HEADER], ipv6Subnet: 48 },
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          // Registration policy for every way in (e-mail, SSO, passkey); server-side calls (the CLI) carry no request.
+          before: async (user, ctx) => {
+            if (!ctx?.request) return;
+            if (settings.registration === "closed") throw APIError.from("FORBIDDEN", { message: "Registration is closed on this server.", code: "REGISTRATION_CLOSED" });
+            if (settings.registration === "invite") {
+              const code = (ctx.body as { inviteCode?: unknown } | undefined)?.inviteCode;
+              if (typeof code !== "string" || !(await invites.consume(code))) {
+                throw APIError.from("FORBIDDEN", { message: "Registration needs a valid invitation code.", code: "INVITATION_REQUIRED" });
+              }
+            }
+            return { data: user };
+          },
+        },
+      },
+      session: {
+        create: {
+          before: async (session, ctx) => ({ data: { ...session, secondFactor: !!ctx?.path && SECOND_FACTOR_PATHS.has(ctx.path) } }),
+        },
+      },
+    },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path === "/two-factor/verify-totp") await replay.check(ctx);
+      }),
+    },
+    plugins: [
+      twoFactor({ issuer: "Pixhaven", totpOptions: { period: 30, digits: 6 } }),
+      passkey({ rpID: new URL(publicUrl).hostname, rpName: "Pixhaven", origin: publicUrl }),
+      ...(oidc
+        ? [
+            genericOAuth({
+              config: [
+                {
+                  providerId: OIDC_PROVIDER_ID,
+                  name: oidc.name,
+                  discoveryUrl: `${oidc.issuer}/.well-known/openid-configuration`,
+                  clientId: oidc.clientId,
+                  ...(oidc.clientSecret ? { clientSecret: oidc.clientSecret } : {}),
+                  scopes: ["openid", "email", "profile"],
+                  pkce: true,
+                },
+              ],
+            }),
+          ]
+        : []),
+    ],
+  } satisfies BetterAuthOptions;
+}

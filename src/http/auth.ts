@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { fromNodeHeaders } from "better-auth/node";
+import type { Accounts, Identity } from "../accounts/index.js";
+import { CLIENT_NETWORK_HEADER, COOKIE_PREFIX } from "../accounts/auth.js";
+import { AppError } from "../common/errors.js";
+import { anonymiseIp } from "../privacy/anonymise-ip.js";
+
+const identities = new WeakMap<FastifyRequest, Promise<Identity | null>>();
+
+/** Who the request acts for (session cookie or `Authorization: Bearer`), looked up once per request. */
+export function identify(accounts: Accounts, request: FastifyRequest): Promise<Identity | null> {
+  let found = identities.get(request);
+  if (!found) {
+    found = accounts.identify(fromNodeHeaders(request.headers));
+    identities.set(request, found);
+  }
+  return found;
+}
+
+export type Identify = (request: FastifyRequest) => Promise<Identity | null>;
+
+const SESSION_COOKIE = new RegExp(`(?:^|;\\s*)(?:__Secure-)?${COOKIE_PREFIX}\\.session_token=`);
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * CSRF for Pixhaven's own API: a state-changing request that a session cookie would authenticate
+ * must come from our own pages (its Origin is PUBLIC_URL). Bearer-token clients are not affected:
+ * a foreign page cannot set that header without the browser asking first.
+ */
+export function registerOriginCheck(app: FastifyInstance, publicUrl: string): void {
+  app.addHook("onRequest", async (request) => {
+    if (!STATE_CHANGING.has(request.method) || !request.url.startsWith("/api/v1/")) return;
+    if (request.headers.authorization || !SESSION_COOKIE.test(request.headers.cookie ?? "")) return;
+    if (request.headers.origin !== publicUrl) throw new AppError("origin_refused", 403, "This request must come from this site's own pages.");
+  });
+}
+
+/**
+ * better-auth under /api/auth/*: the request is rebuilt as a fetch Request and the answer copied
+ * back (status, every Set-Cookie, body). Its rate limit reads the client only from a header, which
+ * is set here from the connection (TRUST_PROXY honoured) as the anonymised network, replacing
+ * anything the client sent: one network's failures never throttle another, and sessions store no
+ * full address (P10).
+ */
+export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: { accounts: Accounts; publicUrl: string }): Promise<void> {
+  // The body goes to better-auth as it came (JSON, or a form for OAuth's form_post).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    // CSRF: every POST comes from our own pages, cookie or not (better-auth checks only when a
+    // cookie is sent). An identity provider posting back (form_post) is held by the state instead.
+    if (request.method === "POST" && request.headers.origin !== publicUrl && !request.url.startsWith("/api/auth/callback/")) {
+      throw new AppError("origin_refused", 403, "This request must come from this site's own pages.");
+    }
+    const headers = fromNodeHeaders(request.headers);
+    headers.delete(CLIENT_NETWORK_HEADER);
+    headers.set(CLIENT_NETWORK_HEADER, anonymiseIp(request.ip));
+    const body = request.body instanceof Buffer && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
+    const response = await accounts.auth.handler(new Request(new URL(request.url, publicUrl), { method: request.method, headers, ...(body ? { body } : {}) }));
+    void reply.status(response.status);
+    response.headers.forEach((value, name) => {
+      if (name !== "set-cookie" && name !== "content-length" && name !== "content-encoding") void reply.header(name, value);
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) void reply.header("set-cookie", cookies);
+    void reply.header("cache-control", "no-store");
+    return reply.send(Buffer.from(await response.arrayBuffer()));
+  };
+  app.route({ method: ["GET", "POST"], url: "/api/auth/*", schema: { hide: true }, handler });
+}
