@@ -5,6 +5,7 @@ import { createPixhaven, type Role, VERSION } from "./server.js";
 import { openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
 import { TOOL_COMMANDS_USAGE, toolCommand } from "./cli/tools.js";
+import { USERS_USAGE, usersCommand } from "./accounts/cli.js";
 
 /** How often a worker looks at which retention rules are due (each rule has its own period). */
 const RETENTION_TICK_MS = 60 * 1000;
@@ -22,6 +23,7 @@ Usage: pixhaven <command>
   purge     apply every retention rule once and exit (workers also run them on schedule):
             tool files past TOOL_RETENTION, job history past JOB_HISTORY_RETENTION,
             tombstones past TOMBSTONE_RETENTION, uploads a crashed process left half stored
+${USERS_USAGE}
 ${TOOL_COMMANDS_USAGE}
 
 Settings come from environment variables; see README.md.`;
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
   const toolRun = toolCommand(command, argv.slice(1));
   if (toolRun) return toolRun;
   const config = loadConfig();
+  if (command === "users") return usersCommand(argv.slice(1), config);
   if (command === "migrate") {
     const db = openDatabase(config.databaseUrl);
     const applied = await migrateToLatest(db.db, db.schema).finally(() => db.close());
