@@ -75,7 +75,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     for (const tool of serverTools) await page.getByRole("link", { name: tool.title, exact: true }).waitFor();
 
     for (const tool of serverTools) {
-      const res = await page.goto(`${srv.baseUrl}/tools/${tool.name}`);
+      const res = await page.goto(`${srv.baseUrl}/tools/${tool.name}?on=server`);
       expect(res?.status()).toBe(200);
       await page.getByRole("heading", { level: 1, name: tool.title }).waitFor();
       const notice = page.getByRole("region", { name: NOTICE });
@@ -96,7 +96,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   });
 
   it("converts two files as one batch: live progress over SSE, before/after slider, one download and the ZIP", async () => {
-    await page.goto(`${srv.baseUrl}/tools/convert`);
+    await page.goto(`${srv.baseUrl}/tools/convert?on=server`);
     await page.getByRole("region", { name: NOTICE }).waitFor();
     await page.getByLabel("Output format").selectOption("webp");
     await page.getByLabel("Choose files for this tool").setInputFiles([
@@ -182,7 +182,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   });
 
   it("resizes to a social media preset with the preset list from the shared specs", async () => {
-    await page.goto(`${srv.baseUrl}/tools/resize`);
+    await page.goto(`${srv.baseUrl}/tools/resize?on=server`);
     await page.getByRole("radio", { name: "Social media preset" }).check();
     const preset = page.getByLabel("Social media size");
     expect(await preset.locator("option", { hasText: "Instagram portrait post (1080 × 1350)" }).count()).toBe(1);
@@ -193,7 +193,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   });
 
   it("crops to a rectangle given in grouped fields", async () => {
-    await page.goto(`${srv.baseUrl}/tools/crop`);
+    await page.goto(`${srv.baseUrl}/tools/crop?on=server`);
     await page.getByRole("radio", { name: "A rectangle" }).check();
     const rect = page.getByRole("group", { name: "Rectangle to keep" });
     await rect.getByLabel("Left (x)").fill("10");
@@ -214,7 +214,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   it("shows the expected time from the measured seconds per megapixel once the server has one", async () => {
     const catalogue = (await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json()) as { tools: { name: string; secondsPerMegapixel: number | null }[] };
     expect(catalogue.tools.find((t) => t.name === "convert")?.secondsPerMegapixel).toEqual(expect.any(Number));
-    await page.goto(`${srv.baseUrl}/tools/convert`);
+    await page.goto(`${srv.baseUrl}/tools/convert?on=server`);
     await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
     await page.getByText(/^about \d+ seconds?$/).waitFor();
   });
@@ -226,7 +226,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     };
     page.on("request", onRequest);
     await page.route("**/api/v1/jobs/*/events", (route) => route.fulfill({ status: 503, body: "" }));
-    await page.goto(`${srv.baseUrl}/tools/strip`);
+    await page.goto(`${srv.baseUrl}/tools/strip?on=server`);
     await page.getByText("This tool has no settings.").waitFor();
     await page.getByLabel("Choose files for this tool").setInputFiles({ name: "plain.png", mimeType: "image/png", buffer: blue });
     await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
