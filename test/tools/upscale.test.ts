@@ -53,6 +53,13 @@ describe("upscale", () => {
     expect(seen.at(-1)).toBe(1);
   });
 
+  it("stops between tiles when cancelled and leaves no work folder", async () => {
+    const controller = new AbortController();
+    const run = h.run("upscale", await photoJpeg(260, 140), { scale: 2 }, { signal: controller.signal, onProgress: (f) => f > 0.1 && controller.abort() });
+    await expectAppError(run, "cancelled", 499);
+    expect(await h.workFolders()).toEqual([]);
+  });
+
   it("refuses a result over the output cap with 413 naming the cap, before decoding", async () => {
     // 2100×2100 at 4x is 70.6 MP; at 2x 17.6 MP: both over 16 MP. The file is only a header.
     await expectAppError(h.run("upscale", pngClaiming(2100, 2100), { scale: 4 }), "too_many_pixels", 413, /the limit for upscale is 16000000 pixels/);

@@ -9,10 +9,11 @@ import { defineToolSpec } from "./tool.js";
 export const RESTORE_AI_MAX_PIXELS = 250_000;
 
 /**
- * Seconds per megapixel on one core, measured; a server with N model threads takes about 1/N of
- * the AI figure. Shown before a run starts.
+ * Seconds per megapixel, measured: fast is libvips on its thread pool (a 12 MP JPEG in about 4 s,
+ * decode and encode included, on 2 busy cores); ai is MAXIM on one model thread (0.75 ms a pixel it
+ * sees), and a server with N model threads takes about 1/N of it. Shown before a run starts.
  */
-export const RESTORE_SECONDS_PER_MEGAPIXEL = { fast: 0.15, ai: 750 } as const;
+export const RESTORE_SECONDS_PER_MEGAPIXEL = { fast: 0.35, ai: 750 } as const;
 
 const rect = z
   .strictObject({
