@@ -76,7 +76,8 @@ const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 70 && b! < 70;
     await page.goto(`${srv.baseUrl}/tools/${tool}`);
     await page.getByRole("heading", { name: PRIVACY }).waitFor();
     expect(await page.getByRole("radio", { name: "On this device" }).isChecked()).toBe(true);
-    await page.getByText(/^Ready: \d+ web workers?/).waitFor({ timeout: 30_000 });
+    // Cross-origin isolated (COOP + COEP from the server): AVIF and OxiPNG get their threaded builds.
+    await page.getByText(/^Ready: \d+ web workers?, multi-threaded AVIF and PNG\./).waitFor({ timeout: 30_000 });
   }
 
   async function runOn(files: File[]) {
