@@ -4,7 +4,8 @@ import type { Browser, BrowserContext, Download, Page, Request } from "playwrigh
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRETS, jpegWithMetadata } from "../fixtures/metadata.js";
-import { plainJpeg } from "../fixtures/images.js";
+import { plainJpeg, pngClaiming } from "../fixtures/images.js";
+import { readHeader, uprightSize } from "../../web/src/tools/header.js";
 import { launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -220,6 +221,14 @@ const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 70 && b! < 70;
     expectNothingSent();
   });
 
+  it("refuses a picture above this device's pixel budget from its header, with a clear message, before decoding it", async () => {
+    await open("compress");
+    await page.getByLabel("Choose pictures for this tool").setInputFiles({ name: "bomb.png", mimeType: "image/png", buffer: pngClaiming(20_000, 20_000) });
+    await page.getByRole("button", { name: "Run on 1 file on this device" }).click();
+    await page.getByRole("alert").filter({ hasText: /^This picture is 400 megapixels \(20000 × 20000\); this browser can take up to \d+ megapixels\./ }).waitFor();
+    expect(log.pageErrors).toEqual([]);
+  });
+
   it("P1: compress still works with the network cut after the page loaded", async () => {
     await open("compress");
     await page.getByLabel("Output format").selectOption("webp");
@@ -245,5 +254,27 @@ const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 70 && b! < 70;
     expect(log.cspReports).toEqual([]);
     expect(log.pageErrors).toEqual([]);
     expectNothingSent();
+  });
+});
+
+describe("picture headers read before decoding", () => {
+  it("gives the format and the upright size of every input type from its first bytes", async () => {
+    const raw = { create: { width: 30, height: 20, channels: 3 as const, background: "#808080" } };
+    const sideways = readHeader(new Uint8Array(await jpegWithMetadata({ width: 64, height: 48, orientation: 6 })))!;
+    expect(sideways).toEqual({ format: "jpeg", width: 64, height: 48, orientation: 6 });
+    expect(uprightSize(sideways)).toEqual({ width: 48, height: 64 });
+    for (const [format, bytes] of [
+      ["png", await sharp(raw).png().toBuffer()],
+      ["webp", await sharp(raw).webp().toBuffer()],
+      ["webp", await sharp(raw).webp({ lossless: true }).toBuffer()],
+      ["gif", await sharp(raw).gif().toBuffer()],
+      ["avif", await sharp(raw).avif().toBuffer()],
+    ] as const) {
+      expect(readHeader(new Uint8Array(bytes))).toEqual({ format, width: 30, height: 20, orientation: 1 });
+    }
+    const heic = readHeader(new Uint8Array(await readFile(new URL("../fixtures/photo.heic", import.meta.url))));
+    expect(heic).toMatchObject({ format: "heic", width: 96, height: 64 });
+    expect(readHeader(new Uint8Array(pngClaiming(20_000, 20_000)))).toMatchObject({ width: 20_000, height: 20_000 });
+    expect(readHeader(new TextEncoder().encode("not a picture at all"))).toBeNull();
   });
 });
