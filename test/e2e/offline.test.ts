@@ -46,7 +46,7 @@ import { startTestServer } from "../helpers/server.js";
 
   it("once loaded, the app shell and the background-removal page open with the network off", { timeout: 120_000 }, async () => {
     const log: PageLog = { requests: [], cspReports: [], pageErrors: [] };
-    const { context, page } = await openWatchedPage(browser, log);
+    const { context, page } = await openWatchedPage(browser, log, { serviceWorker: true });
     await page.goto(srv.baseUrl + "/");
     await page.getByRole("heading", { name: "Share an image" }).waitFor();
     // Installed and activated (it stores the app's files first), then a reload puts the page under its control.

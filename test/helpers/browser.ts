@@ -35,9 +35,13 @@ export interface PageLog {
   pageErrors: string[];
 }
 
-/** A fresh context (fixed locale, so formatted sizes and dates are predictable) and a page recording into `log`. */
-export async function openWatchedPage(browser: Browser, log: PageLog): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: "en-US" });
+/**
+ * A fresh context (fixed locale, so formatted sizes and dates are predictable) and a page recording
+ * into `log`. The service worker is blocked unless a test is about it: installing it downloads every
+ * codec into a fresh cache, which each new context would otherwise pay for.
+ */
+export async function openWatchedPage(browser: Browser, log: PageLog, options: { serviceWorker?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: "en-US", serviceWorkers: options.serviceWorker ? "allow" : "block" });
   // Runs before any page script, so violations during startup are caught too.
   await context.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => {
