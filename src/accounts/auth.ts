@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { passkey } from "@better-auth/passkey";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { betterAuth, type BetterAuthOptions } from "better-auth";
@@ -5,6 +6,7 @@ import { APIError, createAuthMiddleware } from "better-auth/api";
 import { getMigrations } from "better-auth/db/migration";
 import { genericOAuth, twoFactor } from "better-auth/plugins";
 import type { Kysely } from "kysely";
+import { Semaphore } from "../common/semaphore.js";
 import type { AccountsConfig } from "../config.js";
 import type { Database } from "../db/schema.js";
 import type { Dialect } from "../db/index.js";
@@ -20,6 +22,16 @@ const SECOND_FACTOR_PATHS = new Set(["/two-factor/verify-totp", "/two-factor/ver
 /** argon2id (OWASP's first choice) in @node-rs/argon2's own threads; 2 is Algorithm.Argon2id (a const enum). */
 const ARGON2ID = 2;
 export const OIDC_PROVIDER_ID = "oidc";
+/**
+ * @node-rs/argon2 hashes on libuv's thread pool, which file system calls and WebCrypto share, and
+ * each hash keeps a core busy for 10-20 ms: at most half the pool, and one core fewer than the
+ * machine has, hash at once, so a burst of sign-ins queues here instead of starving the event loop
+ * and every disk access.
+ */
+const hashing = new Semaphore(Math.max(1, Math.min(Math.floor(Number(process.env.UV_THREADPOOL_SIZE || 4) / 2), availableParallelism() - 1)));
+
+/** Checks a password against its stored argon2id hash, in the same bounded pool as sign-ins. */
+export const verifyPassword = (hash: string, password: string): Promise<boolean> => hashing.run(() => argon2Verify(hash, password));
 
 export interface AuthDeps {
   settings: AccountsConfig;
@@ -69,8 +81,8 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
       maxPasswordLength: 256,
       revokeSessionsOnPasswordReset: true,
       password: {
-        hash: (password) => argon2Hash(password, { algorithm: ARGON2ID }),
-        verify: ({ hash, password }) => argon2Verify(hash, password),
+        hash: (password) => hashing.run(() => argon2Hash(password, { algorithm: ARGON2ID })),
+        verify: ({ hash, password }) => hashing.run(() => argon2Verify(hash, password)),
       },
       sendResetPassword: async ({ user, url }) =>
         sendMail({ to: user.email, subject: "Reset your Pixhaven password", text: `Someone asked to reset the password of this Pixhaven account.\n\nTo choose a new one, open:\n${url}\n\nIf it was not you, ignore this message: nothing changes.` }),

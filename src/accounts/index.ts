@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
-import { verify as argon2Verify } from "@node-rs/argon2";
 import type { Kysely } from "kysely";
 import type { Clock } from "../common/clock.js";
 import { AppError, notFound } from "../common/errors.js";
@@ -8,7 +7,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/schema.js";
 import type { Dialect } from "../db/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { type Auth, openAuth } from "./auth.js";
+import { type Auth, openAuth, verifyPassword } from "./auth.js";
 import { Dashboard } from "./dashboard.js";
 import { eraseAccount, zeroDeletedContent } from "./erase.js";
 import { accountData, streamAccountZip } from "./export.js";
@@ -129,7 +128,7 @@ export class Accounts {
     if (identity.via !== "session") throw new AppError("reauthentication_required", 403, "Deleting the account needs a signed-in browser session, not an API token.");
     const credential = await this.deps.db.selectFrom("account").select("password").where("userId", "=", identity.userId).where("providerId", "=", "credential").executeTakeFirst();
     if (password !== undefined && credential?.password) {
-      if (!(await argon2Verify(credential.password, password))) throw new AppError("invalid_password", 403, "The password is wrong.");
+      if (!(await verifyPassword(credential.password, password))) throw new AppError("invalid_password", 403, "The password is wrong.");
     } else if (identity.sessionCreatedAt === null || this.deps.clock.now() - identity.sessionCreatedAt > FRESH_SESSION_MS || credential?.password) {
       throw new AppError("reauthentication_required", 403, credential?.password ? "Confirm with your password." : "Sign in again, then delete the account within ten minutes.");
     }

@@ -23,7 +23,7 @@ async function throughProvider(start: string, jar: CookieJar): Promise<string> {
     }
     const html = await res.text();
     const action = new URL(/action="([^"]+)"/.exec(html)![1]!, url).toString();
-    const form = html.includes('name="login"') ? { prompt: "login", login: "grace", password: "anything" } : { prompt: "consent" };
+    const form: Record<string, string> = html.includes('name="login"') ? { prompt: "login", login: "grace", password: "anything" } : { prompt: "consent" };
     const submitted = await fetch(action, { method: "POST", redirect: "manual", headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form).toString() });
     jar.store(submitted);
     url = new URL(submitted.headers.get("location")!, action).toString();
