@@ -30,6 +30,11 @@ export const OIDC_PROVIDER_ID = "oidc";
  */
 const hashing = new Semaphore(Math.max(1, Math.min(Math.floor(Number(process.env.UV_THREADPOOL_SIZE || 4) / 2), availableParallelism() - 1)));
 
+const registrationRefused = (mode: "invite" | "closed") =>
+  mode === "closed"
+    ? APIError.from("FORBIDDEN", { message: "Registration is closed on this server.", code: "REGISTRATION_CLOSED" })
+    : APIError.from("FORBIDDEN", { message: "Registration needs a valid invitation code.", code: "INVITATION_REQUIRED" });
+
 /** Checks a password against its stored argon2id hash, in the same bounded pool as sign-ins. */
 export const verifyPassword = (hash: string, password: string): Promise<boolean> => hashing.run(() => argon2Verify(hash, password));
 
@@ -129,17 +134,11 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
     databaseHooks: {
       user: {
         create: {
-          // Registration policy for every way in (e-mail, SSO, passkey); server-side calls (the CLI) carry no request.
+          // New accounts by SSO (or any way but the sign-up form, checked before it) only when registration is open;
+          // server-side calls (the CLI) carry no request.
           before: async (user, ctx) => {
-            if (!ctx?.request) return;
-            if (settings.registration === "closed") throw APIError.from("FORBIDDEN", { message: "Registration is closed on this server.", code: "REGISTRATION_CLOSED" });
-            if (settings.registration === "invite") {
-              const code = (ctx.body as { inviteCode?: unknown } | undefined)?.inviteCode;
-              if (typeof code !== "string" || !(await invites.consume(code))) {
-                throw APIError.from("FORBIDDEN", { message: "Registration needs a valid invitation code.", code: "INVITATION_REQUIRED" });
-              }
-            }
-            return { data: user };
+            if (!ctx?.request || settings.registration === "open" || ctx.path === "/sign-up/email") return { data: user };
+            throw registrationRefused(settings.registration);
           },
         },
       },
@@ -152,6 +151,11 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path === "/two-factor/verify-totp") await replay.check(ctx);
+        // Outside better-auth's transaction: on SQLite it holds the one connection the invitation check needs.
+        if (ctx.path === "/sign-up/email" && ctx.request && settings.registration !== "open") {
+          const code = (ctx.body as { inviteCode?: unknown } | undefined)?.inviteCode;
+          if (settings.registration === "closed" || typeof code !== "string" || !(await invites.consume(code))) throw registrationRefused(settings.registration);
+        }
       }),
     },
     plugins: [
