@@ -1,0 +1,117 @@
+/**
+ * Accounts benchmark: sign-ins per second (argon2id verification, session creation, cookie) and
+ * authenticated uploads (Authorization: Bearer, an API token looked up by its SHA-256) beside
+ * anonymous ones, in the same run, against a real Pixhaven process. Anonymous and token rounds
+ * alternate so that drift on a shared machine falls on both; the token check should cost ≤ 5 %.
+ *
+ *   npx tsx bench/accounts.ts                 (BENCH_SIGNINS=200, BENCH_UPLOADS=200 per kind)
+ *   BENCH_QUICK=1 npx tsx bench/accounts.ts   (a smoke run: checks that it runs)
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import sharp from "sharp";
+import { packageRoot } from "../src/config.js";
+import { freePort } from "../test/helpers/server.js";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const SIGNINS = Number(process.env.BENCH_SIGNINS ?? (QUICK ? 12 : 200));
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? (QUICK ? 8 : 200));
+const ROUNDS = QUICK ? 2 : 5;
+const CONCURRENCY = 4;
+const main = path.join(packageRoot(), "src", "main.ts");
+
+interface Run {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(count: number, concurrency: number, task: () => Promise<void>): Promise<Run & { latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) {
+        const t0 = performance.now();
+        await task();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { perSecond: count / seconds, p50: at(0.5), p99: at(0.99), latencies };
+}
+
+async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
+  const env = { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off", SIGN_IN_RATE_LIMIT: "off" };
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", main, "users", "add", "bench@example.org"], { env, cwd: packageRoot() });
+  process.env.BENCH_PASSWORD = /one-time password: (\S+)/.exec(stdout)![1]!;
+  const child = spawn(process.execPath, ["--import", "tsx", main, "serve"], { env, cwd: packageRoot(), stdio: ["ignore", "inherit", "inherit"] });
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error("the server did not start");
+}
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-accounts-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = await startServer(dataDir, port);
+try {
+  const password = process.env.BENCH_PASSWORD!;
+  const signIn = async () => {
+    const res = await fetch(`${base}/api/auth/sign-in/email`, { method: "POST", headers: { origin: base, "content-type": "application/json" }, body: JSON.stringify({ email: "bench@example.org", password }) });
+    if (res.status !== 200) throw new Error(`sign-in answered ${res.status}`);
+    await res.arrayBuffer();
+    return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  };
+  await signIn(); // warm
+  const signIns = await measure(SIGNINS, CONCURRENCY, async () => void (await signIn()));
+
+  const cookie = await signIn();
+  const created = await fetch(`${base}/api/v1/me/tokens`, { method: "POST", headers: { cookie, origin: base, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
+  const { token } = (await created.json()) as { token: string };
+  const photo = await sharp({ create: { width: 1200, height: 900, channels: 3, background: "#6a8" } }).jpeg({ quality: 85 }).toBuffer();
+  const upload = (headers: Record<string, string>) => async () => {
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(photo)]), "bench.jpg");
+    const res = await fetch(`${base}/api/v1/images`, { method: "POST", body: form, headers });
+    if (res.status !== 201) throw new Error(`upload answered ${res.status}`);
+    await res.arrayBuffer();
+  };
+  await upload({})(); // warm
+  const anonymous: number[] = [];
+  const withToken: number[] = [];
+  let anonSeconds = 0;
+  let tokenSeconds = 0;
+  const perRound = Math.max(1, Math.round(UPLOADS / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = await measure(perRound, CONCURRENCY, upload({}));
+    const t = await measure(perRound, CONCURRENCY, upload({ authorization: `Bearer ${token}` }));
+    anonymous.push(...a.latencies);
+    withToken.push(...t.latencies);
+    anonSeconds += perRound / a.perSecond;
+    tokenSeconds += perRound / t.perSecond;
+  }
+  const p = (values: number[], q: number) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+  const anonRate = (perRound * ROUNDS) / anonSeconds;
+  const tokenRate = (perRound * ROUNDS) / tokenSeconds;
+  console.log(`\n## Accounts (${os.availableParallelism()} cores, concurrency ${CONCURRENCY}${QUICK ? ", BENCH_QUICK" : ""})\n`);
+  console.log("| path | per second | p50 ms | p99 ms |\n| --- | --- | --- | --- |");
+  console.log(`| sign-in (argon2id verify, new session) × ${SIGNINS} | ${signIns.perSecond.toFixed(1)} | ${signIns.p50.toFixed(1)} | ${signIns.p99.toFixed(1)} |`);
+  console.log(`| upload 1200×900 JPEG, anonymous × ${perRound * ROUNDS} | ${anonRate.toFixed(1)} | ${p(anonymous, 0.5).toFixed(1)} | ${p(anonymous, 0.99).toFixed(1)} |`);
+  console.log(`| upload 1200×900 JPEG, API token × ${perRound * ROUNDS} | ${tokenRate.toFixed(1)} | ${p(withToken, 0.5).toFixed(1)} | ${p(withToken, 0.99).toFixed(1)} |`);
+  console.log(`\ntoken check overhead: ${((anonRate / tokenRate - 1) * 100).toFixed(1)} % of upload throughput (target ≤ 5 %)`);
+} finally {
+  server.kill("SIGTERM");
+  await new Promise((r) => server.once("exit", r));
+  await fs.rm(dataDir, { recursive: true, force: true });
+}
