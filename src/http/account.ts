@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { OIDC_PROVIDER_ID } from "../accounts/auth.js";
 import type { Accounts, Identity } from "../accounts/index.js";
 import { jobSchema } from "../common/api/jobs.js";
 import { AppError } from "../common/errors.js";
@@ -53,6 +54,29 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
   const base = config.publicUrl;
   const who = async (request: FastifyRequest): Promise<Identity> => (await identify(accounts, request)) ?? Promise.reject(unauthorised());
   const tags = ["account"];
+
+  app.get(
+    "/api/v1/auth/providers",
+    {
+      schema: {
+        summary: "How one signs up and signs in on this server: registration policy and the SSO providers configured",
+        tags,
+        response: {
+          200: z.object({
+            registration: z.enum(["open", "invite", "closed"]),
+            emailVerification: z.boolean().describe("a new account must confirm its e-mail address before signing in"),
+            providers: z.array(z.object({ id: z.string().describe("send as provider to /api/auth/sign-in/social"), name: z.string() })),
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const { registration, requireEmailVerification, oidc, google, github } = config.accounts;
+      const providers = [...(oidc ? [{ id: OIDC_PROVIDER_ID, name: oidc.name }] : []), ...(google ? [{ id: "google", name: "Google" }] : []), ...(github ? [{ id: "github", name: "GitHub" }] : [])];
+      void reply.header("cache-control", "no-cache");
+      return { registration, emailVerification: requireEmailVerification, providers };
+    },
+  );
 
   app.get(
     "/api/v1/me",

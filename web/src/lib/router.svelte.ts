@@ -4,7 +4,13 @@ export type Route =
   | { name: "tools" }
   | { name: "tool-history" }
   | { name: "tool"; tool: string }
+  | { name: "account"; page: AccountPage }
   | { name: "not-found" };
+
+/** The account pages under /account/ ("dashboard" is /account itself). */
+export const ACCOUNT_PAGES = ["dashboard", "sign-in", "sign-up", "forgot", "reset", "verified", "settings", "deleted"] as const;
+export type AccountPage = (typeof ACCOUNT_PAGES)[number];
+const accountPath = /^\/account(?:\/([a-z-]+))?\/?$/;
 
 const viewerPath = /^\/i\/([A-Za-z0-9_-]+)\/?$/;
 const toolPath = /^\/tools\/([a-z0-9-]+)\/?$/;
@@ -16,6 +22,12 @@ export function matchRoute(pathname: string): Route {
   if (pathname === "/tools" || pathname === "/tools/") return { name: "tools" };
   // "history" is a page, not a tool: no tool may take that name.
   if (pathname === "/tools/history" || pathname === "/tools/history/") return { name: "tool-history" };
+  const account = accountPath.exec(pathname);
+  // The dashboard is /account itself, never /account/dashboard.
+  if (account && account[1] !== "dashboard") {
+    const page = (account[1] ?? "dashboard") as AccountPage;
+    if (ACCOUNT_PAGES.includes(page)) return { name: "account", page };
+  }
   const tool = toolPath.exec(pathname);
   if (tool) return { name: "tool", tool: tool[1]! };
   return { name: "not-found" };
