@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { createServer, type Server, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { readFile } from "node:fs/promises";
 import { unzipSync } from "fflate";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -36,6 +36,7 @@ function totp(base32Secret: string, offset = 0): string {
   let base: string;
   let browser: Browser;
   let forwarder: Server;
+  const forwarded = new Set<Socket>();
   let green: Buffer;
   let blue: Buffer;
   const logs: PageLog[] = [];
@@ -56,6 +57,9 @@ function totp(base32Secret: string, offset = 0): string {
     const target = Number(new URL(srv.baseUrl).port);
     forwarder = createServer((socket) => {
       const upstream = connect(target, "127.0.0.1");
+      forwarded.add(socket).add(upstream);
+      socket.on("close", () => forwarded.delete(socket));
+      upstream.on("close", () => forwarded.delete(upstream));
       socket.pipe(upstream).pipe(socket);
       const close = () => (socket.destroy(), upstream.destroy());
       socket.on("error", close);
@@ -67,6 +71,8 @@ function totp(base32Secret: string, offset = 0): string {
 
   afterAll(async () => {
     await browser?.close();
+    // Kept-alive connections would hold the forwarder open for the server's keep-alive timeout.
+    for (const socket of forwarded) socket.destroy();
     await new Promise((resolve) => (forwarder ? forwarder.close(resolve) : resolve(undefined)));
     await srv?.stop();
   });
@@ -128,7 +134,8 @@ function totp(base32Secret: string, offset = 0): string {
     const { context, page } = await open();
     const email = uniqueEmail("journey");
 
-    // Anonymous visitors see "Sign in"; the sign-in page offers the configured provider and passkeys.
+    // The server says how one signs up and which SSO providers it has; the sign-in page offers them.
+    expect(await (await fetch(`${base}/api/v1/auth/providers`)).json()).toEqual({ registration: "open", emailVerification: false, providers: [{ id: "github", name: "GitHub" }] });
     await page.goto(`${base}/`);
     await page.getByRole("link", { name: "Sign in", exact: true }).click();
     await page.getByRole("button", { name: "Sign in with GitHub" }).waitFor();
@@ -225,6 +232,16 @@ function totp(base32Secret: string, offset = 0): string {
   it("enrols TOTP on the settings page (QR and recovery codes), then a sign-in asks for the code or a recovery code", async () => {
     const { context, page } = await open();
     const email = uniqueEmail("totp");
+    // The landings of the e-mailed links, and the request for one.
+    await page.goto(`${base}/account/reset?error=INVALID_TOKEN`);
+    await page.getByText("This link is invalid, expired or was used already.").waitFor();
+    await page.goto(`${base}/account/verified?error=invalid_token`);
+    await page.getByRole("heading", { name: "This link did not work" }).waitFor();
+    await page.goto(`${base}/account/sign-in`);
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByLabel("E-mail address").fill(email);
+    await page.getByRole("button", { name: "Send the link" }).click();
+    await page.getByText("If an account uses this address, a link is on its way.").waitFor();
     await signUp(page, email);
     await page.goto(`${base}/account/settings`);
     const section = page.getByRole("region", { name: "Second factor" });
