@@ -17,7 +17,8 @@ function countingTool(runs: Map<string, number>, who: string, ran: Map<string, n
     const key = input.name;
     runs.set(key, (runs.get(key) ?? 0) + 1);
     ran.set(who, (ran.get(who) ?? 0) + 1);
-    await new Promise((r) => setTimeout(r, 30));
+    // Long enough that a worker learning of work only by its poll (SQLite, another process) gets some.
+    await new Promise((r) => setTimeout(r, 200));
     ctx.progress(0.5);
     const out = path.join(ctx.workDir, "out.jpg");
     await fs.copyFile(input.path, out);
