@@ -23,6 +23,7 @@ import { NSFW_INPUT_SIZE, classifyNsfw } from "../src/models/nsfw.js";
 import { recogniseText } from "../src/models/ocr.js";
 import { ModelThreads } from "../src/models/pool.js";
 import { freePort } from "../test/helpers/server.js";
+import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
 
 interface BenchInput {
@@ -93,6 +94,7 @@ export const CASES: ModelCase[] = [
       call: (models, png) => recogniseText(models, png.slice(), ["eng"], 120_000),
     },
   },
+  removeBackgroundCase,
   // upscale (fast 4x on 1 MP), restore-fast (12 MP), restore-ai (0.25 MP); more in bench/models-upscale.ts run directly
   ...upscaleCases,
   // More sections: { name: "upscale", tool: "upscale", params: {...}, makeInput, direct } ...
