@@ -84,7 +84,7 @@ async function main() {
   health.sort((a, b) => a - b);
   const q = (p: number) => health[Math.floor(p * (health.length - 1))]!.toFixed(1);
   console.log(`answers: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(", ")} in ${seconds.toFixed(1)} s`);
-  console.log(`Pixhaven server peak RSS: ${Math.round(serverRss)} MB (default settings: DECODE_MEMORY 400MiB, UPLOAD_CONCURRENCY ${os.availableParallelism()})`);
+  console.log(`Pixhaven server peak RSS: ${Math.round(serverRss)} MB (DECODE_MEMORY ${process.env.DECODE_MEMORY ?? "default"}, UPLOAD_CONCURRENCY ${process.env.UPLOAD_CONCURRENCY ?? os.availableParallelism()})`);
   console.log(`/healthz during the run: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms (${health.length} probes)`);
 
   // Baseline: plain sharp with its defaults (268 MP input limit, animation as sharp reads it), the

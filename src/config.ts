@@ -53,7 +53,7 @@ const envSchema = z.object({
   MAX_ANIMATION_PIXELS: positiveInt.optional(),
   UPLOAD_CONCURRENCY: positiveInt.default(availableParallelism()),
   DECODE_TIMEOUT: duration("60s"),
-  DECODE_MEMORY: parsedSetting("400MiB", parseByteSize),
+  DECODE_MEMORY: parsedSetting("320MiB", parseByteSize),
   TOMBSTONE_RETENTION: duration("30d"),
   UPLOAD_IDLE_TIMEOUT: duration("30s"),
   UPLOAD_MIN_RATE: parsedSetting("1KiB", parseByteSize),

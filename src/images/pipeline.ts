@@ -78,7 +78,9 @@ function peakMemory(plan: Plan, header: ImageHeader, fileBytes: number): number 
   const preview = decodeCost(storedAs, { kind: "preview", box: THUMB_MAX });
   // Lossless removal holds the file and its copy in a worker thread.
   const strip = 2 * fileBytes;
-  return Math.max(preview, strip, plan === "strip" ? 0 : decodeCost(header, { kind: "reencode" }));
+  // HEIC's decoder hands its pixels (already upright) to a JPEG or WebP encoder: no turned copy.
+  const change = plan === "strip" ? 0 : decodeCost(header, { kind: plan === "heic" ? "decode" : "reencode" });
+  return Math.max(preview, strip, change);
 }
 
 async function produce(input: string, workPrefix: string, inputFormat: InputFormat, plan: Plan, header: ImageHeader, head: Uint8Array, deps: PipelineDeps): Promise<ProcessedImage> {

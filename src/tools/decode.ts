@@ -84,7 +84,7 @@ export function checkPixels(header: ImageHeader, limits: DecodeLimits): void {
  * a canvas and a frame; AVIF goes through YUV planes, and HEIC through a WebAssembly heap, both far
  * heavier than their pixels.
  */
-const DECODE_BYTES_PER_PIXEL: Record<DecodableFormat, number> = { jpeg: 3, png: 4, webp: 4, gif: 5, avif: 18, heic: 28 };
+const DECODE_BYTES_PER_PIXEL: Record<DecodableFormat, number> = { jpeg: 3, png: 4, webp: 4, gif: 5, avif: 18, heic: 24 };
 /** Thread buffers, codec state and the encoded output of a decode that streams. */
 const DECODER_OVERHEAD = 16 * MiB;
 /** A turned or re-encoded picture needs the decoded pixels and a turned RGBA copy at once. */
@@ -94,13 +94,16 @@ export type DecodeKind =
   /** a small preview of the first frame: JPEG and WebP decode at a fraction of their size */
   | { kind: "preview"; box: number }
   /** every frame, whole, and a turned or converted copy of them */
-  | { kind: "reencode" };
+  | { kind: "reencode" }
+  /** every frame, whole, handed on to an encoder that streams (HEIC decoded for JPEG) */
+  | { kind: "decode" };
 
 /** The memory a decode of this image will hold at its peak, decided from the header. */
 export function decodeCost(header: ImageHeader, decode: DecodeKind): number {
   const pixels = header.width * header.height;
   const perPixel = DECODE_BYTES_PER_PIXEL[header.format];
   if (decode.kind === "reencode") return pixels * header.frames * (perPixel + TURNED_COPY_BYTES_PER_PIXEL) + DECODER_OVERHEAD;
+  if (decode.kind === "decode") return pixels * header.frames * perPixel + DECODER_OVERHEAD;
   switch (header.format) {
     case "jpeg":
     case "webp": {
