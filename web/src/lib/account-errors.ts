@@ -29,6 +29,9 @@ export function describeAccountError(err: unknown): string {
       return t("account.errors.invite");
     case "INVALID_TOKEN":
       return t("account.reset.invalid");
+    case "SESSION_NOT_FRESH":
+    case "reauthentication_required":
+      return t("account.errors.notFresh");
     case "origin_refused":
       return t("account.errors.origin");
   }

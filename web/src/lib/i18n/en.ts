@@ -378,6 +378,7 @@ export const en = {
       closed: "Registration is closed on this server. Ask its administrator for an account.",
       invite: "Registration here needs a valid invitation code.",
       tooMany: "Too many attempts. Wait a moment and try again.",
+      notFresh: "For this, sign in again first: your session is too old.",
       passkeyCancelled: "The passkey request was cancelled or timed out.",
       origin: "This request must come from this site's own address. Open Pixhaven at its usual address and try again.",
     },

@@ -370,6 +370,7 @@ export const fr: Catalogue = {
       closed: "Les inscriptions sont fermées sur ce serveur. Demandez un compte à son administrateur.",
       invite: "L’inscription ici demande un code d’invitation valide.",
       tooMany: "Trop de tentatives. Patientez un moment puis réessayez.",
+      notFresh: "Pour cela, reconnectez-vous d’abord : votre session est trop ancienne.",
       passkeyCancelled: "La demande de clé d’accès a été annulée ou a expiré.",
       origin: "Cette requête doit venir de l’adresse habituelle du site. Ouvrez Pixhaven à son adresse habituelle et réessayez.",
     },
