@@ -109,7 +109,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const wakeup: JobWakeup = db.dialect === "postgres" ? new PostgresWakeup(config.databaseUrl) : new LocalWakeup();
   const jobRepo = new JobRepository(db.db);
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
-  const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path });
+  const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path, toolLimits: config.toolLimits });
   const events = new JobEvents();
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits), events });
   const jobWorker = new JobWorker({

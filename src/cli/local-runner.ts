@@ -30,6 +30,7 @@ export function openLocalRunner(config: Config, threads: number): LocalRunner {
   const models = new ModelThreads(config.modelWorkers, { settings: { colorizeManifest: config.colorizeModel } });
   const runner = new ToolRunner({
     models,
+    toolLimits: config.toolLimits,
     limits: { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs },
     budget: new MemoryBudget(config.decodeMemoryBytes),
     threads: workers,

@@ -13,7 +13,7 @@ export const toolSchema = z.object({
   runsOn: z.enum(["browser", "server", "both"]),
   params: z.record(z.string(), z.unknown()).describe("JSON Schema of the params a client sends; the server fills in defaults"),
   accepts: z.array(z.string()).describe("MIME types, judged from the bytes"),
-  limits: z.object({ maxInputPixels: z.number().optional(), maxOutputPixels: z.number().optional(), maxPages: z.number().optional() }),
+  limits: z.object({ maxInputPixels: z.number().optional(), maxOutputPixels: z.number().optional(), maxPages: z.number().optional(), maxModelPixels: z.number().optional() }),
   available: z.boolean().describe("whether this server runs the tool"),
   unavailableReason: z.string().optional(),
   secondsPerMegapixel: z.number().nullable().describe("median of the recent runs on this server; null before any"),
@@ -56,6 +56,7 @@ export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config;
             accepts: [...tool.accepts],
             limits: {
               ...tool.limits,
+              ...config.toolLimits[tool.name],
               // The operator's limit applies when it is the lower one.
               maxInputPixels: Math.min(tool.limits.maxInputPixels ?? Infinity, config.maxPixels),
             },

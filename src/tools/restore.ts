@@ -1,7 +1,7 @@
 import path from "node:path";
 import sharp from "sharp";
 import { AppError } from "../common/errors.js";
-import { RESTORE_AI_MAX_PIXELS, RESTORE_SECONDS_PER_MEGAPIXEL, restoreSpec } from "../common/tools/restore.js";
+import { RESTORE_SECONDS_PER_MEGAPIXEL, restoreSpec } from "../common/tools/restore.js";
 import type { ToolParams } from "../common/tools/tool.js";
 import { MAXIM_DENOISE_MODEL, MAXIM_MULTIPLE } from "../models/maxim-models.js";
 import { decodeCost, decodeFailure } from "./decode.js";
@@ -51,13 +51,14 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
       };
     }
 
-    if (pixels > RESTORE_AI_MAX_PIXELS) {
-      const side = Math.floor(Math.sqrt(RESTORE_AI_MAX_PIXELS));
+    const cap = ctx.limits.maxModelPixels;
+    if (pixels > cap) {
+      const side = Math.floor(Math.sqrt(cap));
       throw new AppError(
         "too_many_pixels",
         413,
-        `The ai mode takes at most ${RESTORE_AI_MAX_PIXELS} pixels (about ${Math.round(RESTORE_AI_MAX_PIXELS * AI_SECONDS_PER_PIXEL)} s of one core); ` +
-          `this ${region ? "rectangle" : "picture"} is ${size.width}×${size.height} (${pixels} pixels). Choose a rectangle (rect) of at most ${RESTORE_AI_MAX_PIXELS} pixels, e.g. ${side}×${side}, or use the fast mode.`,
+        `The ai mode takes at most ${cap} pixels (about ${Math.round(cap * AI_SECONDS_PER_PIXEL)} s of one core; RESTORE_MAX_PIXELS); ` +
+          `this ${region ? "rectangle" : "picture"} is ${size.width}×${size.height} (${pixels} pixels). Choose a rectangle (rect) of at most ${cap} pixels, e.g. ${side}×${side}, or use the fast mode.`,
       );
     }
     const tiles = planTiles(size.width, size.height, RESTORE_AI_TILE, RESTORE_AI_MARGIN, MAXIM_MULTIPLE);

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../common/errors.js";
-import { isToolName } from "../common/tools/index.js";
+import { isToolName, type ToolLimits } from "../common/tools/index.js";
 import { type DecodeLimits, describeBytes } from "./decode.js";
 import { identifyInput } from "./input.js";
 import type { ModelThreads } from "../models/pool.js";
@@ -22,6 +22,8 @@ export interface ToolRunnerDeps {
   budget: MemoryBudget;
   /** hosting's ImageWorkers fits */
   threads: ImageThreads;
+  /** the operator's limits for particular tools, over the specs' own */
+  toolLimits?: Partial<Record<string, ToolLimits>>;
   /** the model threads AI tools run on */
   models: ModelThreads;
   /** each run gets its own folder under this one */
@@ -82,12 +84,14 @@ export class ToolRunner {
     };
     checkpoint(0);
     const params = parseParams(tool.spec.params, request.params);
-    const specLimits = tool.spec.limits;
+    // The operator's settings (RESTORE_MAX_PIXELS, UPSCALE_MAX_OUTPUT_PIXELS) replace the spec's own.
+    const specLimits: ToolLimits = { ...tool.spec.limits, ...this.deps.toolLimits?.[request.tool] };
     const limits = {
       ...this.deps.limits,
       maxPixels: Math.min(this.deps.limits.maxPixels, specLimits.maxInputPixels ?? Infinity),
       maxOutputPixels: specLimits.maxOutputPixels ?? this.deps.limits.maxPixels,
       maxPages: specLimits.maxPages ?? 1,
+      maxModelPixels: specLimits.maxModelPixels ?? Infinity,
     };
     const input = await identifyInput(request.input, tool.spec.accepts, limits);
     if (input.kind !== tool.input) throw new AppError("unsupported_type", 415, `This tool does not take ${input.mime}.`);

@@ -44,7 +44,7 @@ export interface ServerToolContext extends ToolContext {
   /** a folder of this run's own, removed by the runner whatever happens */
   workDir: string;
   /** the effective limits: the operator's, narrowed by the tool's own */
-  limits: DecodeLimits & { maxOutputPixels: number; maxPages: number };
+  limits: DecodeLimits & { maxOutputPixels: number; maxPages: number; maxModelPixels: number };
   threads: ImageThreads;
   pdf: PdfThreads;
   /** the model threads (one per core, models kept warm): AI tools run their inference there */

@@ -9,7 +9,7 @@ import { ImageWorkers } from "../../src/images/workers.js";
 import { ModelThreads } from "../../src/models/pool.js";
 import { expectNothingPersonal, leakedSecrets } from "../common/metadata-helpers.js";
 import { MemoryBudget } from "../../src/tools/memory-budget.js";
-import { type ToolRunRequest, type ToolRunResult, ToolRunner } from "../../src/tools/runner.js";
+import { type ToolRunRequest, type ToolRunResult, ToolRunner, type ToolRunnerDeps } from "../../src/tools/runner.js";
 
 export const LIMITS = { maxPixels: 50_000_000, maxAnimationPixels: 200_000_000, decodeTimeoutMs: 30_000 };
 
@@ -22,7 +22,7 @@ export interface Harness {
   workFolders(): Promise<string[]>;
 }
 
-export function useHarness(options: { budget?: number } = {}): Harness {
+export function useHarness(options: { budget?: number; toolLimits?: ToolRunnerDeps["toolLimits"] } = {}): Harness {
   const harness = {} as Harness;
   let workers: ImageWorkers;
   let models: ModelThreads;
@@ -33,7 +33,7 @@ export function useHarness(options: { budget?: number } = {}): Harness {
     await fs.mkdir(tempDir);
     workers = new ImageWorkers(1, 30_000);
     models = new ModelThreads(1);
-    harness.runner = new ToolRunner({ limits: LIMITS, budget: new MemoryBudget(options.budget ?? 1024 ** 3), threads: workers, models, tempDir });
+    harness.runner = new ToolRunner({ limits: LIMITS, budget: new MemoryBudget(options.budget ?? 1024 ** 3), threads: workers, models, tempDir, ...(options.toolLimits ? { toolLimits: options.toolLimits } : {}) });
     harness.run = async (tool, bytes, params = {}, extra = {}) => {
       const n = ++count;
       const input = path.join(harness.root, `in-${n}`);

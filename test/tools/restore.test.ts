@@ -9,6 +9,7 @@ import { expectAppError, expectNoMetadata, useHarness } from "./harness.js";
 import { psnr, rawRgb } from "./upscale-psnr.js";
 
 const h = useHarness();
+const strict = useHarness({ toolLimits: { restore: { maxModelPixels: 1000 } } });
 
 /** Deterministic Gaussian noise of `sigma` added to RGB bytes. */
 function addNoise(clean: Buffer, sigma: number): Buffer {
@@ -56,6 +57,10 @@ describe("restore, fast mode", () => {
 });
 
 describe("restore, ai mode", () => {
+  it("takes the operator's RESTORE_MAX_PIXELS over its own limit", async () => {
+    await expectAppError(strict.run("restore", pngClaiming(40, 40), { mode: "ai" }), "too_many_pixels", 413, /at most 1000 pixels/);
+  });
+
   it("refuses a picture over its limit with 413 naming the limit and suggesting a rectangle", async () => {
     await expectAppError(h.run("restore", pngClaiming(600, 600), { mode: "ai" }), "too_many_pixels", 413, /at most 250000 pixels.*rectangle \(rect\)/);
     // The same picture is fine in the fast mode's limits, and a small enough rectangle passes the check.

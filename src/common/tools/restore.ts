@@ -45,5 +45,5 @@ export const restoreSpec = defineToolSpec({
     ...encodingFields,
   }),
   accepts: IMAGE_TYPES,
-  limits: { maxInputPixels: 100_000_000 },
+  limits: { maxInputPixels: 100_000_000, maxModelPixels: RESTORE_AI_MAX_PIXELS },
 });

@@ -19,6 +19,8 @@ export interface ToolLimits {
   maxOutputPixels?: number;
   /** pages rendered from one document */
   maxPages?: number;
+  /** pixels a slow model mode takes at once (restore's ai mode) */
+  maxModelPixels?: number;
 }
 
 export interface ToolSpec<S extends z.ZodType = z.ZodType> {
