@@ -268,6 +268,26 @@ export const en = {
     afterAlt: (name: string) => `Result for ${name}`,
     change: (percent: number) => (percent <= 0 ? `${-percent}% smaller` : `${percent}% larger`),
   },
+  /** The OCR tool's result: the text, and its words' boxes over the picture. */
+  ocrView: {
+    textLabel: "Recognised text",
+    copyWhat: "the recognised text",
+    empty: "No text was found in this picture.",
+    summary: (words: number, confidence: number) => `${plural(words, "word", "words")} · mean confidence ${confidence}%`,
+    imageAlt: (name: string) => `${name}, with the recognised text outlined`,
+    boxesLabel: "Outlines of the recognised text",
+    outline: "Outline",
+    words: "Words",
+    lines: "Lines",
+    box: (text: string, confidence: number) => `“${text}”: ${confidence}% confidence`,
+    hint: "Point at an outline, or tab to the picture and use the arrow keys, to read its text and confidence.",
+  },
+  /** The NSFW check's result: the five classes' probabilities. */
+  nsfwView: {
+    heading: "Classification",
+    likeliest: (label: string, percent: string) => `Likeliest: ${label} (${percent})`,
+    classes: { Drawing: "Drawing", Hentai: "Hentai", Neutral: "Neutral", Porn: "Porn", Sexy: "Sexy" },
+  },
   historyText: {
     title: "Tool history",
     intro: "The jobs you ran in this browser. The list is kept only here; the server keeps no link between them and you.",
