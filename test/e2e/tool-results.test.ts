@@ -125,14 +125,14 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     JOB_TIMEOUT + 30_000,
   );
 
-  it("in French, a browser tool's page and a result view speak French", async () => {
+  it("in French, a browser tool's page speaks French: its texts come from the one catalogue", async () => {
     await page.goto(`${srv.baseUrl}/tools/compress`);
     await page.getByLabel("Language").selectOption("fr");
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("fr");
     await page.getByRole("heading", { name: "Rien ne quitte votre appareil" }).waitFor();
     await page.getByText("Sur cet appareil", { exact: true }).waitFor();
     await page.getByRole("button", { name: "Lancer sur cet appareil" }).waitFor();
-    await page.getByLabel("Choisir des images pour cet outil").waitFor();
+    await page.getByLabel("Choisir des images pour cet outil").waitFor({ state: "attached" });
     const body = (await page.locator("main").textContent()) ?? "";
     for (const english of ["Nothing leaves your device", "Drop pictures", "Run on this device", "Output format", "Settings"]) {
       expect(body).not.toContain(english);

@@ -1,3 +1,5 @@
+import { t } from "./i18n/index.svelte.js";
+
 export interface ServerConfig {
   maxUploadBytes: number;
   maxPixels: number;
@@ -40,15 +42,20 @@ export class ApiError extends Error {
 }
 
 // Proxies and crashes can answer without the JSON error body; say something useful anyway.
-const fallbackMessages: Record<number, string> = {
-  400: "The server could not read this request.",
-  404: "Not found.",
-  410: "This image was deleted.",
-  413: "This file is larger than the server accepts.",
-  415: "This file type is not supported.",
-  422: "This image could not be processed.",
-  429: "Too many requests. Please wait a moment and try again.",
+const fallbackMessages: Record<number, "errors.badRequest" | "errors.notFound" | "errors.gone" | "errors.tooLarge" | "errors.unsupported" | "errors.unprocessable" | "errors.tooMany"> = {
+  400: "errors.badRequest",
+  404: "errors.notFound",
+  410: "errors.gone",
+  413: "errors.tooLarge",
+  415: "errors.unsupported",
+  422: "errors.unprocessable",
+  429: "errors.tooMany",
 };
+
+function fallbackMessage(status: number): string {
+  const key = fallbackMessages[status];
+  return key ? t(key) : t("errors.status", status);
+}
 
 export function errorFromBody(status: number, body: unknown): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
@@ -56,7 +63,7 @@ export function errorFromBody(status: number, body: unknown): ApiError {
   const message =
     typeof error?.message === "string" && error.message
       ? error.message
-      : (fallbackMessages[status] ?? `The server answered with status ${status}.`);
+      : fallbackMessage(status);
   return new ApiError(status, code, message);
 }
 
@@ -127,7 +134,7 @@ export function uploadImage(
       if (xhr.status === 201 || xhr.status === 200) resolve(xhr.response as UploadedImage);
       else reject(errorFromBody(xhr.status, xhr.response));
     };
-    xhr.onerror = () => reject(new Error("Network error: the upload did not reach the server."));
+    xhr.onerror = () => reject(new Error(t("errors.uploadNetwork")));
     xhr.onabort = () => reject(new UploadAborted());
     const form = new FormData();
     form.append("file", file, file.name);

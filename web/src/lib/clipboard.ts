@@ -1,3 +1,5 @@
+import { t } from "./i18n/index.svelte.js";
+
 export async function copyText(text: string): Promise<void> {
   // The async clipboard API exists only in secure contexts; plain-HTTP
   // self-hosted instances need the legacy path.
@@ -17,5 +19,5 @@ export async function copyText(text: string): Promise<void> {
   area.select();
   const ok = document.execCommand("copy");
   area.remove();
-  if (!ok) throw new Error("Copying is blocked in this browser.");
+  if (!ok) throw new Error(t("errors.copyBlocked"));
 }

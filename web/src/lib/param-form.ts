@@ -43,7 +43,7 @@ function optionLabel(name: string, value: string | number): string {
     if (preset) return formText.preset(preset.label, preset.width, preset.height);
   }
   if (name === "rotate" && typeof value === "number") return formText.degrees(value);
-  if (name === "format" && typeof value === "string") return value === "same" ? "Same as the original" : value.toUpperCase();
+  if (name === "format" && typeof value === "string") return value === "same" ? formText.sameAsOriginal : value.toUpperCase();
   return String(value);
 }
 

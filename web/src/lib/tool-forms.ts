@@ -1,3 +1,4 @@
+import { t } from "./i18n/index.svelte.js";
 import type { Values } from "./param-form.js";
 
 /**
@@ -14,34 +15,51 @@ export interface ToolFormHints {
   advanced?: string[];
 }
 
+/** A mode whose name is read in the current language each time the form shows it. */
+function mode(id: "quality" | "target" | "preset" | "size" | "percent" | "aspect" | "rect" | "all", fields: string[]) {
+  return {
+    id,
+    fields,
+    get label() {
+      return t(`formModes.${id}`);
+    },
+  };
+}
+
 const ENCODING_DETAILS = ["lossless", "effort", "chromaSubsampling", "mozjpeg", "background"];
 
 export const TOOL_FORM_HINTS: Record<string, ToolFormHints> = {
   convert: { suggested: { format: "webp" }, advanced: ENCODING_DETAILS },
   compress: {
-    modeLegend: "Compress by",
+    get modeLegend() {
+      return t("formModes.compressBy");
+    },
     modes: [
-      { id: "quality", label: "Quality", fields: ["quality"] },
-      { id: "target", label: "Target file size", fields: ["targetKB", "minQuality"] },
+      mode("quality", ["quality"]),
+      mode("target", ["targetKB", "minQuality"]),
     ],
     advanced: ENCODING_DETAILS,
   },
   resize: {
-    modeLegend: "Size by",
+    get modeLegend() {
+      return t("formModes.sizeBy");
+    },
     modes: [
-      { id: "preset", label: "Social media preset", fields: ["preset", "fit"] },
-      { id: "size", label: "Width and height", fields: ["width", "height", "fit", "withoutEnlargement"] },
-      { id: "percent", label: "Percentage", fields: ["percent", "withoutEnlargement"] },
+      mode("preset", ["preset", "fit"]),
+      mode("size", ["width", "height", "fit", "withoutEnlargement"]),
+      mode("percent", ["percent", "withoutEnlargement"]),
     ],
     suggested: { preset: "instagram-square", percent: 50, width: 1920 },
     advanced: ["quality", ...ENCODING_DETAILS],
   },
   crop: {
-    modeLegend: "Keep",
+    get modeLegend() {
+      return t("formModes.keep");
+    },
     modes: [
-      { id: "aspect", label: "An aspect ratio", fields: ["aspect", "position"] },
-      { id: "rect", label: "A rectangle", fields: ["rect"] },
-      { id: "all", label: "The whole picture (turn or mirror only)", fields: [] },
+      mode("aspect", ["aspect", "position"]),
+      mode("rect", ["rect"]),
+      mode("all", []),
     ],
     suggested: { aspect: "1:1" },
     advanced: ["quality", ...ENCODING_DETAILS],

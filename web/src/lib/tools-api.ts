@@ -1,5 +1,6 @@
 import type { JobJson, JobStatus } from "$common/api/jobs.js";
 import { ApiError, errorFromBody, request } from "./api.js";
+import { t } from "./i18n/index.svelte.js";
 
 export type { JobJson, JobStatus };
 
@@ -106,8 +107,8 @@ export function submitBatch(
       if (xhr.status === 202) resolve(xhr.response as SubmittedBatch);
       else reject(errorFromBody(xhr.status, xhr.response));
     };
-    xhr.onerror = () => reject(new Error("Network error: the files did not reach the server."));
-    xhr.onabort = () => reject(new Error("Upload cancelled."));
+    xhr.onerror = () => reject(new Error(t("errors.filesNetwork")));
+    xhr.onabort = () => reject(new Error(t("errors.uploadCancelled")));
     const form = new FormData();
     // The fields come before the files, so the server can refuse bad params before storing anything.
     form.append("tool", tool);

@@ -1,5 +1,6 @@
 import { getConfig, uploadImage, uploadImageFromUrl, UploadAborted, type ServerConfig, type UploadedImage, type UploadHandle } from "./api.js";
 import { formatBytes } from "./format.js";
+import { t } from "./i18n/index.svelte.js";
 import { owned } from "./owned.svelte.js";
 
 const MAX_PARALLEL = 3;
@@ -115,7 +116,7 @@ class UploadQueue {
       item.status = "done";
     } catch (err) {
       if (err instanceof UploadAborted) return;
-      item.fail(err instanceof Error ? err.message : "Upload failed.");
+      item.fail(err instanceof Error ? err.message : t("errors.uploadFailed"));
     } finally {
       item.abort = null;
     }

@@ -9,6 +9,7 @@ import { AbortError, imagePool } from "./pool.js";
 import type { ImageOutcome, StripOutcome, WorkerJob } from "./protocol.js";
 import { devicePixelLimit } from "./catalogue.js";
 import { megapixels } from "./heic.js";
+import { t } from "../lib/i18n/index.svelte.js";
 
 export type ItemStatus = "reading" | "ready" | "queued" | "working" | "done" | "failed" | "cancelled";
 
@@ -63,7 +64,7 @@ export class DeviceBatch {
     const header = readHeader(new Uint8Array(await item.file.slice(0, HEADER_BYTES).arrayBuffer()));
     if (!header || !this.accepts.includes(header.format)) {
       item.status = "failed";
-      item.error = header ? `This tool does not take ${header.format.toUpperCase()} files on this device.` : "Not a picture this tool reads (JPEG, PNG, WebP, AVIF, GIF or HEIC).";
+      item.error = header ? t("device.notTaken", header.format.toUpperCase()) : t("device.notAPicture");
       return;
     }
     item.header = header;

@@ -30,3 +30,6 @@ export function devicePixelLimit(): number {
   const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4;
   return memory >= 8 ? 100_000_000 : memory >= 4 ? 64_000_000 : 24_000_000;
 }
+
+/** The formats' names as people know them: "JPEG, PNG, HEIC…". */
+export const formatNames = (formats: readonly string[]) => formats.map((f) => (f === "jpeg" ? "JPEG" : f === "heic" ? "HEIC" : f.toUpperCase())).join(", ");
