@@ -1,5 +1,5 @@
 import { SOCIAL_PRESETS } from "$common/tools/presets.js";
-import { formText, paramLabels } from "./messages.js";
+import { t, messages } from "./i18n/index.svelte.js";
 import type { JsonSchema } from "./tools-api.js";
 
 /** One form control, read from a property of a tool's params JSON Schema. */
@@ -34,16 +34,16 @@ const MAX_SLIDER_SPAN = 1000;
 const COLOUR = /^\^#\[0-9a-fA-F\]\{6\}\$$/;
 
 export function labelFor(name: string): string {
-  return paramLabels[name] ?? name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase());
+  return (messages().paramLabels as Record<string, string | undefined>)[name] ?? name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase());
 }
 
 function optionLabel(name: string, value: string | number): string {
   if (name === "preset") {
     const preset = SOCIAL_PRESETS.find((p) => p.id === value);
-    if (preset) return formText.preset(preset.label, preset.width, preset.height);
+    if (preset) return t("formText.preset", preset.label, preset.width, preset.height);
   }
-  if (name === "rotate" && typeof value === "number") return formText.degrees(value);
-  if (name === "format" && typeof value === "string") return value === "same" ? formText.sameAsOriginal : value.toUpperCase();
+  if (name === "rotate" && typeof value === "number") return t("formText.degrees", value);
+  if (name === "format" && typeof value === "string") return value === "same" ? t("formText.sameAsOriginal") : value.toUpperCase();
   return String(value);
 }
 

@@ -1,5 +1,5 @@
 import { jobHistory } from "./job-history.svelte.js";
-import { batchText, jobText } from "./messages.js";
+import { t } from "./i18n/index.svelte.js";
 import { samePath } from "./urls.js";
 import { type JobJson, type JobStatus, type ToolInfo, submitBatch, watchJob } from "./tools-api.js";
 
@@ -134,7 +134,7 @@ class ToolRuns {
       },
       (err: unknown) => {
         batch.phase = "failed";
-        batch.error = err instanceof Error ? err.message : batchText.uploadFailed;
+        batch.error = err instanceof Error ? err.message : t("batchText.uploadFailed");
       },
     );
     return batch;
@@ -163,7 +163,7 @@ class ToolRuns {
       void watch.done.then((last) => {
         this.#stops.delete(run);
         if (!last || (last.status !== "succeeded" && last.status !== "failed" && last.status !== "expired")) {
-          if (this.batches.some((b) => b.runs.includes(run))) run.watchError = jobText.watchFailed;
+          if (this.batches.some((b) => b.runs.includes(run))) run.watchError = t("jobText.watchFailed");
         }
         this.#streams--;
         this.#pump();
