@@ -12,7 +12,7 @@ import type { NsfwResult, NsfwScores } from "../common/nsfw.js";
 import type { ImageService, UploadedImage } from "../images/service.js";
 import { fetchUrl, invalidUrl } from "../net/fetch-url.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
-import { errorSchema, idParams, imageSchema, uploadedSchema } from "./schemas.js";
+import { errorSchema, idParams, imageSchema, serverConfigSchema, uploadedSchema } from "./schemas.js";
 import { busy, PendingUploads, type ProgressRule, watchProgress } from "./upload-guard.js";
 
 export interface ImagesRouteDeps {
@@ -58,12 +58,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
         summary: "Limits the web UI and API clients check before uploading",
         tags: ["images"],
         response: {
-          200: z.object({
-            maxUploadBytes: z.number(),
-            maxPixels: z.number(),
-            acceptedTypes: z.array(z.string()),
-            nsfwThreshold: z.number().describe("viewers blur an image whose Porn + Hentai + Sexy probability is above this (NSFW_THRESHOLD)"),
-          }),
+          200: serverConfigSchema,
         },
       },
     },

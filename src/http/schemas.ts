@@ -1,34 +1,5 @@
 import { z } from "zod";
-import { NSFW_CLASSES, type NsfwClass } from "../common/nsfw.js";
 
-export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-
-export const imageSchema = z.object({
-  id: z.string().describe("share id: 11 URL-safe characters, 66 random bits"),
-  url: z.string().describe("viewer page"),
-  rawUrl: z.string().describe("the stored bytes"),
-  thumbUrl: z.string().describe("WebP thumbnail, at most 400 px"),
-  width: z.number().int(),
-  height: z.number().int(),
-  bytes: z.number().int(),
-  mime: z.string(),
-  frames: z.number().int().describe("1, or the number of animation frames"),
-  thumbhash: z.string().describe("base64 ThumbHash placeholder"),
-  views: z.number().int(),
-  createdAt: z.string().describe("ISO 8601"),
-  nsfw: z
-    .object({
-      label: z.enum(NSFW_CLASSES).describe("the likeliest class"),
-      score: z.number().describe("its probability, 0..1"),
-      scores: z.object(Object.fromEntries(NSFW_CLASSES.map((c) => [c, z.number()])) as Record<NsfwClass, z.ZodNumber>).describe("every class's probability; they sum to 1"),
-    })
-    .nullable()
-    .describe("the NSFW classifier's answer (P9), null until it has run: images are classified just after they are stored"),
-});
-
-export const uploadedSchema = imageSchema.extend({
-  deleteToken: z.string().describe("returned once; send as X-Delete-Token to delete"),
-  deleteUrl: z.string().describe("the viewer page with the token in its fragment (never sent to the server): opening it offers deletion"),
-});
+export { errorSchema, imageSchema, serverConfigSchema, uploadedSchema } from "../common/api/images.js";
 
 export const idParams = z.object({ id: z.string() });

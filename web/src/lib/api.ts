@@ -1,30 +1,11 @@
 import { t } from "./i18n/index.svelte.js";
 
-export interface ServerConfig {
-  maxUploadBytes: number;
-  maxPixels: number;
-  acceptedTypes: string[];
-}
+import type { ImageJson, ServerConfigJson, UploadedImageJson } from "$common/api/images.js";
 
-export interface ImageInfo {
-  id: string;
-  url: string;
-  rawUrl: string;
-  thumbUrl: string;
-  width: number;
-  height: number;
-  bytes: number;
-  mime: string;
-  /** More than 1 for animated GIF, WebP and PNG. */
-  frames?: number;
-  views: number;
-  createdAt: string;
-  thumbhash: string | null;
-}
-
-export interface UploadedImage extends Omit<ImageInfo, "views"> {
-  deleteToken: string;
-}
+/** The server's own response types (src/common/api), never copies of them. */
+export type ServerConfig = ServerConfigJson;
+export type ImageInfo = ImageJson;
+export type UploadedImage = UploadedImageJson;
 
 export class ApiError extends Error {
   constructor(
