@@ -23,8 +23,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 async function startServer(dataDir: string, port: number) {
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
   const child = spawn(process.execPath, [main, "serve"], {
-    // As `npm start` runs it: two malloc arenas keep glibc from holding freed decoder memory.
-    env: { MALLOC_ARENA_MAX: "2", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
+    // As `npm start` runs it: two malloc arenas and a fixed mmap threshold keep glibc from holding freed decoder memory.
+    env: { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   for (let i = 0; i < 100; i++) {

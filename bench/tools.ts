@@ -172,6 +172,7 @@ async function startServer(dataDir: string, port: number, databaseUrl?: string):
     // As `npm start` runs it: two malloc arenas keep glibc from holding freed decoder memory.
     env: {
       MALLOC_ARENA_MAX: "2",
+      MALLOC_MMAP_THRESHOLD_: "131072",
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",

@@ -86,8 +86,8 @@ async function startServer(dataDir: string, port: number, plain = false) {
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
   const args = plain ? ["--import", "tsx", path.join(import.meta.dirname, "plain-server.ts"), String(port), dataDir] : [main, "serve"];
   const child = spawn(process.execPath, args, {
-    // As `npm start` runs it: two malloc arenas keep glibc from holding freed decoder memory.
-    env: { MALLOC_ARENA_MAX: "2", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
+    // As `npm start` runs it: two malloc arenas and a fixed mmap threshold keep glibc from holding freed decoder memory.
+    env: { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   for (let i = 0; i < 100; i++) {
