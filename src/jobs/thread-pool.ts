@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { postMoving } from "./post.js";
 
 interface Task {
   id: number;
@@ -89,7 +90,7 @@ export class ThreadPool {
       const task = this.queue.shift()!;
       slot.task = task;
       slot.timer = setTimeout(() => void this.stop(slot, new WorkerTimeoutError(`worker task exceeded ${task.timeoutMs} ms`)), task.timeoutMs);
-      slot.worker.postMessage({ id: task.id, message: task.message }, task.transfer as ArrayBuffer[]);
+      postMoving(slot.worker, { id: task.id, message: task.message }, task.transfer);
     }
     if (this.slots.every((s) => !s.task)) {
       this.idleTimer = setTimeout(() => void Promise.all(this.slots.splice(0).map((s) => this.stop(s))), this.idleMs).unref();

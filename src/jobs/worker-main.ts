@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+import { postMoving } from "./post.js";
 import type { WorkerReply } from "./thread-pool.js";
 
 export interface TaskResult {
@@ -13,7 +14,7 @@ export function serveTasks(handler: (message: any) => Promise<TaskResult>): void
   port.on("message", async ({ id, message }: { id: number; message: unknown }) => {
     try {
       const { value, transfer = [] } = await handler(message);
-      port.postMessage({ id, ok: true, value } satisfies WorkerReply, transfer);
+      postMoving(port, { id, ok: true, value } satisfies WorkerReply, transfer);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       port.postMessage({ id, ok: false, error: { name: e.name, message: e.message } } satisfies WorkerReply);
