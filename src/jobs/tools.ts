@@ -26,21 +26,15 @@ export function toolGate(limits: DecodeLimits): ToolGate {
 }
 
 /** Jobs run their tool through the one tool runner, like the CLI and the tests. */
-export function runToolWith(runner: ToolRunner, limits: DecodeLimits): RunTool {
+export function runToolWith(runner: ToolRunner): RunTool {
   return async (tool, input, params, ctx) => {
     const result = await runner.run({ tool, input, params, outputDir: ctx.workDir, signal: ctx.signal, onProgress: ctx.progress });
+    const { width, height, frames = 1 } = result.input;
     return {
       outputs: result.outputs.map((o) => ({ path: o.path, name: o.name, mime: o.mime, bytes: o.bytes, width: o.width, height: o.height })),
       ...(result.report ? { report: result.report } : {}),
-      inputPixels: await inputPixels(tool, input, limits),
+      // The decoded size of an image input: the tool's cost estimate divides its time by it.
+      inputPixels: width && height ? width * height * frames : null,
     };
   };
-}
-
-/** The decoded size of an image input, which the cost estimate of a tool divides its time by. */
-async function inputPixels(tool: string, input: { path: string; name: string }, limits: DecodeLimits): Promise<number | null> {
-  const found = serverSide(tool);
-  const identified = await identifyInput(input, found.spec.accepts, limits).catch(() => null);
-  if (identified?.kind !== "image") return null;
-  return identified.header.width * identified.header.height * identified.header.frames;
 }
