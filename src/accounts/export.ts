@@ -1,8 +1,9 @@
 import type { Readable, Writable } from "node:stream";
-import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import { ZipDeflate } from "fflate";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
+import { ZipStream } from "../storage/zip-stream.js";
 import { readAccount, readSessions, iso } from "./records.js";
 import type { ApiTokens } from "./tokens.js";
 
@@ -59,15 +60,11 @@ const outputEntry = (jobId: string, idx: number, name: string) => `jobs/${jobId}
  * storage chunk by chunk (images are compressed already, so they are stored as they are).
  */
 export async function streamAccountZip(data: Awaited<ReturnType<typeof accountData>>, blobs: BlobStore, out: Writable): Promise<void> {
-  const zip = new Zip((err, chunk, final) => {
-    if (err) return out.destroy(err);
-    out.write(chunk);
-    if (final) out.end();
-  });
+  const zip = new ZipStream(out);
   try {
     const { files, ...json } = data;
     const manifest = new ZipDeflate("account.json", { level: 6 });
-    zip.add(manifest);
+    zip.zip.add(manifest);
     manifest.push(new TextEncoder().encode(JSON.stringify(json, null, 2)), true);
     for (const file of [...files.images, ...files.outputs]) {
       let stream: Readable;
@@ -77,13 +74,7 @@ export async function streamAccountZip(data: Awaited<ReturnType<typeof accountDa
         if (err instanceof BlobNotFoundError) continue; // deleted meanwhile (retention)
         throw err;
       }
-      const entry = new ZipPassThrough(file.entry);
-      zip.add(entry);
-      for await (const chunk of stream) {
-        entry.push(chunk as Uint8Array);
-        if (out.writableNeedDrain) await new Promise((resolve) => out.once("drain", resolve));
-      }
-      entry.push(new Uint8Array(0), true);
+      await zip.addStream(file.entry, stream);
     }
     zip.end();
   } catch (err) {

@@ -1,29 +1,18 @@
 import type { Readable, Writable } from "node:stream";
-import { Zip, ZipPassThrough } from "fflate";
 import type { JobOutputRow } from "../db/schema.js";
+import { ZipStream } from "../storage/zip-stream.js";
 
 /**
  * Writes the outputs into `out` as a ZIP, one file at a time, stored without compression (images are
  * compressed already): memory stays at one chunk whatever the batch weighs. Names are made unique.
  */
 export async function streamBatchZip(outputs: JobOutputRow[], open: (o: JobOutputRow) => Promise<Readable | null>, out: Writable): Promise<void> {
-  const zip = new Zip((err, chunk, final) => {
-    if (err) return out.destroy(err);
-    out.write(chunk);
-    if (final) out.end();
-  });
+  const zip = new ZipStream(out);
   const used = new Set<string>();
   try {
     for (const output of outputs) {
       const stream = await open(output);
-      if (!stream) continue;
-      const entry = new ZipPassThrough(uniqueName(output.name, used));
-      zip.add(entry);
-      for await (const chunk of stream) {
-        entry.push(chunk as Uint8Array);
-        if (out.writableNeedDrain) await new Promise((resolve) => out.once("drain", resolve));
-      }
-      entry.push(new Uint8Array(0), true);
+      if (stream) await zip.addStream(uniqueName(output.name, used), stream);
     }
     zip.end();
   } catch (err) {
