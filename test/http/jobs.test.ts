@@ -115,7 +115,7 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expect((await sharp(zip["holiday.webp"]!).metadata()).width).toBe(320);
   });
 
-  it("P5, P6: outputs live until TOOL_RETENTION, then go (410); the job stays in history without any file until JOB_HISTORY_RETENTION", async () => {
+  it("P5: outputs live until TOOL_RETENTION, then go (410); P6: the job stays in history without any file until JOB_HISTORY_RETENTION", async () => {
     const res = await submit(srv.baseUrl, "convert", { format: "png" }, [{ bytes: photo, name: "a.jpg" }]);
     const job = await waitForEnd(res.body.jobs[0].url);
     const outputUrl = job.outputs[0].url;
