@@ -4,10 +4,11 @@
  * data byte so that it cannot be read as a marker.
  */
 export class BitWriter {
-  private buf: Uint8Array;
-  private pos = 0;
-  private acc = 0;
-  private count = 0; // bits in acc, at most 32
+  // Not private: the scan encoder (encode.ts) takes them into locals for its loop and hands them back.
+  buf: Uint8Array;
+  pos = 0;
+  acc = 0;
+  count = 0; // bits in acc, at most 31 between calls
 
   constructor(capacity: number) {
     this.buf = new Uint8Array(Math.max(capacity, 1024));

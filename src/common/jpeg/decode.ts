@@ -1,130 +1,197 @@
 import { MalformedJpegError } from "./errors.js";
 import { blockOffsets, coefficientMap, type Layout, type Motion } from "./geometry.js";
-import { unstuff } from "./entropy-data.js";
-import { BitReader, type HuffmanDecodeTable } from "./huffman-decode.js";
+import { SLACK, unstuff } from "./entropy-data.js";
+import { decodeLong, LOOKAHEAD, type HuffmanDecodeTable } from "./huffman-decode.js";
 import type { ParsedJpeg, Scan } from "./parse.js";
 import type { Plane } from "./plane.js";
 
 /** Quantised DC values of 8-bit JPEG stay within ±1024 (2047 leaves room for odd encoders). */
 const MAX_DC = 2047;
+const PEEK_SHIFT = 32 - LOOKAHEAD;
 
 /**
  * Decodes every scan straight into the moved positions: each block lands where the motion puts it,
  * each coefficient at its moved index with its moved sign, so no second copy of the picture is made.
- * Planes must start zeroed.
+ * Each decoded block's first coefficient and both non-zero masks are written whole; the encoder never
+ * reads a coefficient whose mask bit is clear. Planes start zeroed (a component no scan covers stays so).
  */
 export function decodeInto(bytes: Uint8Array, jpeg: ParsedJpeg, source: Layout, result: Layout, motion: Motion, planes: Plane[]): void {
   const { target, sign } = coefficientMap(motion);
   const offsets = source.components.map((c, i) => blockOffsets(c, result.components[i]!, motion));
-  const scratch: Plane = { coefs: new Int16Array(64), nonzero: new Int32Array(2) }; // padding blocks are decoded and dropped
-  const ctx: BlockContext = { target, sign, scratch };
-  for (const scan of jpeg.scans) decodeScan(bytes, scan, source, planes, offsets, ctx);
+  for (const scan of jpeg.scans) decodeScan(bytes, scan, source, planes, offsets, target, sign);
 }
 
-interface BlockContext {
-  target: Uint8Array;
-  sign: Int8Array;
-  scratch: Plane;
-}
-
+/**
+ * One scan, as a single loop with the bit position in a local: this runs for every coefficient of
+ * the picture, so nothing in it calls a method or reads an object's state per coefficient. The 32
+ * bits at the bit position are read straight from memory each time (no refill branch, whose outcome
+ * depends on the data and would be mispredicted about every other coefficient).
+ */
 function decodeScan(
   bytes: Uint8Array,
   scan: Scan,
   source: Layout,
   planes: Plane[],
   offsets: { colOffset: Int32Array; rowOffset: Int32Array }[],
-  ctx: BlockContext,
+  target: Uint8Array,
+  sign: Int8Array,
 ): void {
-  const reader = new BitReader(unstuff(bytes, scan.start, scan.end));
+  const entropy = unstuff(bytes, scan.start, scan.end);
+  const data = entropy.data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  // A block reads far less than the slack, so checking once per block keeps every read in bounds.
+  const lastBit = (data.length - SLACK) * 8 + 64;
+  const ends = entropy.ends;
+  const markers = entropy.markers;
   const comps = scan.components;
   const interval = scan.restartInterval;
-  const preds = [0, 0, 0, 0];
+
+  // The blocks of one MCU, in coding order: which scan component, and where in the MCU. A lone
+  // component is coded block by block over just its picture area: an MCU of one block.
+  const single = comps.length === 1;
+  const mcusX = single ? source.components[comps[0]!.index]!.blocksW : source.mcusX;
+  const mcusY = single ? source.components[comps[0]!.index]!.blocksH : source.mcusY;
+  const slot: number[] = [];
+  const dx: number[] = [];
+  const dy: number[] = [];
+  const hOf: number[] = [];
+  const vOf: number[] = [];
+  comps.forEach((c, i) => {
+    const layout = source.components[c.index]!;
+    const h = single ? 1 : layout.strideW / source.mcusX;
+    const v = single ? 1 : layout.strideH / source.mcusY;
+    for (let by = 0; by < v; by++) {
+      for (let bx = 0; bx < h; bx++) {
+        slot.push(i);
+        dx.push(bx);
+        dy.push(by);
+        hOf.push(h);
+        vOf.push(v);
+      }
+    }
+  });
+  const blocks = slot.length;
+  const dcTables: HuffmanDecodeTable[] = slot.map((i) => comps[i]!.dc);
+  const acTables: HuffmanDecodeTable[] = slot.map((i) => comps[i]!.ac);
+  const fastAcs: Int32Array[] = acTables.map((t) => t.fastAc);
+  const coefsOf: Int16Array[] = slot.map((i) => planes[comps[i]!.index]!.coefs);
+  const nonzeroOf: Int32Array[] = slot.map((i) => planes[comps[i]!.index]!.nonzero);
+  const colOffsets: Int32Array[] = slot.map((i) => offsets[comps[i]!.index]!.colOffset);
+  const rowOffsets: Int32Array[] = slot.map((i) => offsets[comps[i]!.index]!.rowOffset);
+  // Padding blocks (outside the picture, in edge MCUs) are decoded here and dropped.
+  const scratchCoefs = new Int16Array(64);
+  const scratchNonzero = new Int32Array(2);
+  const preds = new Int32Array(4);
+
+  let pos = 0; // in bits
+  let run = 0; // index of the restart interval being read
   let toGo = interval;
   let nextRst = 0;
-  const beforeMcu = (): void => {
-    if (interval === 0) return;
-    if (toGo === 0) {
-      reader.restart(nextRst);
-      nextRst = (nextRst + 1) & 7;
-      preds.fill(0);
-      toGo = interval;
-    }
-    toGo--;
-  };
-
-  if (comps.length === 1) {
-    // A lone component is coded block by block over just its picture area.
-    const { index, dc, ac } = comps[0]!;
-    const layout = source.components[index]!;
-    const { colOffset, rowOffset } = offsets[index]!;
-    const plane = planes[index]!;
-    for (let y = 0; y < layout.blocksH; y++) {
-      for (let x = 0; x < layout.blocksW; x++) {
-        beforeMcu();
-        preds[0] = decodeBlock(reader, dc, ac, plane, colOffset[x]! + rowOffset[y]!, preds[0]!, ctx);
-      }
-    }
-  } else {
-    const frameComps = comps.map((c) => ({ ...c, layout: source.components[c.index]!, ...offsets[c.index]!, plane: planes[c.index]! }));
-    const sampling = comps.map((c) => ({ h: source.components[c.index]!.strideW / source.mcusX, v: source.components[c.index]!.strideH / source.mcusY }));
-    for (let my = 0; my < source.mcusY; my++) {
-      for (let mx = 0; mx < source.mcusX; mx++) {
-        beforeMcu();
-        for (let i = 0; i < frameComps.length; i++) {
-          const c = frameComps[i]!;
-          const { h, v } = sampling[i]!;
-          for (let by = 0; by < v; by++) {
-            const row = c.rowOffset[my * v + by]!;
-            for (let bx = 0; bx < h; bx++) {
-              const col = c.colOffset[mx * h + bx]!;
-              const inside = row >= 0 && col >= 0;
-              preds[i] = decodeBlock(reader, c.dc, c.ac, inside ? c.plane : ctx.scratch, inside ? row + col : 0, preds[i]!, ctx);
-            }
-          }
+  for (let my = 0; my < mcusY; my++) {
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (interval !== 0) {
+        if (toGo === 0) {
+          if (pos > ends[run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
+          if (markers[run] !== nextRst) throw new MalformedJpegError("restart marker missing or out of order");
+          pos = ends[run++]! * 8;
+          nextRst = (nextRst + 1) & 7;
+          preds.fill(0);
+          toGo = interval;
         }
+        toGo--;
+      }
+      for (let j = 0; j < blocks; j++) {
+        if (pos > lastBit) throw new MalformedJpegError("entropy-coded data ends early");
+        const row = rowOffsets[j]![my * vOf[j]! + dy[j]!]!;
+        const col = colOffsets[j]![mx * hOf[j]! + dx[j]!]!;
+        let coefs = coefsOf[j]!;
+        let nonzero = nonzeroOf[j]!;
+        let offset = row + col;
+        if (row < 0 || col < 0) {
+          coefs = scratchCoefs;
+          nonzero = scratchNonzero;
+          offset = 0;
+        }
+
+        pos = decodeBlock(view, pos, dcTables[j]!, acTables[j]!, fastAcs[j]!, coefs, nonzero, offset, target, sign, preds, slot[j]!);
       }
     }
   }
-  reader.checkComplete();
+  if (pos > ends[run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
 }
 
-/** Decodes one block (JPEG F.2.2) into plane at offset; returns the new DC prediction. */
-function decodeBlock(reader: BitReader, dcTable: HuffmanDecodeTable, acTable: HuffmanDecodeTable, plane: Plane, offset: number, pred: number, ctx: BlockContext): number {
-  reader.checkBounds();
-  const s = reader.decode(dcTable);
+/**
+ * Decodes one block (JPEG F.2.2) from bit position `pos` into `coefs` at `offset`, each coefficient
+ * at its moved index with its moved sign, and writes the block's non-zero masks; returns the new bit
+ * position. `preds[c]` is the DC prediction of the block's component, updated.
+ */
+function decodeBlock(
+  view: DataView,
+  pos: number,
+  dcTable: HuffmanDecodeTable,
+  acTable: HuffmanDecodeTable,
+  fastAc: Int32Array,
+  coefs: Int16Array,
+  nonzero: Int32Array,
+  offset: number,
+  target: Uint8Array,
+  sign: Int8Array,
+  preds: Int32Array,
+  c: number,
+): number {
+  // DC (F.2.2.1): the size category, then that many bits of difference.
+  let word = view.getInt32(pos >>> 3) << (pos & 7);
+  let entry = dcTable.lookup[word >>> PEEK_SHIFT]!;
+  if (entry === 0) entry = decodeLong(dcTable, word);
+  pos += entry >> 8;
+  const s = entry & 0xff;
   if (s > 11) throw new MalformedJpegError("DC difference out of range");
-  const dc = s === 0 ? pred : pred + reader.receive(s);
+  let dc = preds[c]!;
+  if (s !== 0) {
+    const raw = (view.getInt32(pos >>> 3) << (pos & 7)) >>> (32 - s);
+    pos += s;
+    // RECEIVE and EXTEND: a clear top bit means negative, subtract 2^s - 1 without a branch.
+    dc += raw - (((1 << s) - 1) & ((raw >>> (s - 1)) - 1));
+  }
   if (dc > MAX_DC || dc < -MAX_DC) throw new MalformedJpegError("DC coefficient out of range");
-  const coefs = plane.coefs;
-  const nonzero = plane.nonzero;
-  const maskAt = offset >> 5;
+  preds[c] = dc;
   coefs[offset] = dc;
-  const { target, sign } = ctx;
-  const fastAc = acTable.fastAc;
+
+  // AC (F.2.2.2), most coefficients in one lookup of code and value together.
+  let low = 0; // non-zero masks of the moved block
+  let high = 0;
   for (let k = 1; k < 64; k++) {
-    const fast = fastAc[reader.peek()]!;
+    word = view.getInt32(pos >>> 3) << (pos & 7);
+    const fast = fastAc[word >>> PEEK_SHIFT]!;
+    let value: number;
     if (fast !== 0) {
-      reader.skip(fast & 15);
+      pos += fast & 15;
       k += (fast >> 4) & 15;
       if (k > 63) throw new MalformedJpegError("AC coefficient out of range");
-      const t = target[k]!;
-      coefs[offset + t] = (fast >> 8) * sign[k]!;
-      nonzero[maskAt + (t >> 5)]! |= 1 << (t & 31);
-      continue;
+      value = fast >> 8;
+    } else {
+      entry = acTable.lookup[word >>> PEEK_SHIFT]!;
+      if (entry === 0) entry = decodeLong(acTable, word);
+      pos += entry >> 8;
+      const size = entry & 15;
+      const zeros = (entry >> 4) & 15;
+      if (size === 0) {
+        if (zeros !== 15) break; // end of block
+        k += 15;
+        continue;
+      }
+      k += zeros;
+      if (k > 63 || size > 10) throw new MalformedJpegError("AC coefficient out of range");
+      const raw = (view.getInt32(pos >>> 3) << (pos & 7)) >>> (32 - size);
+      pos += size;
+      value = raw - (((1 << size) - 1) & ((raw >>> (size - 1)) - 1));
     }
-    const rs = reader.decode(acTable);
-    const size = rs & 15;
-    const run = rs >> 4;
-    if (size === 0) {
-      if (run !== 15) break; // end of block
-      k += 15;
-      continue;
-    }
-    k += run;
-    if (k > 63 || size > 10) throw new MalformedJpegError("AC coefficient out of range");
     const t = target[k]!;
-    coefs[offset + t] = reader.receive(size) * sign[k]!;
-    nonzero[maskAt + (t >> 5)]! |= 1 << (t & 31);
+    coefs[offset + t] = value * sign[k]!;
+    if (t < 32) low |= 1 << t;
+    else high |= 1 << t; // shifts count modulo 32
   }
-  return dc;
+  nonzero[offset >> 5] = low;
+  nonzero[(offset >> 5) + 1] = high;
+  return pos;
 }

@@ -110,47 +110,233 @@ export function countSymbols(layout: Layout, planes: Plane[], restartInterval: n
   });
 }
 
-/** Writes the entropy-coded data of the one output scan (JPEG F.1.2). */
+/**
+ * Writes the entropy-coded data of the one output scan (JPEG F.1.2). This runs for every coefficient
+ * of the picture, so it is one loop over the writer's state held in locals, with the bit output
+ * written out in place (see BitWriter.bits for what it does) rather than called per symbol.
+ */
 export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], restartInterval: number, dcTables: EncodeTable[], acTables: EncodeTable[]): void {
+  const comps = layout.components;
+  // The blocks of one MCU in coding order, as for decoding (a lone component: MCUs of one block).
+  const single = comps.length === 1;
+  const mcusX = single ? comps[0]!.blocksW : layout.mcusX;
+  const mcusY = single ? comps[0]!.blocksH : layout.mcusY;
+  const slot: number[] = [];
+  const dx: number[] = [];
+  const dy: number[] = [];
+  comps.forEach((c, i) => {
+    const h = single ? 1 : c.strideW / layout.mcusX;
+    const v = single ? 1 : c.strideH / layout.mcusY;
+    for (let by = 0; by < v; by++) {
+      for (let bx = 0; bx < h; bx++) {
+        slot.push(i);
+        dx.push(bx);
+        dy.push(by);
+      }
+    }
+  });
+  const blocks = slot.length;
+  const hOf = slot.map((i) => (single ? 1 : comps[i]!.strideW / layout.mcusX));
+  const vOf = slot.map((i) => (single ? 1 : comps[i]!.strideH / layout.mcusY));
+  const widthOf = slot.map((i) => comps[i]!.blocksW);
+  const heightOf = slot.map((i) => comps[i]!.blocksH);
+  const strideOf = slot.map((i) => comps[i]!.strideW);
+  const coefsOf: Int16Array[] = slot.map((i) => planes[i]!.coefs);
+  const nonzeroOf: Int32Array[] = slot.map((i) => planes[i]!.nonzero);
+  // Code and length together, (code << 8) | length: one load per symbol.
+  const packed = (t: EncodeTable): Int32Array => Int32Array.from(t.code, (code, s) => (code << 8) | t.size[s]!);
+  const dcCodes: Int32Array[] = slot.map((i) => packed(dcTables[i]!));
+  const acCodes: Int32Array[] = slot.map((i) => packed(acTables[i]!));
   const last = new Int32Array(4);
-  walkScan(layout, planes, restartInterval, {
-    startMcu() {
-      writer.reserve(8192); // an MCU of 10 worst-case blocks, stuffed, fits with room to spare
-    },
-    restart(n) {
-      writer.flushBits();
-      writer.bytes([0xff, 0xd0 + n]);
-      last.fill(0);
-    },
-    padding(c) {
-      writer.bits(dcTables[c]!.code[0]!, dcTables[c]!.size[0]!);
-      writer.bits(acTables[c]!.code[0]!, acTables[c]!.size[0]!);
-    },
-    block(c, plane, offset) {
-      const dc = dcTables[c]!;
-      const ac = acTables[c]!;
-      const coefs = plane.coefs;
-      const diff = dcDifference(coefs, offset, last, c);
-      const dcSize = bitLength(diff);
-      writer.bits((dc.code[dcSize]! << dcSize) | ((diff + (diff >> 31)) & ((1 << dcSize) - 1)), dc.size[dcSize]! + dcSize);
-      let previous = 0;
-      for (let half = 0; half < 2; half++) {
-        let mask = plane.nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
-        while (mask !== 0) {
-          const bit = mask & -mask;
-          mask ^= bit;
-          const k = 31 - Math.clz32(bit) + 32 * half;
-          let run = k - previous - 1;
-          for (; run > 15; run -= 16) writer.bits(ac.code[0xf0]!, ac.size[0xf0]!);
-          const v = coefs[offset + k]!;
-          const size = bitLength(v);
-          const symbol = (run << 4) | size;
-          writer.bits((ac.code[symbol]! << size) | ((v + (v >> 31)) & ((1 << size) - 1)), ac.size[symbol]! + size);
-          previous = k;
+
+  let buf = writer.buf;
+  let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = writer.pos;
+  let acc = writer.acc;
+  let count = writer.count;
+  let toGo = restartInterval;
+  let nextRst = 0;
+  for (let my = 0; my < mcusY; my++) {
+    for (let mx = 0; mx < mcusX; mx++) {
+      if (restartInterval > 0) {
+        if (toGo === 0) {
+          writer.pos = pos;
+          writer.acc = acc;
+          writer.count = count;
+          writer.bytes([0xff, 0xd0 + nextRst]); // pads the bits to a byte first
+          ({ buf, pos, acc, count } = writer);
+          view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+          nextRst = (nextRst + 1) & 7;
+          last.fill(0);
+          toGo = restartInterval;
+        }
+        toGo--;
+      }
+      // An MCU of 10 worst-case blocks, stuffed, fits with room to spare.
+      if (pos + 8192 > buf.length) {
+        writer.pos = pos;
+        writer.reserve(8192);
+        buf = writer.buf;
+        view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      }
+      for (let j = 0; j < blocks; j++) {
+        const c = slot[j]!;
+        const x = mx * hOf[j]! + dx[j]!;
+        const y = my * vOf[j]! + dy[j]!;
+        const dcCode = dcCodes[j]!;
+        const acCode = acCodes[j]!;
+        // Each symbol goes through the same steps, written out in place: `bits` of `length` (at
+        // most 31) join the accumulator, and when it fills, four bytes go out, stuffed.
+        let bits: number;
+        let length: number;
+        if (x >= widthOf[j]! || y >= heightOf[j]!) {
+          // Padding, coded as encoders do: no AC, the DC of the block before; they cost almost nothing.
+          bits = ((dcCode[0]! >>> 8) << (acCode[0]! & 0xff)) | (acCode[0]! >>> 8);
+          length = (dcCode[0]! & 0xff) + (acCode[0]! & 0xff);
+          if (length < 32 - count) {
+            acc = (acc << length) | bits;
+            count += length;
+          } else {
+            const rest = length - (32 - count);
+            const word = (acc << (32 - count)) | (bits >>> rest);
+            // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+            if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+              view.setInt32(pos, word);
+              pos += 4;
+            } else {
+              for (let shift = 24; shift >= 0; shift -= 8) {
+                const byte = (word >>> shift) & 0xff;
+                buf[pos++] = byte;
+                if (byte === 0xff) buf[pos++] = 0;
+              }
+            }
+            acc = bits;
+            count = rest;
+          }
+          continue;
+        }
+        const coefs = coefsOf[j]!;
+        const offset = (y * strideOf[j]! + x) * 64;
+        const dcValue = coefs[offset]!;
+        const diff = dcValue - last[c]!;
+        last[c] = dcValue;
+        // Baseline DC tables stop at 11 bits; only a corrupt source gets further.
+        if (diff > 2047 || diff < -2047) throw new UnencodableJpegError("DC difference out of range");
+        let size = bitLength(diff);
+        let code = dcCode[size]!;
+        bits = ((code >>> 8) << size) | ((diff + (diff >> 31)) & ((1 << size) - 1));
+        length = (code & 0xff) + size;
+        if (length < 32 - count) {
+          acc = (acc << length) | bits;
+          count += length;
+        } else {
+          const rest = length - (32 - count);
+          const word = (acc << (32 - count)) | (bits >>> rest);
+          // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+          if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+            view.setInt32(pos, word);
+            pos += 4;
+          } else {
+            for (let shift = 24; shift >= 0; shift -= 8) {
+              const byte = (word >>> shift) & 0xff;
+              buf[pos++] = byte;
+              if (byte === 0xff) buf[pos++] = 0;
+            }
+          }
+          acc = bits;
+          count = rest;
+        }
+        let previous = 0;
+        const nonzero = nonzeroOf[j]!;
+        for (let half = 0; half < 2; half++) {
+          let mask = nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
+          while (mask !== 0) {
+            const bit = mask & -mask;
+            mask ^= bit;
+            const k = 31 - Math.clz32(bit) + 32 * half;
+            let run = k - previous - 1;
+            while (run > 15) {
+              bits = acCode[0xf0]! >>> 8;
+              length = acCode[0xf0]! & 0xff;
+              if (length < 32 - count) {
+                acc = (acc << length) | bits;
+                count += length;
+              } else {
+                const rest = length - (32 - count);
+                const word = (acc << (32 - count)) | (bits >>> rest);
+                // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+                if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+                  view.setInt32(pos, word);
+                  pos += 4;
+                } else {
+                  for (let shift = 24; shift >= 0; shift -= 8) {
+                    const byte = (word >>> shift) & 0xff;
+                    buf[pos++] = byte;
+                    if (byte === 0xff) buf[pos++] = 0;
+                  }
+                }
+                acc = bits;
+                count = rest;
+              }
+              run -= 16;
+            }
+            const v = coefs[offset + k]!;
+            size = bitLength(v);
+            code = acCode[(run << 4) | size]!;
+            bits = ((code >>> 8) << size) | ((v + (v >> 31)) & ((1 << size) - 1));
+            length = (code & 0xff) + size;
+            if (length < 32 - count) {
+              acc = (acc << length) | bits;
+              count += length;
+            } else {
+              const rest = length - (32 - count);
+              const word = (acc << (32 - count)) | (bits >>> rest);
+              // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+              if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+                view.setInt32(pos, word);
+                pos += 4;
+              } else {
+                for (let shift = 24; shift >= 0; shift -= 8) {
+                  const byte = (word >>> shift) & 0xff;
+                  buf[pos++] = byte;
+                  if (byte === 0xff) buf[pos++] = 0;
+                }
+              }
+              acc = bits;
+              count = rest;
+            }
+            previous = k;
+          }
+        }
+        if (previous < 63) {
+          bits = acCode[0]! >>> 8;
+          length = acCode[0]! & 0xff;
+          if (length < 32 - count) {
+            acc = (acc << length) | bits;
+            count += length;
+          } else {
+            const rest = length - (32 - count);
+            const word = (acc << (32 - count)) | (bits >>> rest);
+            // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+            if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+              view.setInt32(pos, word);
+              pos += 4;
+            } else {
+              for (let shift = 24; shift >= 0; shift -= 8) {
+                const byte = (word >>> shift) & 0xff;
+                buf[pos++] = byte;
+                if (byte === 0xff) buf[pos++] = 0;
+              }
+            }
+            acc = bits;
+            count = rest;
+          }
         }
       }
-      if (previous < 63) writer.bits(ac.code[0]!, ac.size[0]!);
-    },
-  });
+    }
+  }
+  writer.pos = pos;
+  writer.acc = acc;
+  writer.count = count;
   writer.flushBits();
 }

@@ -1,5 +1,4 @@
 import { MalformedJpegError } from "./errors.js";
-import { type EntropyData, SLACK } from "./entropy-data.js";
 
 /** A Huffman table as JPEG stores it: how many codes of each length 1..16, then the symbols in code order. */
 export interface HuffmanSpec {
@@ -7,7 +6,8 @@ export interface HuffmanSpec {
   symbols: Uint8Array;
 }
 
-const LOOKAHEAD = 11;
+/** Bits of the one-lookup decode tables. */
+export const LOOKAHEAD = 11;
 
 /**
  * Most symbols have short codes, so one table lookup on the next 11 bits answers nearly every decode;
@@ -58,78 +58,13 @@ export class HuffmanDecodeTable {
 }
 
 /**
- * Reads bits from unstuffed entropy-coded data (see unstuff). Every read takes the 32 bits around
- * the bit position straight from memory: no refill branch, whose outcome depends on the data and
- * would be mispredicted about every other coefficient.
+ * Decodes a code longer than the lookup's reach from `word` (the next 32 bits, first bit highest)
+ * with the canonical-code bounds per length; returns (length << 8) | symbol, as the lookup does.
  */
-export class BitReader {
-  private pos = 0; // in bits
-  private interval = 0;
-  private readonly view: DataView;
-  private readonly dataBits: number;
-
-  constructor(private readonly entropy: EntropyData) {
-    this.view = new DataView(entropy.data.buffer, entropy.data.byteOffset, entropy.data.byteLength);
-    this.dataBits = (entropy.data.length - SLACK) * 8;
+export function decodeLong(table: HuffmanDecodeTable, word: number): number {
+  for (let length = LOOKAHEAD + 1; length <= 16; length++) {
+    const code = word >>> (32 - length);
+    if (code <= table.maxCode[length]!) return (length << 8) | table.symbols[code + table.offset[length]!]!;
   }
-
-  /** The next 32 bits, first bit highest; bits past the data read as zero (the slack). */
-  private window(): number {
-    return this.view.getInt32(this.pos >>> 3) << (this.pos & 7);
-  }
-
-  /** Called before each block: a block reads far less than the slack, so reads stay in bounds. */
-  checkBounds(): void {
-    if (this.pos > this.dataBits + 64) throw new MalformedJpegError("entropy-coded data ends early");
-  }
-
-  /** The next LOOKAHEAD bits. */
-  peek(): number {
-    return this.window() >>> (32 - LOOKAHEAD);
-  }
-
-  skip(n: number): void {
-    this.pos += n;
-  }
-
-  decode(table: HuffmanDecodeTable): number {
-    const entry = table.lookup[this.peek()]!;
-    if (entry !== 0) {
-      this.pos += entry >> 8;
-      return entry & 0xff;
-    }
-    return this.decodeLong(table);
-  }
-
-  private decodeLong(table: HuffmanDecodeTable): number {
-    const bits = this.window();
-    for (let length = LOOKAHEAD + 1; length <= 16; length++) {
-      const code = bits >>> (32 - length);
-      if (code <= table.maxCode[length]!) {
-        this.pos += length;
-        return table.symbols[code + table.offset[length]!]!;
-      }
-    }
-    throw new MalformedJpegError("invalid Huffman code");
-  }
-
-  /** Reads an s-bit magnitude and extends its sign (JPEG's RECEIVE and EXTEND), for 1 <= s <= 16. */
-  receive(s: number): number {
-    const value = this.window() >>> (32 - s);
-    this.pos += s;
-    // A clear top bit means negative: subtract 2^s - 1, without a branch.
-    return value - (((1 << s) - 1) & ((value >>> (s - 1)) - 1));
-  }
-
-  /** Fails when the bits consumed so far reach past the current interval's data. */
-  checkComplete(): void {
-    if (this.pos > this.entropy.ends[this.interval]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
-  }
-
-  /** Moves to the interval after restart marker RSTn, dropping the padding bits of the current one. */
-  restart(n: number): void {
-    this.checkComplete();
-    if (this.entropy.markers[this.interval] !== n) throw new MalformedJpegError("restart marker missing or out of order");
-    this.pos = this.entropy.ends[this.interval++]! * 8;
-  }
+  throw new MalformedJpegError("invalid Huffman code");
 }
