@@ -4,6 +4,7 @@ import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { betterAuth, type BetterAuthOptions } from "better-auth";
 import { APIError, createAuthMiddleware } from "better-auth/api";
 import { getMigrations } from "better-auth/db/migration";
+import { kyselyAdapter } from "@better-auth/kysely-adapter";
 import { genericOAuth, twoFactor } from "better-auth/plugins";
 import type { Kysely } from "kysely";
 import { Semaphore } from "../common/semaphore.js";
@@ -12,6 +13,7 @@ import type { Database } from "../db/schema.js";
 import type { Dialect } from "../db/index.js";
 import type { Invites } from "./invites.js";
 import type { SendMail } from "./mailer.js";
+import { hashSessionTokens, hashStoredSecrets, SecretHasher } from "./stored-secrets.js";
 import { TotpReplayGuard } from "./totp-replay.js";
 
 /** The header the HTTP layer fills from the connection (TRUST_PROXY honoured); the only one better-auth reads. */
@@ -19,6 +21,12 @@ export const CLIENT_NETWORK_HEADER = "x-pixhaven-client-network";
 export const COOKIE_PREFIX = "pixhaven";
 /** Sign-ins that prove a second factor; a session made by any other path has not. */
 const SECOND_FACTOR_PATHS = new Set(["/two-factor/verify-totp", "/two-factor/verify-backup-code", "/passkey/verify-authentication"]);
+/**
+ * better-auth's routes that list sessions with their tokens or revoke one by token: with tokens
+ * stored as hashes they could not work, and Pixhaven lists and revokes sessions by id instead
+ * (GET /api/v1/me, DELETE /api/v1/me/sessions/:id).
+ */
+const SESSION_TOKEN_ROUTES = ["/list-sessions", "/revoke-session", "/revoke-other-sessions"];
 /** argon2id (OWASP's first choice) in @node-rs/argon2's own threads; 2 is Algorithm.Argon2id (a const enum). */
 const ARGON2ID = 2;
 export const OIDC_PROVIDER_ID = "oidc";
@@ -52,16 +60,19 @@ export type Auth = ReturnType<typeof createAuth>;
 
 /** better-auth, with its tables brought up to date first (so it never starts against a missing table). */
 export async function openAuth(deps: AuthDeps): Promise<Auth> {
-  const options = authOptions(deps);
-  const { runMigrations } = await getMigrations(options);
+  const hasher = new SecretHasher(deps.secret);
+  const options = authOptions(deps, hasher);
+  // Migrations read the schema from a database connection, not from an adapter.
+  const { runMigrations } = await getMigrations({ ...options, database: { db: deps.db as Kysely<any>, type: deps.dialect } });
   await runMigrations(); // idempotent: creates or extends better-auth's own tables only
+  await hashStoredSecrets(deps.db, hasher, deps.secret);
   return createAuth(options);
 }
 
 const createAuth = (options: ReturnType<typeof authOptions>) => betterAuth(options);
 
 /** better-auth configured for Pixhaven: e-mail and password, SSO, TOTP, passkeys, on our own database connection. */
-function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invites }: AuthDeps) {
+function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invites }: AuthDeps, hasher: SecretHasher) {
   const replay = new TotpReplayGuard(db);
   const limit = settings.signInRateLimit;
   const signInRule = limit ? { window: Math.max(1, Math.round(limit.windowMs / 1000)), max: limit.max } : false;
@@ -77,7 +88,9 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
     secret,
     trustedOrigins: [publicUrl],
     // Our own connection (a pool on PostgreSQL): its search_path already names the instance's schema.
-    database: { db: db as Kysely<any>, type: dialect, transaction: true },
+    // Session tokens are kept as keyed hashes (P20).
+    database: (options: BetterAuthOptions) => hashSessionTokens(kyselyAdapter(db as Kysely<any>, { type: dialect, transaction: true })(options), hasher),
+    disabledPaths: SESSION_TOKEN_ROUTES,
     telemetry: { enabled: false },
     emailAndPassword: {
       enabled: true,
@@ -151,6 +164,11 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path === "/two-factor/verify-totp") await replay.check(ctx);
+        // Recovery codes are stored as hashes (P20): the code typed is compared in the same form.
+        if (ctx.path === "/two-factor/verify-backup-code") {
+          const code = (ctx.body as { code?: unknown } | undefined)?.code;
+          if (typeof code === "string") return { context: { body: { ...(ctx.body as object), code: hasher.recoveryCodeInput(code) } } };
+        }
         // Outside better-auth's transaction: on SQLite it holds the one connection the invitation check needs.
         if (ctx.path === "/sign-up/email" && ctx.request && settings.registration !== "open") {
           const code = (ctx.body as { inviteCode?: unknown } | undefined)?.inviteCode;
@@ -159,7 +177,7 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
       }),
     },
     plugins: [
-      twoFactor({ issuer: "Pixhaven", totpOptions: { period: 30, digits: 6 } }),
+      twoFactor({ issuer: "Pixhaven", totpOptions: { period: 30, digits: 6 }, backupCodeOptions: { storeBackupCodes: hasher.recoveryCodeStorage() } }),
       passkey({ rpID: new URL(publicUrl).hostname, rpName: "Pixhaven", origin: publicUrl }),
       ...(oidc
         ? [

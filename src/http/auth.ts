@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { fromNodeHeaders } from "better-auth/node";
 import type { Accounts, Identity } from "../accounts/index.js";
 import { CLIENT_NETWORK_HEADER, COOKIE_PREFIX } from "../accounts/auth.js";
-import { AppError } from "../common/errors.js";
+import { AppError, notFound } from "../common/errors.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 
 const identities = new WeakMap<FastifyRequest, Promise<Identity | null>>();
@@ -57,6 +57,8 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     headers.set(CLIENT_NETWORK_HEADER, anonymiseIp(request.ip));
     const body = request.body instanceof Buffer && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
     const response = await accounts.auth.handler(new Request(new URL(request.url, publicUrl), { method: request.method, headers, ...(body ? { body } : {}) }));
+    // A route better-auth does not have (or that is turned off) answers in plain text: give the one 404.
+    if (response.status === 404 && !response.headers.get("content-type")?.includes("json")) throw notFound();
     void reply.status(response.status);
     response.headers.forEach((value, name) => {
       if (name !== "set-cookie" && name !== "content-length" && name !== "content-encoding") void reply.header(name, value);

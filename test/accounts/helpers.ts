@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { SMTPServer } from "smtp-server";
 import type { Config } from "../../src/config.js";
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.js";
@@ -127,4 +128,16 @@ export async function signedInBrowser(baseUrl: string, email = uniqueEmail(), pa
   const res = await browser.post("/api/auth/sign-up/email", { email, password, name: email.split("@")[0] });
   if (res.status !== 200) throw new Error(`sign-up answered ${res.status}: ${await res.text()}`);
   return browser;
+}
+
+/** Every row of every table of the instance, as text. */
+export async function dumpTables(server: TestServer, dialect: "sqlite" | "postgres" = "sqlite"): Promise<string> {
+  const db = server.px.db.db;
+  const tables =
+    dialect === "sqlite"
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)
+      : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db);
+  let out = "";
+  for (const { name } of tables.rows) out += JSON.stringify((await sql`select * from ${sql.table(name)}`.execute(db)).rows);
+  return out;
 }

@@ -77,6 +77,13 @@ describe("accounts: TOTP with replay refusal, recovery codes, admins need a seco
     expect((await fourth.browser.json("GET", "/api/v1/admin/stats")).status).toBe(200);
     const fifth = await signIn(server.baseUrl, email, password);
     expect((await fifth.browser.json("POST", "/api/auth/two-factor/verify-backup-code", { code: recovery })).status).toBe(401);
+    // What the database holds is a hash of each remaining code, and a hash typed in is no code.
+    const stored = await server.px.db.db.selectFrom("twoFactor").innerJoin("user", "user.id", "twoFactor.userId").select("backupCodes").where("user.email", "=", email).executeTakeFirstOrThrow();
+    const hashes = JSON.parse(stored.backupCodes) as string[];
+    expect(hashes).toHaveLength(enabled.body.backupCodes.length - 1);
+    for (const code of enabled.body.backupCodes as string[]) expect(stored.backupCodes).not.toContain(code);
+    expect((await fifth.browser.json("POST", "/api/auth/two-factor/verify-backup-code", { code: hashes[0] })).status).toBe(401);
+    expect((await fifth.browser.json("POST", "/api/auth/two-factor/verify-backup-code", { code: enabled.body.backupCodes[1] })).status).toBe(200);
 
     // An API token never reaches admin routes, even the admin's own.
     const token = (await second.browser.json("POST", "/api/v1/me/tokens", { name: "admin script" })).body.token;
