@@ -3,6 +3,8 @@
  * authenticated uploads (Authorization: Bearer, an API token looked up by its SHA-256) beside
  * anonymous ones, in the same run, against a real Pixhaven process. Anonymous and token rounds
  * alternate so that drift on a shared machine falls on both; the token check should cost ≤ 5 %.
+ * Then `/healthz` latency while ten sign-ins run at once (target p99 under 50 ms: password hashing
+ * must stay off the event loop).
  *
  *   npx tsx bench/accounts.ts                 (BENCH_SIGNINS=200, BENCH_UPLOADS=200 per kind)
  *   BENCH_QUICK=1 npx tsx bench/accounts.ts   (a smoke run: checks that it runs)
@@ -76,6 +78,19 @@ try {
   await signIn(); // warm
   const signIns = await measure(SIGNINS, CONCURRENCY, async () => void (await signIn()));
 
+  // Ten sign-ins at once, again and again, while one client probes /healthz back to back.
+  let hashing = true;
+  const tenAtOnce = Promise.all(Array.from({ length: 10 }, async () => {
+    for (let i = 0; i < (QUICK ? 2 : 12); i++) await signIn();
+  })).finally(() => (hashing = false));
+  const probes: number[] = [];
+  while (hashing) {
+    const t0 = performance.now();
+    if (!(await fetch(`${base}/healthz`)).ok) throw new Error("/healthz failed");
+    probes.push(performance.now() - t0);
+  }
+  await tenAtOnce;
+
   const cookie = await signIn();
   const created = await fetch(`${base}/api/v1/me/tokens`, { method: "POST", headers: { cookie, origin: base, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
   const { token } = (await created.json()) as { token: string };
@@ -109,6 +124,7 @@ try {
   console.log(`| sign-in (argon2id verify, new session) × ${SIGNINS} | ${signIns.perSecond.toFixed(1)} | ${signIns.p50.toFixed(1)} | ${signIns.p99.toFixed(1)} |`);
   console.log(`| upload 1200×900 JPEG, anonymous × ${perRound * ROUNDS} | ${anonRate.toFixed(1)} | ${p(anonymous, 0.5).toFixed(1)} | ${p(anonymous, 0.99).toFixed(1)} |`);
   console.log(`| upload 1200×900 JPEG, API token × ${perRound * ROUNDS} | ${tokenRate.toFixed(1)} | ${p(withToken, 0.5).toFixed(1)} | ${p(withToken, 0.99).toFixed(1)} |`);
+  console.log(`| /healthz while ten sign-ins run × ${probes.length} probes | | ${p(probes, 0.5).toFixed(1)} | ${p(probes, 0.99).toFixed(1)} |`);
   console.log(`\ntoken check overhead: ${((anonRate / tokenRate - 1) * 100).toFixed(1)} % of upload throughput (target ≤ 5 %)`);
 } finally {
   server.kill("SIGTERM");
