@@ -1,9 +1,12 @@
 /**
  * AI model benchmark. For each case (a tool and the model behind it), with 1 and then 2 model
  * threads: images per second and the server's peak RSS through the job API of a real Pixhaven
- * process (upload, queue, run, report: what a client sees), beside the same model called directly
- * in a loop (ModelThreads.run, no HTTP, no job) in a fresh process of its own. Both columns load
- * the model once per thread before the clock starts (one warm-up image per thread).
+ * process (upload, queue, run, then the job's events until it ends: what a client sees), beside
+ * the same tool run in a process of its own through the ToolRunner the CLI builds (decoding,
+ * pre- and post-processing included, no HTTP, no queue: the job system's overhead is the gap
+ * between these two, target ≤ 10%), and the model alone called in a loop (ModelThreads.run on
+ * pixels prepared beforehand). Every column loads the model once per thread before the clock
+ * starts (one warm-up image per thread).
  *
  *   npm run bench:models            (builds first; BENCH_IMAGES=n per measurement, default 16)
  *   BENCH_QUICK=1 npx tsx bench/models.ts   (2 images, 1 thread: checks that it runs)
@@ -13,6 +16,7 @@
  * the direct call of its model), nothing else.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { Agent } from "node:http";
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -22,7 +26,10 @@ import sharp from "sharp";
 import { NSFW_INPUT_SIZE, classifyNsfw } from "../src/models/nsfw.js";
 import { recogniseText } from "../src/models/ocr.js";
 import { ModelThreads } from "../src/models/pool.js";
+import { openLocalRunner } from "../src/cli/local-runner.js";
+import { loadConfig } from "../src/config.js";
 import { freePort } from "../test/helpers/server.js";
+import { jobBody, post, waitForEnd } from "./job-client.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
 
@@ -144,8 +151,31 @@ async function directChild(caseName: string, threads: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-async function measureDirect(caseName: string, threads: number): Promise<Measured> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--direct", caseName, String(threads)], {
+/** The tool itself, as the CLI runs it: same runner, limits and model threads; no HTTP, no queue. */
+async function localChild(caseName: string, threads: number): Promise<void> {
+  const c = CASES.find((x) => x.name === caseName)!;
+  const input = await c.makeInput();
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-local-"));
+  const file = path.join(work, input.name);
+  await fs.writeFile(file, input.bytes);
+  const local = openLocalRunner(loadConfig({ ...process.env, LOG_LEVEL: "silent", MODEL_WORKERS: String(threads) }), threads);
+  const once = async () => {
+    const outputDir = await fs.mkdtemp(path.join(work, "out-"));
+    await local.runner.run({ tool: c.tool, input: { path: file, name: input.name }, params: c.params, outputDir });
+    await fs.rm(outputDir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(Array.from({ length: threads }, once)); // load the model in each thread
+    const run = await timed(threads, once);
+    process.stdout.write(`${JSON.stringify({ ...run, peakRssMiB: peakRss("self") } satisfies Measured)}\n`);
+  } finally {
+    await local.close();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function measureChild(mode: "--direct" | "--local", caseName: string, threads: number): Promise<Measured> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), mode, caseName, String(threads)], {
     cwd: root,
     env: { ...process.env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -153,7 +183,7 @@ async function measureDirect(caseName: string, threads: number): Promise<Measure
   let out = "";
   child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`direct run of ${caseName} exited with ${code}`);
+  if (code !== 0) throw new Error(`${mode} run of ${caseName} exited with ${code}`);
   return JSON.parse(out.trim().split("\n").at(-1)!) as Measured;
 }
 
@@ -185,29 +215,23 @@ async function startServer(threads: number): Promise<{ child: ChildProcess; base
   throw new Error("server did not start (run `npm run build` first)");
 }
 
-async function runJob(base: string, c: ModelCase, input: BenchInput): Promise<void> {
-  const form = new FormData();
-  form.append("tool", c.tool);
-  form.append("params", JSON.stringify(c.params));
-  form.append("file", new Blob([input.bytes as Uint8Array<ArrayBuffer>]), input.name);
-  const res = await fetch(`${base}/api/v1/jobs`, { method: "POST", body: form });
-  if (res.status !== 202) throw new Error(`job submission answered ${res.status}: ${await res.text()}`);
-  const url = ((await res.json()) as { jobs: Array<{ url: string }> }).jobs[0]!.url;
-  for (;;) {
-    const job = (await (await fetch(url)).json()) as { status: string; error?: { message: string } };
-    if (job.status === "succeeded") return;
-    if (job.status === "failed" || job.status === "expired") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): Promise<void> {
+  const { jobs } = await post(agent, port, body);
+  const job = await waitForEnd(agent, port, jobs[0]!.id);
+  if (job.status !== "succeeded") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
 }
 
 async function measureJobs(c: ModelCase, input: BenchInput, threads: number): Promise<Measured> {
   const server = await startServer(threads);
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const port = Number(new URL(server.base).port);
+  const body = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) });
   try {
-    await Promise.all(Array.from({ length: threads }, () => runJob(server.base, c, input))); // warm each thread
-    const run = await timed(threads, () => runJob(server.base, c, input));
+    await Promise.all(Array.from({ length: threads }, () => runJob(agent, port, body, c))); // warm each thread
+    const run = await timed(threads, () => runJob(agent, port, body, c));
     return { ...run, peakRssMiB: peakRss(server.child.pid!) };
   } finally {
+    agent.destroy();
     server.child.kill("SIGTERM");
     await new Promise((r) => server.child.once("exit", r));
     await fs.rm(server.dataDir, { recursive: true, force: true });
@@ -222,18 +246,22 @@ async function main(): Promise<void> {
     const input = await c.makeInput();
     const { width, height } = await sharp(input.bytes).metadata();
     console.log(`## ${c.name}: ${c.tool} ${JSON.stringify(c.params)} on ${input.name} ${width}×${height}\n`);
-    console.log("| threads | job API: images/s | ms/image | server peak RSS | direct: images/s | ms/image | peak RSS |");
-    console.log("| --- | --- | --- | --- | --- | --- | --- |");
+    console.log("| threads | job API: images/s | ms/image | server peak RSS | in process: images/s | ms/image | peak RSS | job API overhead | model alone: images/s | ms/image | peak RSS |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const threads of THREADS) {
       const jobs = await measureJobs(c, input, threads);
-      const direct = await measureDirect(c.name, threads);
+      const local = await measureChild("--local", c.name, threads);
+      const direct = await measureChild("--direct", c.name, threads);
       const row = (m: Measured) => `${m.perSecond.toFixed(2)} | ${m.msPerImage.toFixed(0)} | ${m.peakRssMiB.toFixed(0)} MiB`;
-      console.log(`| ${threads} | ${row(jobs)} | ${row(direct)} |`);
+      const overhead = `${((100 * jobs.msPerImage) / local.msPerImage - 100).toFixed(1)}%`;
+      console.log(`| ${threads} | ${row(jobs)} | ${row(local)} | ${overhead} | ${row(direct)} |`);
     }
     console.log("");
   }
 }
 
 const at = process.argv.indexOf("--direct");
+const localAt = process.argv.indexOf("--local");
 if (at >= 0) await directChild(process.argv[at + 1]!, Number(process.argv[at + 2]));
+else if (localAt >= 0) await localChild(process.argv[localAt + 1]!, Number(process.argv[localAt + 2]));
 else await main();

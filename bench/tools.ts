@@ -16,7 +16,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -26,6 +26,7 @@ import { loadConfig } from "../src/config.js";
 import { addJpegMetadata } from "../test/fixtures/metadata.js";
 import { A4, pdfWithPages } from "../test/fixtures/pdf.js";
 import { freePort } from "../test/helpers/server.js";
+import { jobBody, post, waitForEnd } from "./job-client.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const JOBS = Number(process.env.BENCH_JOBS ?? (QUICK ? 3 : 12));
@@ -93,70 +94,6 @@ async function makeInputs(dir: string): Promise<Record<Case["input"], { path: st
     out[kind] = { path: at, ...file };
   }
   return out;
-}
-
-const BOUNDARY = "pixhaven-bench-boundary";
-
-function jobBody(tool: string, params: unknown, file: { name: string; bytes: Buffer }): Buffer {
-  const field = (name: string, value: string) => `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  return Buffer.concat([
-    Buffer.from(field("tool", tool) + field("params", JSON.stringify(params))),
-    Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${file.name}"\r\ncontent-type: application/octet-stream\r\n\r\n`),
-    file.bytes,
-    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
-  ]);
-}
-
-function post(agent: Agent, port: number, body: Buffer): Promise<{ jobs: Array<{ id: string }> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", agent, headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}`, "content-length": body.length } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode === 202) resolve(JSON.parse(text));
-          else reject(new Error(`POST /api/v1/jobs answered ${res.statusCode}: ${text}`));
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-interface JobEvent {
-  status: string;
-  createdAt: string;
-  startedAt: string | null;
-  error?: { code: string; message: string };
-}
-
-/** Follows the job's Server-Sent Events until it ends; resolves with its last state. */
-function waitForEnd(agent: Agent, port: number, id: string): Promise<JobEvent> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: `/api/v1/jobs/${id}/events`, agent, headers: { accept: "text/event-stream" } }, (res) => {
-      let buffered = "";
-      let last: JobEvent | undefined;
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffered += chunk;
-        let end: number;
-        while ((end = buffered.indexOf("\n\n")) >= 0) {
-          const data = buffered
-            .slice(0, end)
-            .split("\n")
-            .find((line) => line.startsWith("data: "));
-          buffered = buffered.slice(end + 2);
-          if (data) last = JSON.parse(data.slice(6)) as JobEvent;
-        }
-      });
-      res.on("end", () => (last ? resolve(last) : reject(new Error(`no events for job ${id}`))));
-    });
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 async function httpJob(agent: Agent, port: number, body: Buffer): Promise<number> {
