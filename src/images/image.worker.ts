@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import fs from "node:fs/promises";
-import { type Orientation, transformJpeg } from "../common/jpeg/index.js";
+import { type Orientation, type Preview, transformJpegWithPreview } from "../common/jpeg/index.js";
 import { type StrippableFormat, stripMetadata } from "../common/metadata/index.js";
 import { serveTasks } from "../jobs/worker-main.js";
 import { contentTag } from "./etag.js";
@@ -8,7 +8,7 @@ import { contentTag } from "./etag.js";
 /** Work on image bytes that is pure CPU in JavaScript or WebAssembly, kept off the event loop. */
 export type ImageTask =
   | { op: "strip"; input: string; output: string; format: StrippableFormat }
-  | { op: "rotateJpeg"; input: string; output: string; orientation: Orientation; maxPixels: number }
+  | { op: "rotateJpeg"; input: string; output: string; orientation: Orientation; maxPixels: number; previewMinSide: number }
   | { op: "decodeHeic"; input: string };
 
 export interface StripReply {
@@ -17,8 +17,11 @@ export interface StripReply {
   etag: string;
 }
 
-/** The file written by a lossless JPEG rotation; null when it could not be done losslessly. */
-export type RotateReply = { bytes: number; etag: string } | null;
+/**
+ * The file written by a lossless JPEG rotation, with the turned picture at 1/8 scale where it was
+ * asked for and could be made; null when it could not be done losslessly.
+ */
+export type RotateReply = { bytes: number; etag: string; preview: Preview | null } | null;
 
 export interface DecodedHeic {
   width: number;
@@ -37,9 +40,14 @@ serveTasks(async (task: ImageTask) => {
     return { value: { removed, bytes: stripped.length, etag: contentTag(stripped) } satisfies StripReply };
   }
   if (task.op === "rotateJpeg") {
-    const turned = transformJpeg(bytes, task.orientation, { maxPixels: task.maxPixels });
-    if (turned) await fs.writeFile(task.output, turned);
-    return { value: (turned && { bytes: turned.length, etag: contentTag(turned) }) satisfies RotateReply };
+    const turned = transformJpegWithPreview(bytes, task.orientation, task.previewMinSide, { maxPixels: task.maxPixels });
+    if (!turned) return { value: null satisfies RotateReply };
+    await fs.writeFile(task.output, turned.bytes);
+    const { preview } = turned;
+    return {
+      value: { bytes: turned.bytes.length, etag: contentTag(turned.bytes), preview } satisfies RotateReply,
+      transfer: preview ? [preview.data.buffer as ArrayBuffer] : [],
+    };
   }
   // libheif's WebAssembly heap only grows, so it is loaded in workers that need it, which exit when idle.
   heicDecode ??= createRequire(import.meta.url)("heic-decode") as HeicDecode;

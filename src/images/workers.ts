@@ -29,11 +29,13 @@ export class ImageWorkers {
    * Writes the JPEG `input` turned upright for its EXIF orientation to `output`, losslessly and
    * without metadata; null when its MCU grid does not allow that, its coding is not supported or it
    * is corrupt: the caller then re-encodes, which also reports what is wrong with a broken file.
+   * With `previewMinSide`, a picture whose longer side is at least that comes back with its 1/8-scale
+   * preview (see transformJpegWithPreview).
    */
-  async rotateJpeg(input: string, output: string, orientation: number, maxPixels: number): Promise<RotateReply> {
+  async rotateJpeg(input: string, output: string, orientation: number, maxPixels: number, previewMinSide = Infinity): Promise<RotateReply> {
     if (!Number.isInteger(orientation) || orientation < 2 || orientation > 8) return null;
     try {
-      return await this.run<RotateReply>({ op: "rotateJpeg", input, output, orientation: orientation as Orientation, maxPixels });
+      return await this.run<RotateReply>({ op: "rotateJpeg", input, output, orientation: orientation as Orientation, maxPixels, previewMinSide });
     } catch (err) {
       if (err instanceof WorkerTaskError && err.errorName === "MalformedJpegError") return null;
       throw err;

@@ -4,13 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { transformJpeg, type Orientation } from "../../src/common/jpeg/index.js";
+import { transformJpeg, transformJpegWithPreview, type Orientation } from "../../src/common/jpeg/index.js";
 import { stripMetadata } from "../../src/common/metadata/index.js";
 import { addJpegMetadata, pictureRaw } from "../fixtures/metadata.js";
 
 const JPEGTRAN = "/usr/bin/jpegtran";
 const CJPEG = "/usr/bin/cjpeg"; // same package as jpegtran
-const haveJpegtran = fs.existsSync(JPEGTRAN) && fs.existsSync(CJPEG);
+const DJPEG = "/usr/bin/djpeg";
+const haveJpegtran = fs.existsSync(JPEGTRAN) && fs.existsSync(CJPEG) && fs.existsSync(DJPEG);
 if (!haveJpegtran) {
   console.warn("\n*** jpegtran/cjpeg (libjpeg-turbo-progs) not found: the bit-exact JPEG rotation checks are SKIPPED ***\n");
 }
@@ -162,7 +163,68 @@ describe.skipIf(!haveJpegtran)("transformJpeg is bit-exact with jpegtran -perfec
   });
 });
 
+/** RGB pixels of a binary PPM (P6, maxval 255), as djpeg writes it. */
+function ppmPixels(ppm: Buffer): { width: number; height: number; data: Buffer } {
+  const [, width, height] = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.toString("latin1", 0, 64))!;
+  const header = /^P6\s+\d+\s+\d+\s+255\s/.exec(ppm.toString("latin1", 0, 64))![0].length;
+  return { width: Number(width), height: Number(height), data: ppm.subarray(header) };
+}
+
+function meanAndMax(a: Uint8Array, b: Uint8Array): { mean: number; max: number } {
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    sum += d;
+    max = Math.max(max, d);
+  }
+  return { mean: sum / a.length, max };
+}
+
+describe.skipIf(!haveJpegtran)("the 1/8-scale preview of transformJpegWithPreview", () => {
+  const samplings: [string, () => Promise<Buffer> | Buffer][] = [
+    ["4:2:0", () => sharpJpeg(256, 192)],
+    ["4:4:4", () => sharpJpeg(256, 192, { chromaSubsampling: "4:4:4" })],
+  ];
+  for (const [name, make] of samplings) {
+    it(`is what djpeg -scale 1/8 decodes from the result, up to rounding: ${name}`, async () => {
+      const input = await make();
+      for (const orientation of [3, 6] as const) {
+        const turned = transformJpegWithPreview(input, orientation, 0)!;
+        const theirs = ppmPixels(run(DJPEG, ["-scale", "1/8"], turned.bytes)!);
+        expect(turned.preview, `${name}, orientation ${orientation}`).toMatchObject({ width: theirs.width, height: theirs.height });
+        const { mean, max } = meanAndMax(turned.preview!.data, theirs.data);
+        expect(mean, `${name}, orientation ${orientation}`).toBeLessThan(0.1);
+        expect(max, `${name}, orientation ${orientation}`).toBeLessThanOrEqual(3);
+      }
+    });
+  }
+});
+
 describe("transformJpeg", () => {
+  it("with a preview: sharp makes the same thumbnail from it as from the result, when the picture is large enough", async () => {
+    // 3840 is over nine times the 400 px box, where sharp's shrink-on-load decodes at 1/8.
+    const input = await sharp(gradient(960, 540), { raw: { width: 960, height: 540, channels: 3 } })
+      .resize(3840, 2160, { kernel: "cubic" })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const turned = transformJpegWithPreview(input, 6, 3600)!;
+    const preview = turned.preview!;
+    expect(preview).toMatchObject({ width: 270, height: 480 });
+    const box = { fit: "inside", withoutEnlargement: true } as const;
+    const fromFile = await sharp(turned.bytes).resize(400, 400, box).raw().toBuffer({ resolveWithObject: true });
+    const fromPreview = await sharp(preview.data, { raw: { width: preview.width, height: preview.height, channels: 3 } })
+      .resize(400, 400, box)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(fromPreview.info).toMatchObject({ width: fromFile.info.width, height: fromFile.info.height });
+    expect(meanAndMax(fromPreview.data, fromFile.data).mean).toBeLessThan(0.1);
+    // Not made below the asked size, nor for greyscale or 4:2:2 (which libjpeg scales another way).
+    expect(transformJpegWithPreview(input, 6, 3841)!.preview).toBeNull();
+    expect(transformJpegWithPreview(await sharpJpeg(64, 48, { grey: true }), 6, 0)!.preview).toBeNull();
+    if (haveJpegtran) expect(transformJpegWithPreview(cjpeg(80, 48, ["-sample", "2x1"]), 3, 0)!.preview).toBeNull();
+  });
+
   it("turns each orientation upright as browsers and sharp do", async () => {
     for (const orientation of ORIENTATIONS) {
       const input = await addJpegMetadata(await sharpJpeg(64, 48, { chromaSubsampling: "4:4:4", quality: 95 }), orientation);

@@ -7,10 +7,11 @@ import type { HuffmanSpec } from "./huffman-decode.js";
 import { encodeTable, optimalTable, STANDARD_TABLES } from "./huffman-encode.js";
 import { parseJpeg } from "./parse.js";
 import { allocatePlanes, type Plane } from "./plane.js";
+import { dcPreview, type Preview } from "./preview.js";
 import { tableSlotsFor, writeHeader } from "./write.js";
 
 export { MalformedJpegError };
-export type { Orientation };
+export type { Orientation, Preview };
 
 export interface TransformOptions {
   /**
@@ -34,6 +35,27 @@ const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
  * Throws MalformedJpegError when the file is corrupt or truncated.
  */
 export function transformJpeg(bytes: Uint8Array, orientation: Orientation, options: TransformOptions = {}): Uint8Array | null {
+  return transform(bytes, orientation, options, Infinity)?.bytes ?? null;
+}
+
+export interface Transformed {
+  bytes: Uint8Array;
+  /** The turned picture at 1/8 scale (see dcPreview), or null where it is not made. */
+  preview: Preview | null;
+}
+
+/**
+ * transformJpeg, also returning the turned picture at 1/8 scale, computed from the DC coefficients
+ * the transform has decoded anyway (a few milliseconds): what a scaled decode of the result would
+ * give, for making thumbnails without decoding the result again. Only made when the picture's
+ * longer side is at least `previewMinSide` pixels (below that it is too small to be worth it) and
+ * its colours are YCbCr with usual sampling.
+ */
+export function transformJpegWithPreview(bytes: Uint8Array, orientation: Orientation, previewMinSide: number, options: TransformOptions = {}): Transformed | null {
+  return transform(bytes, orientation, options, previewMinSide);
+}
+
+function transform(bytes: Uint8Array, orientation: Orientation, options: TransformOptions, previewMinSide: number): Transformed | null {
   const motion = MOTIONS[orientation];
   if (!motion) throw new RangeError(`orientation must be 2 to 8, not ${String(orientation)}`);
   const jpeg = parseJpeg(bytes);
@@ -56,9 +78,10 @@ export function transformJpeg(bytes: Uint8Array, orientation: Orientation, optio
   const tableSlots = tableSlotsFor(jpeg);
   try {
     const { dc, ac } = !options.optimizeCoding ? standardTables() : optimalTables(result, planes, tableSlots, jpeg.scans[0]!.restartInterval);
+    const quantTables = jpeg.quantTables.map((t) => t && movedQuantTable(t, motion));
     const header = writeHeader({
       frame,
-      quantTables: jpeg.quantTables.map((t) => t && movedQuantTable(t, motion)),
+      quantTables,
       tableSlots,
       dcTables: dc,
       acTables: ac,
@@ -71,7 +94,8 @@ export function transformJpeg(bytes: Uint8Array, orientation: Orientation, optio
     const acCodes = ac.map((t) => t && encodeTable(t));
     encodeScan(writer, result, planes, jpeg.scans[0]!.restartInterval, tableSlots.map((s) => dcCodes[s.dc]!), tableSlots.map((s) => acCodes[s.ac]!));
     writer.bytes([0xff, 0xd9]);
-    return writer.result();
+    const wantPreview = Math.max(frame.width, frame.height) >= previewMinSide;
+    return { bytes: writer.result(), preview: wantPreview ? dcPreview(jpeg, frame, result, planes, quantTables) : null };
   } catch (err) {
     if (err instanceof UnencodableJpegError) return null;
     throw err;
