@@ -8,7 +8,12 @@
  *
  *   npm run bench:browser            (builds first)
  *   BENCH_QUICK=1 npm run bench:browser    (two photos: checks that it runs)
+ *
+ * For a look on a busy machine, fewer or smaller photos and one codec, in one run:
+ *   BENCH_PHOTOS=4 BENCH_WIDTH=2016 BENCH_CODECS=jpeg npm run bench:browser
+ * (BENCH_WIDTH sets the width, the height keeps 4:3; BENCH_CODECS is webp, jpeg or both, comma-separated.)
  */
+import { readFileSync, readdirSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,12 +24,21 @@ import { launchChromium } from "../test/helpers/browser.js";
 import { startTestServer } from "../test/helpers/server.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
-const PHOTOS = QUICK ? 2 : 12;
-const WIDTH = 4032;
-const HEIGHT = 3024;
+const PHOTOS = positive(process.env.BENCH_PHOTOS) ?? (QUICK ? 2 : 12);
+const WIDTH = positive(process.env.BENCH_WIDTH) ?? 4032;
+const HEIGHT = Math.round((WIDTH * 3) / 4);
+const CODECS = (process.env.BENCH_CODECS ?? "webp,jpeg").split(",").map((c) => c.trim());
+for (const c of CODECS) if (c !== "webp" && c !== "jpeg") throw new Error(`BENCH_CODECS: ${c} is neither webp nor jpeg`);
 const QUALITY = 75;
 
 type Codec = "webp" | "jpeg";
+
+function positive(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive whole number, got ${value}`);
+  return n;
+}
 
 /** A photo-like picture: smooth light, a few shapes, fine texture and sensor-like noise, different per seed. */
 async function photo(seed: number): Promise<Buffer> {
@@ -55,7 +69,87 @@ function clamp(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
-async function runBatch(page: Page, baseUrl: string, files: string[], codec: Codec, workers: number | null): Promise<{ seconds: number; outputs: Record<string, Uint8Array> }> {
+/**
+ * What else the machine did during a batch (Linux, from /proc): the CPU other processes took, and how
+ * long the web workers' threads were ready to run but waited for a core. A pool can only be as fast
+ * as the cores it gets: with another job busy on the same cores the speed-up reads low, and these
+ * figures say by how much the run was disturbed.
+ */
+interface Load {
+  /** CPU seconds the whole machine spent busy, and what this benchmark's processes (Chromium included) took of it */
+  busy: number;
+  ours: number;
+  /** per web worker thread: seconds on a core, seconds waiting for one */
+  workers: Map<string, { run: number; wait: number }>;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+function readLoad(): Load | null {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const busy = (cpu.reduce((a, b) => a + b, 0) - cpu[3]! - cpu[4]!) / TICKS;
+    const parents = new Map<number, number>();
+    const times = new Map<number, number>();
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        parents.set(Number(entry), Number(fields[1]));
+        times.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const isOurs = (pid: number): boolean => {
+      for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops++) if (p === process.pid) return true;
+      return false;
+    };
+    let ours = 0;
+    const workers = new Map<string, { run: number; wait: number }>();
+    for (const [pid, time] of times) {
+      if (!isOurs(pid)) continue;
+      ours += time;
+      if (pid === process.pid) continue;
+      try {
+        for (const tid of readdirSync(`/proc/${pid}/task`)) {
+          if (!readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").startsWith("DedicatedWorker")) continue;
+          const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").trim().split(" ").map(Number);
+          workers.set(`${pid}/${tid}`, { run: run! / 1e9, wait: wait! / 1e9 });
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return { busy, ours, workers };
+  } catch {
+    return null;
+  }
+}
+
+/** During a batch of `seconds`: cores other processes kept busy on average, and the share of the time the busiest web workers waited for a core. */
+function disturbance(before: Load | null, after: Load | null, seconds: number): { otherCores: number; workerWait: number } | null {
+  if (!before || !after) return null;
+  const otherCores = Math.max(0, after.busy - before.busy - (after.ours - before.ours)) / seconds;
+  let run = 0;
+  let wait = 0;
+  for (const [thread, now] of after.workers) {
+    const then = before.workers.get(thread) ?? { run: 0, wait: 0 };
+    if (now.run - then.run < 0.05) continue; // a web worker that did not take part
+    run += now.run - then.run;
+    wait += now.wait - then.wait;
+  }
+  return { otherCores, workerWait: run + wait > 0 ? wait / (run + wait) : 0 };
+}
+
+interface Batch {
+  seconds: number;
+  outputs: Record<string, Uint8Array>;
+  load: { otherCores: number; workerWait: number } | null;
+}
+
+async function runBatch(page: Page, baseUrl: string, files: string[], codec: Codec, workers: number | null): Promise<Batch> {
   await page.goto(`${baseUrl}/tools/compress${workers ? `?workers=${workers}` : ""}`);
   await page.getByLabel("Output format").selectOption(codec);
   await page.getByRole("slider", { name: /^Quality/ }).fill(String(QUALITY));
@@ -63,6 +157,7 @@ async function runBatch(page: Page, baseUrl: string, files: string[], codec: Cod
   await page.getByLabel("Choose pictures for this tool").setInputFiles(files);
   const run = page.getByRole("button", { name: `Run on ${files.length} ${files.length === 1 ? "file" : "files"} on this device` });
   await run.waitFor();
+  const before = readLoad();
   const started = performance.now();
   await run.click();
   await page.waitForFunction((n) => Array.from(document.querySelectorAll("[role=status]")).filter((e) => e.textContent === "Done").length === n, files.length, {
@@ -70,11 +165,12 @@ async function runBatch(page: Page, baseUrl: string, files: string[], codec: Cod
     polling: 50,
   });
   const seconds = (performance.now() - started) / 1000;
+  const load = disturbance(before, readLoad(), seconds);
   const failed = await page.getByRole("alert").allTextContents();
   if (failed.length > 0) throw new Error(`the page reported: ${failed.join("; ")}`);
   const [zip] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download all as ZIP" }).click()]);
   const outputs = unzipSync(new Uint8Array(await fs.readFile((await zip.path())!)));
-  return { seconds, outputs };
+  return { seconds, outputs, load };
 }
 
 async function sharpBytes(file: string, codec: Codec): Promise<number> {
@@ -100,8 +196,9 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const rows: string[] = [];
+    let loaded = false;
     const summary: Record<string, unknown> = { photos: PHOTOS, megapixels: (WIDTH * HEIGHT) / 1e6, cores };
-    for (const codec of ["webp", "jpeg"] as const) {
+    for (const codec of CODECS as Codec[]) {
       const single = await runBatch(page, server.baseUrl, files, codec, 1);
       const pool = await runBatch(page, server.baseUrl, files, codec, null);
       let browserBytes = 0;
@@ -118,15 +215,32 @@ async function main(): Promise<void> {
       }
       const speedup = single.seconds / pool.seconds;
       const label = codec === "webp" ? `WebP q${QUALITY}` : `MozJPEG q${QUALITY}`;
+      const disturbed = (b: Batch) => (b.load ? `${b.load.otherCores.toFixed(2)} cores, ${(b.load.workerWait * 100).toFixed(0)}%` : "n/a");
       rows.push(
-        `| ${label} | ${single.seconds.toFixed(1)} s | ${pool.seconds.toFixed(1)} s | ${(PHOTOS / pool.seconds).toFixed(2)} | ${speedup.toFixed(2)}× | ${(((browserBytes - sharpTotal) / sharpTotal) * 100).toFixed(2)}% | ${(worst * 100).toFixed(2)}% |`,
+        `| ${label} | ${single.seconds.toFixed(1)} s | ${pool.seconds.toFixed(1)} s | ${(PHOTOS / pool.seconds).toFixed(2)} | ${speedup.toFixed(2)}× | ${(((browserBytes - sharpTotal) / sharpTotal) * 100).toFixed(2)}% | ${(worst * 100).toFixed(2)}% | ${disturbed(single)} / ${disturbed(pool)} |`,
       );
-      summary[codec] = { oneWorkerSeconds: single.seconds, poolSeconds: pool.seconds, speedup, browserBytes, sharpBytes: sharpTotal, worstFileDifference: worst };
+      if ([single, pool].some((b) => b.load && (b.load.otherCores > 0.1 || b.load.workerWait > 0.1))) loaded = true;
+      summary[codec] = {
+        oneWorkerSeconds: single.seconds,
+        poolSeconds: pool.seconds,
+        speedup,
+        browserBytes,
+        sharpBytes: sharpTotal,
+        worstFileDifference: worst,
+        oneWorkerLoad: single.load,
+        poolLoad: pool.load,
+      };
     }
     console.log(`\n${PHOTOS} photos of ${WIDTH}×${HEIGHT} (${((WIDTH * HEIGHT) / 1e6).toFixed(1)} MP), headless Chromium, ${cores} cores: pool of ${cores} web workers against one.\n`);
-    console.log("| codec | 1 web worker | pool | photos/s (pool) | speed-up | bytes vs sharp (total) | worst file |");
-    console.log("| --- | --- | --- | --- | --- | --- | --- |");
+    console.log("| codec | 1 web worker | pool | photos/s (pool) | speed-up | bytes vs sharp (total) | worst file | other processes; workers waiting for a core (1 / pool) |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const row of rows) console.log(row);
+    if (loaded) {
+      console.log(
+        "\nOther processes kept the cores busy during this run: the web workers waited for a core instead of working, " +
+          "so the times are longer and the speed-up lower than on a quiet machine. Run it again with nothing else running for figures to publish.",
+      );
+    }
     console.log(`\n${JSON.stringify(summary)}`);
   } finally {
     await browser?.close();
