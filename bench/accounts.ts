@@ -9,7 +9,7 @@
  *   npx tsx bench/accounts.ts                 (BENCH_SIGNINS=200, BENCH_UPLOADS=200 per kind)
  *   BENCH_QUICK=1 npx tsx bench/accounts.ts   (a smoke run: checks that it runs)
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +17,7 @@ import { promisify } from "node:util";
 import sharp from "sharp";
 import { packageRoot } from "../src/config.js";
 import { freePort } from "../test/helpers/server.js";
+import { startServer } from "./server-process.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const SIGNINS = Number(process.env.BENCH_SIGNINS ?? (QUICK ? 12 : 200));
@@ -50,25 +51,22 @@ async function measure(count: number, concurrency: number, task: () => Promise<v
   return { perSecond: count / seconds, p50: at(0.5), p99: at(0.99), latencies };
 }
 
-async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
-  const env = { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off", SIGN_IN_RATE_LIMIT: "off" };
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", main, "users", "add", "bench@example.org"], { env, cwd: packageRoot() });
-  process.env.BENCH_PASSWORD = /one-time password: (\S+)/.exec(stdout)![1]!;
-  const child = spawn(process.execPath, ["--import", "tsx", main, "serve"], { env, cwd: packageRoot(), stdio: ["ignore", "inherit", "inherit"] });
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("the server did not start");
+/** Makes the benchmark's account from the shell, as an operator would, then starts the server. */
+async function start(dataDir: string, port: number) {
+  const env = { PUBLIC_URL: `http://127.0.0.1:${port}`, SIGN_IN_RATE_LIMIT: "off" };
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", main, "users", "add", "bench@example.org"], {
+    env: { ...process.env, ...env, DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+    cwd: packageRoot(),
+  });
+  const password = /one-time password: (\S+)/.exec(stdout)![1]!;
+  return { password, server: await startServer({ dataDir, port, env, args: ["--import", "tsx", main, "serve"] }) };
 }
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-accounts-"));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = await startServer(dataDir, port);
+const { password, server } = await start(dataDir, port);
 try {
-  const password = process.env.BENCH_PASSWORD!;
   const signIn = async () => {
     const res = await fetch(`${base}/api/auth/sign-in/email`, { method: "POST", headers: { origin: base, "content-type": "application/json" }, body: JSON.stringify({ email: "bench@example.org", password }) });
     if (res.status !== 200) throw new Error(`sign-in answered ${res.status}`);
@@ -127,7 +125,6 @@ try {
   console.log(`| /healthz while ten sign-ins run × ${probes.length} probes | | ${p(probes, 0.5).toFixed(1)} | ${p(probes, 0.99).toFixed(1)} |`);
   console.log(`\ntoken check overhead: ${((anonRate / tokenRate - 1) * 100).toFixed(1)} % of upload throughput (target ≤ 5 %)`);
 } finally {
-  server.kill("SIGTERM");
-  await new Promise((r) => server.once("exit", r));
+  await server.stop();
   await fs.rm(dataDir, { recursive: true, force: true });
 }

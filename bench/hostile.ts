@@ -8,43 +8,22 @@
  *
  *   npm run bench:hostile
  */
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { hostileCorpus } from "../test/fixtures/hostile.js";
-import { freePort } from "../test/helpers/server.js";
+import { startServer } from "./server-process.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
-
-async function startServer(dataDir: string, port: number) {
-  const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
-  const child = spawn(process.execPath, [main, "serve"], {
-    // As `npm start` runs it: two malloc arenas and a fixed mmap threshold keep glibc from holding freed decoder memory.
-    env: { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("server did not start");
-}
-
-function peakRssMb(pid: number): number {
-  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-}
 
 async function main() {
   const corpus = await hostileCorpus({ heavy: true });
   console.log(`${corpus.length} hostile files, ${ROUNDS} rounds, ${CLIENTS} clients; ${os.availableParallelism()} cores, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}\n`);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-"));
-  const port = await freePort();
-  const server = await startServer(dataDir, port);
+  const server = await startServer({ dataDir });
+  const port = server.port;
   const statuses = new Map<string, number>();
   const health: number[] = [];
   let probing = true;
@@ -75,9 +54,8 @@ async function main() {
   } finally {
     probing = false;
     await probe;
-    serverRss = peakRssMb(server.pid!);
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    serverRss = server.peakRssMb();
+    await server.stop();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
   const seconds = (performance.now() - started) / 1000;

@@ -12,6 +12,10 @@
  *   only); BENCH_MODELS=fast,balanced selects models (best takes about 15 minutes a thread).
  */
 import { readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import { Agent } from "node:http";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { RESTORE_AI_MARGIN, RESTORE_AI_TILE, fastFilters } from "../src/tools/restore.js";
@@ -21,8 +25,9 @@ import { MAXIM_DENOISE_MODEL, MAXIM_MULTIPLE } from "../src/models/maxim-models.
 import { esrganModelName } from "../src/models/esrgan-models.js";
 import { ModelThreads } from "../src/models/pool.js";
 import type { UpscaleModel } from "../src/common/tools/upscale.js";
-import { startTestServer } from "../test/helpers/server.js";
+import { jobBody, post, waitForEnd } from "./job-client.js";
 import type { ModelCase } from "./models.js";
+import { startServer } from "./server-process.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 
@@ -128,39 +133,42 @@ async function onePicture(model: UpscaleModel, threads: number, rgb: { data: Uin
   return { seconds, peakMiB: Math.max(peak, rssMiB()) };
 }
 
+/**
+ * /healthz of a server process (as `npm start` runs it, its own event loop) while `jobs` upscales
+ * run at once on its two model threads; the jobs are followed by their events, the probes sent
+ * back to back with a 20 ms pause.
+ */
 async function healthUnderLoad(jobs: number, bytes: Buffer): Promise<{ p50: number; p99: number; max: number; seconds: number }> {
-  const server = await startTestServer({ jobWorker: true, config: { modelWorkers: 2, toolConcurrency: jobs } });
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-health-"));
+  const server = await startServer({ dataDir, stdio: "ignore", env: { MODEL_WORKERS: "2", TOOL_CONCURRENCY: String(jobs) } });
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   try {
-    const submit = async () => {
-      const form = new FormData();
-      form.append("tool", "upscale");
-      form.append("params", JSON.stringify({ scale: 4, model: "fast" }));
-      form.append("file", new Blob([new Uint8Array(bytes)]), "photo.jpg");
-      const res = await fetch(`${server.baseUrl}/api/v1/jobs`, { method: "POST", body: form });
-      if (res.status !== 202) throw new Error(`job submission answered ${res.status}: ${await res.text()}`);
-      return ((await res.json()) as { jobs: Array<{ url: string }> }).jobs[0]!.url;
-    };
+    const body = jobBody("upscale", { scale: 4, model: "fast" }, { name: "photo.jpg", bytes });
     const started = performance.now();
-    const urls = await Promise.all(Array.from({ length: jobs }, submit));
+    let running = true;
+    const all = Promise.all(
+      Array.from({ length: jobs }, async () => {
+        const job = await waitForEnd(agent, server.port, (await post(agent, server.port, body)).jobs[0]!.id);
+        if (job.status !== "succeeded") throw new Error(`upscale job ${job.status}: ${job.error?.message ?? ""}`);
+      }),
+    ).finally(() => (running = false));
     const latencies: number[] = [];
-    const pending = new Set(urls);
-    while (pending.size > 0) {
+    while (running) {
       const t = performance.now();
-      const health = await fetch(`${server.baseUrl}/healthz`);
+      const health = await fetch(`${server.base}/healthz`);
+      await health.arrayBuffer();
       latencies.push(performance.now() - t);
       if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
-      for (const url of [...pending]) {
-        const job = (await (await fetch(url)).json()) as { status: string; error?: { message: string } };
-        if (job.status === "succeeded") pending.delete(url);
-        else if (job.status === "failed" || job.status === "expired") throw new Error(`upscale job ${job.status}: ${job.error?.message ?? ""}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 20));
     }
+    await all;
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
     return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, seconds: (performance.now() - started) / 1000 };
   } finally {
+    agent.destroy();
     await server.stop();
+    await fs.rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -15,7 +15,7 @@
  * Adding a section: append a ModelCase to CASES below (a tool name and params, an input maker, and
  * the direct call of its model), nothing else.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { Agent } from "node:http";
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -28,8 +28,8 @@ import { recogniseText } from "../src/models/ocr.js";
 import { ModelThreads } from "../src/models/pool.js";
 import { openLocalRunner } from "../src/cli/local-runner.js";
 import { loadConfig } from "../src/config.js";
-import { freePort } from "../test/helpers/server.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
+import { startServer } from "./server-process.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
 
@@ -189,32 +189,6 @@ async function measureChild(mode: "--direct" | "--local", caseName: string, thre
 
 // ---- the job API column: a real server process ----
 
-async function startServer(threads: number): Promise<{ child: ChildProcess; base: string; dataDir: string }> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-"));
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, "dist", "src", "main.js"), "serve", "--role", "all"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      MODEL_WORKERS: String(threads),
-      TOOL_CONCURRENCY: String(threads),
-      UPLOAD_RATE_LIMIT: "off",
-    },
-    stdio: "ignore",
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return { child, base, dataDir };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error("server did not start (run `npm run build` first)");
-}
-
 async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): Promise<void> {
   const { jobs } = await post(agent, port, body);
   const job = await waitForEnd(agent, port, jobs[0]!.id);
@@ -222,19 +196,18 @@ async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): P
 }
 
 async function measureJobs(c: ModelCase, input: BenchInput, threads: number): Promise<Measured> {
-  const server = await startServer(threads);
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-"));
+  const server = await startServer({ dataDir, stdio: "ignore", env: { LOG_LEVEL: "silent", MODEL_WORKERS: String(threads), TOOL_CONCURRENCY: String(threads) } });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const port = Number(new URL(server.base).port);
   const body = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) });
   try {
-    await Promise.all(Array.from({ length: threads }, () => runJob(agent, port, body, c))); // warm each thread
-    const run = await timed(threads, () => runJob(agent, port, body, c));
-    return { ...run, peakRssMiB: peakRss(server.child.pid!) };
+    await Promise.all(Array.from({ length: threads }, () => runJob(agent, server.port, body, c))); // warm each thread
+    const run = await timed(threads, () => runJob(agent, server.port, body, c));
+    return { ...run, peakRssMiB: server.peakRssMb() };
   } finally {
     agent.destroy();
-    server.child.kill("SIGTERM");
-    await new Promise((r) => server.child.once("exit", r));
-    await fs.rm(server.dataDir, { recursive: true, force: true });
+    await server.stop();
+    await fs.rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -12,9 +12,7 @@
  *   BENCH_POSTGRES=postgres://user@host:port/db  (default postgres://postgres@127.0.0.1:5432/test;
  *                                        a schema bench_<random> is created and dropped)
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import { Agent } from "node:http";
 import os from "node:os";
@@ -25,8 +23,8 @@ import { openLocalRunner } from "../src/cli/local-runner.js";
 import { loadConfig } from "../src/config.js";
 import { addJpegMetadata } from "../test/fixtures/metadata.js";
 import { A4, pdfWithPages } from "../test/fixtures/pdf.js";
-import { freePort } from "../test/helpers/server.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
+import { startServer } from "./server-process.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const JOBS = Number(process.env.BENCH_JOBS ?? (QUICK ? 3 : 12));
@@ -101,42 +99,6 @@ async function httpJob(agent: Agent, port: number, body: Buffer): Promise<number
   const job = await waitForEnd(agent, port, jobs[0]!.id);
   if (job.status !== "succeeded") throw new Error(`job ${job.status}: ${JSON.stringify(job.error)}`);
   return Date.parse(job.startedAt!) - Date.parse(job.createdAt);
-}
-
-async function startServer(dataDir: string, port: number, databaseUrl?: string): Promise<ChildProcess> {
-  const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
-  const child = spawn(process.execPath, [main, "serve"], {
-    // As `npm start` runs it: two malloc arenas keep glibc from holding freed decoder memory.
-    env: {
-      MALLOC_ARENA_MAX: "2",
-      MALLOC_MMAP_THRESHOLD_: "131072",
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      UPLOAD_RATE_LIMIT: "off",
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  for (let i = 0; i < 200; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("server did not start");
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
 }
 
 /** /healthz every 20 ms until stopped: a blocked event loop shows here. */
@@ -219,15 +181,13 @@ async function main() {
   let peak = 0;
   let end = 0;
   {
-    const dataDir = path.join(work, "sqlite");
-    const port = await freePort();
-    const server = await startServer(dataDir, port);
+    const server = await startServer({ dataDir: path.join(work, "sqlite") });
     try {
-      http = await runHttp(port, CASES, inputs, health);
-      peak = rssMb(server.pid!, "VmHWM");
-      end = rssMb(server.pid!, "VmRSS");
+      http = await runHttp(server.port, CASES, inputs, health);
+      peak = server.peakRssMb();
+      end = server.rssMb();
     } finally {
-      await stopServer(server);
+      await server.stop();
     }
   }
 
@@ -238,12 +198,11 @@ async function main() {
     await admin.connect();
     const url = new URL(POSTGRES);
     url.searchParams.set("schema", schema);
-    const port = await freePort();
-    const server = await startServer(path.join(work, "postgres"), port, url.toString());
+    const server = await startServer({ dataDir: path.join(work, "postgres"), env: { DATABASE_URL: url.toString() } });
     try {
-      postgres = await runHttp(port, PG_CASES, inputs);
+      postgres = await runHttp(server.port, PG_CASES, inputs);
     } finally {
-      await stopServer(server);
+      await server.stop();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     }
   } catch (err) {

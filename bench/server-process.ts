@@ -1,0 +1,74 @@
+/**
+ * A Pixhaven server in a process of its own, started as `npm start` runs it (the built code, two
+ * malloc arenas and a fixed mmap threshold), so the figures are the server's and not the
+ * benchmark's: its own event loop, its own memory (VmHWM, VmRSS from /proc).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { freePort } from "../test/helpers/server.js";
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  base: string;
+  /** peak resident memory so far (VmHWM), MB */
+  peakRssMb(): number;
+  /** resident memory now (VmRSS), MB */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  /** settings on top of the benchmark's environment (upload rate limit off, logs at warn) */
+  env?: Record<string, string>;
+  /** the command after `node`; default: the built `main.js serve` */
+  args?: string[];
+  port?: number;
+  stdio?: "inherit" | "ignore";
+}
+
+export function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+}
+
+export async function startServer(options: ServerOptions): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort());
+  const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
+  const child = spawn(process.execPath, options.args ?? [main, "serve"], {
+    env: {
+      MALLOC_ARENA_MAX: "2",
+      MALLOC_MMAP_THRESHOLD_: "131072",
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: options.dataDir,
+      LOG_LEVEL: "warn",
+      UPLOAD_RATE_LIMIT: "off",
+      ...options.env,
+    },
+    stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const server: ServerProcess = {
+    child,
+    port,
+    base,
+    peakRssMb: () => rssMb(child.pid!, "VmHWM"),
+    rssMb: () => rssMb(child.pid!, "VmRSS"),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return server;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error("the server did not start (run `npm run build` first)");
+}
