@@ -53,6 +53,8 @@ export class ThreadPool {
     private readonly moduleUrl: URL,
     private readonly size: number,
     private readonly idleMs = 30_000,
+    /** handed to every thread as its `workerData` */
+    private readonly workerData?: unknown,
   ) {}
 
   static moduleNextTo(baseUrl: string, name: string): URL {
@@ -100,8 +102,8 @@ export class ThreadPool {
   private spawn(): Slot {
     const worker = this.moduleUrl.pathname.endsWith(".ts")
       ? // Running from sources (tests, `npm run dev`): register tsx inside the thread first.
-        new Worker(`import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(this.moduleUrl.href)}))`, { eval: true })
-      : new Worker(this.moduleUrl);
+        new Worker(`import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(this.moduleUrl.href)}))`, { eval: true, workerData: this.workerData })
+      : new Worker(this.moduleUrl, { workerData: this.workerData });
     worker.unref();
     const slot: Slot = { worker, task: null, timer: null };
     worker.on("message", (reply: WorkerReply) => {

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
+import type { ModelThreadData } from "./pool.js";
 
 /**
  * ONNX Runtime sessions for the model threads (imported only there). The CPU provider ships with
@@ -26,10 +28,13 @@ export function cudaInstalled(): boolean {
 /**
  * One session, made once per thread and kept. The memory arena is off: with it, a session keeps its
  * largest run's working set reserved for good (ISNet at 1024²: 2.4 GB resident after two runs,
- * against 0.65 GB idle and 1.5 GB at the peak of a run without it, for the same speed).
+ * against 0.65 GB idle and 1.5 GB at the peak of a run without it, for the same speed). It uses
+ * this model thread's share of the cores: by default ONNX Runtime starts one thread per core in
+ * each session, which with one model thread per core means cores² threads fighting for the cores.
  */
 export async function createSession(model: Uint8Array): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", enableCpuMemArena: false };
+  const computeThreads = (workerData as ModelThreadData | undefined)?.computeThreads ?? 1;
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", enableCpuMemArena: false, intraOpNumThreads: computeThreads, interOpNumThreads: 1 };
   if (cudaInstalled()) {
     try {
       return await ort.InferenceSession.create(model, { ...options, executionProviders: ["cuda", "cpu"] });

@@ -18,6 +18,12 @@ export class ModelThreadLostError extends Error {
   }
 }
 
+/** What every model thread is told when it starts (its `workerData`). */
+export interface ModelThreadData {
+  /** how many threads of its own a runtime may use in one model thread */
+  computeThreads: number;
+}
+
 export interface ModelThreadsOptions {
   /** the thread module (tests give one that misbehaves); model.worker by default */
   module?: URL;
@@ -44,7 +50,10 @@ export class ModelThreads {
     options: ModelThreadsOptions = {},
   ) {
     this.settings = options.settings ?? {};
-    this.pool = new ThreadPool(options.module ?? ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, options.idleMs ?? IDLE_MS);
+    // The threads share the cores: ONNX Runtime, which would start a thread per core in every
+    // model thread (MODEL_WORKERS × cores in all), gets each one's share.
+    const threadData: ModelThreadData = { computeThreads: Math.max(1, Math.floor(availableParallelism() / size)) };
+    this.pool = new ThreadPool(options.module ?? ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, options.idleMs ?? IDLE_MS, threadData);
   }
 
   /** Why `model` cannot run on this server, or null when it can; checked once (files only, no loading). */
