@@ -1,11 +1,12 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { io } from "@tensorflow/tfjs";
+import type { io, LayersModel } from "@tensorflow/tfjs";
 import { NSFWJS } from "nsfwjs/core";
 import { NSFW_CLASSES, type NsfwScores } from "../common/nsfw.js";
 import { NSFW_INPUT_SIZE, NSFW_MODEL_FILES } from "./nsfw.js";
 import { packageDir } from "./packages.js";
 import type { ModelHandler } from "./registry.js";
+import { foldBatchNorm, foldedDifference } from "./fold-batchnorm.js";
 import { tfjsWasm } from "./tfjs-wasm.js";
 
 const require = createRequire(import.meta.url);
@@ -44,9 +45,19 @@ function bundledModel(): io.IOHandler {
 
 export const handler: ModelHandler<{ pixels: ArrayBuffer }, { scores: NsfwScores }, NSFWJS> = {
   async load() {
-    await tfjsWasm();
+    const tf = await tfjsWasm();
     const model = new NSFWJS(bundledModel(), { size: NSFW_INPUT_SIZE });
     await model.load(); // also runs one prediction on zeros: the first real one is not slower
+    // MobileNetV2 with its batch normalisations folded into the convolutions: the same function in
+    // about half the time. Checked once against the model as it is, on a picture with some detail.
+    const layers = (model as unknown as { model: LayersModel }).model;
+    const folded = foldBatchNorm(tf, layers);
+    if (folded) {
+      const probe = tf.tidy(() => tf.sin(tf.linspace(0, 2000, NSFW_INPUT_SIZE * NSFW_INPUT_SIZE * 3)).add(1).div(2).reshape([1, NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, 3]));
+      const difference = await foldedDifference(tf, layers, folded, probe);
+      probe.dispose();
+      if (difference < 1e-4) (model as unknown as { model: unknown }).model = folded;
+    }
     return model;
   },
   async run(model, { pixels }) {

@@ -4,7 +4,7 @@ import { decodeCost, decodeFailure } from "./decode.js";
 import type { ServerTool } from "./server-tool.js";
 import { openUpright } from "./source.js";
 
-/** The model's own time on a warm thread is about 0.1 s; a cold thread loads it first (about 1.5 s). */
+/** The model's own time on a warm thread is about 0.05 s; a cold thread loads it first (about 1.5 s). */
 const MODEL_TIMEOUT_MS = 60_000;
 
 /**
