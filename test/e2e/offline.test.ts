@@ -1,6 +1,8 @@
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import sharp from "sharp";
+import { plainJpeg } from "../fixtures/images.js";
 import { launchChromium, openWatchedPage, type PageLog, skipBrowser } from "../helpers/browser.js";
 import { startTestServer } from "../helpers/server.js";
 
@@ -44,7 +46,7 @@ import { startTestServer } from "../helpers/server.js";
     expect(code).not.toMatch(/^\s*(import|export)\b/m); // a classic script
   });
 
-  it("once loaded, the app shell and the background-removal page open with the network off", { timeout: 120_000 }, async () => {
+  it("once loaded, the app shell, the background-removal page and a device tool never opened before work with the network off", { timeout: 120_000 }, async () => {
     const log: PageLog = { requests: [], cspReports: [], pageErrors: [] };
     const { context, page } = await openWatchedPage(browser, log, { serviceWorker: true });
     await page.goto(srv.baseUrl + "/");
@@ -80,6 +82,25 @@ import { startTestServer } from "../helpers/server.js";
 
     await page.goto(srv.baseUrl + "/tools");
     await page.getByRole("heading", { name: "Image tools", level: 1 }).waitFor();
+
+    // P1: a device tool opened for the first time with the network cut (only the home page was
+    // visited online) opens, loads its encoders from the cache and runs. It asks the server for
+    // nothing: its spec is part of the app, not the API's tool list.
+    const cutAt = log.requests.length;
+    await page.goto(srv.baseUrl + "/tools/resize");
+    await page.getByRole("heading", { name: "Resize image", level: 1 }).waitFor();
+    await page.getByText(/^Ready: \d+ web workers?/).waitFor({ timeout: 30_000 });
+    expect(await page.title()).toBe("Resize image · Pixhaven");
+    await page.getByRole("radio", { name: "Percentage" }).check();
+    await page.getByLabel("Scale (%)").fill("25");
+    await page.getByLabel("Choose pictures for this tool").setInputFiles([{ name: "offline.jpg", mimeType: "image/jpeg", buffer: await plainJpeg(640, 480) }]);
+    await page.getByRole("button", { name: "Run on 1 file on this device" }).click();
+    await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 45_000 });
+    expect(await page.getByRole("alert").count()).toBe(0);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /^Download offline/ }).click()]);
+    const meta = await sharp(await readFile((await download.path())!)).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["jpeg", 160, 120]);
+    expect(log.requests.slice(cutAt).filter((u) => new URL(u).pathname.startsWith("/api/"))).toEqual([]);
     expect(log.pageErrors).toEqual([]);
     await context.setOffline(false);
     await context.close();
