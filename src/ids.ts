@@ -1,3 +1,7 @@
+/**
+ * Share ids and secret tokens, for every domain that names a record or hands out a secret
+ * (images, jobs, API tokens, invitations): the lowest layer, so none of them imports another.
+ */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

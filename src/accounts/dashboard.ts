@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Clock } from "../common/clock.js";
 import { notFound } from "../common/errors.js";
 import type { Database, ImageRow, JobOutputRow, JobRow } from "../db/schema.js";
-import { tokenMatches } from "../images/ids.js";
+import { tokenMatches } from "../ids.js";
 import type { BlobStore } from "../storage/blob-store.js";
 
 export interface Page<T> {

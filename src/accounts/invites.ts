@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../common/clock.js";
 import type { Database } from "../db/schema.js";
-import { hashToken, newDeleteToken } from "../images/ids.js";
+import { hashToken, newDeleteToken } from "../ids.js";
 
 const INVITE_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 

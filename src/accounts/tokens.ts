@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../common/clock.js";
 import { notFound } from "../common/errors.js";
 import type { Database } from "../db/schema.js";
-import { hashToken, newShareId } from "../images/ids.js";
+import { hashToken, newShareId } from "../ids.js";
 
 /** Marks a string as a Pixhaven API token, so secret scanners and people recognise one. */
 const TOKEN_PREFIX = "pxh_";

@@ -13,7 +13,7 @@ import type { MemoryBudget } from "../tools/memory-budget.js";
 import { type BlobStore, BlobNotFoundError, type ByteRange } from "../storage/blob-store.js";
 import { sanitiseFilename } from "./filename.js";
 import type { ImageWorkers } from "./workers.js";
-import { hashToken, isShareId, newDeleteToken, newShareId, type ShareId, tokenMatches } from "./ids.js";
+import { hashToken, isShareId, newDeleteToken, newShareId, type ShareId, tokenMatches } from "../ids.js";
 import { type PipelineLimits, processImage } from "./pipeline.js";
 import type { ImageRepository } from "./repository.js";
 import type { ViewCounter } from "./views.js";

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type { Clock } from "../common/clock.js";
 import { AppError, notFound } from "../common/errors.js";
 import type { JobOutputRow, JobRow } from "../db/schema.js";
-import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../images/ids.js";
+import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../ids.js";
 import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
 import type { JobEvents } from "./events.js";
 import { jobKeys } from "./keys.js";

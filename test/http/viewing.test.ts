@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ManualClock } from "../../src/common/clock.js";
-import { SHARE_ID_BITS } from "../../src/images/ids.js";
+import { SHARE_ID_BITS } from "../../src/ids.js";
 import { plainJpeg } from "../fixtures/images.js";
 import { describeEachDialect, getBytes, listBlobs, upload } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
