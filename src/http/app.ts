@@ -114,7 +114,7 @@ export async function buildApp({ config, images, jobs, accounts, models, tmpDir,
   await app.register(imagesApi, { images, config, ...owner });
   await app.register(toolsApi, { jobs, config, models });
   await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}), ...owner });
-  await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl });
+  await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl, nsfwThreshold: config.nsfwThreshold });
   return app;
 }
 

@@ -12,13 +12,15 @@ export interface ViewerRouteDeps {
   /** index.html of the web app, which renders the viewer from the JSON API */
   page: PageRenderer;
   publicUrl: string;
+  /** NSFW_THRESHOLD: above it, link previews show no picture (P9: blurred until chosen, and a preview cannot blur) */
+  nsfwThreshold: number;
 }
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 // An image opened directly is its own document: it may show itself and nothing else.
 const IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
-export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, { images, page, publicUrl }) => {
+export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, { images, page, publicUrl, nsfwThreshold }) => {
   app.get("/i/:id", { schema: { summary: "Viewer page", tags: ["viewer"], params: idParams } }, async (request, reply) => {
     // The page renders the viewer itself from the JSON API; the status tells crawlers and
     // scripts whether there is an image here, and the tags let link previews show it.
@@ -27,7 +29,7 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
     try {
       const row = await images.get(request.params.id);
       await countView(images, row, request);
-      previewTags = linkPreviewTags(row, publicUrl);
+      previewTags = linkPreviewTags(row, publicUrl, nsfwThreshold);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       status = err.status;
@@ -78,18 +80,27 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
   );
 };
 
-/** Lets chat apps and social sites show the picture when the link is pasted; says nothing else. */
-function linkPreviewTags(row: ImageRow, publicUrl: string): string {
+/**
+ * Lets chat apps and social sites show the picture when the link is pasted; says nothing else. A
+ * picture the classifier marked sensitive is not offered: the viewer blurs it until the visitor
+ * chooses to see it, and a preview in someone's chat could not.
+ */
+function linkPreviewTags(row: ImageRow, publicUrl: string, nsfwThreshold: number): string {
   const url = `${publicUrl}/i/${row.id}`;
+  const sensitive = row.nsfw_score !== null && row.nsfw_score > nsfwThreshold;
   const tags: Array<[string, string]> = [
     ["og:type", "website"],
-    ["og:title", "Image on Pixhaven"],
+    ["og:title", sensitive ? "Sensitive image on Pixhaven" : "Image on Pixhaven"],
     ["og:url", url],
-    ["og:image", `${url}/raw`],
-    ["og:image:type", row.mime],
-    ["og:image:width", String(row.width)],
-    ["og:image:height", String(row.height)],
-    ["twitter:card", "summary_large_image"],
+    ...(sensitive
+      ? ([["twitter:card", "summary"]] as Array<[string, string]>)
+      : ([
+          ["og:image", `${url}/raw`],
+          ["og:image:type", row.mime],
+          ["og:image:width", String(row.width)],
+          ["og:image:height", String(row.height)],
+          ["twitter:card", "summary_large_image"],
+        ] as Array<[string, string]>)),
   ];
   return tags.map(([property, content]) => `    <meta property="${property}" content="${escapeAttribute(content)}" />`).join("\n");
 }

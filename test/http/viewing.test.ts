@@ -77,6 +77,17 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     expect(missing).not.toContain("og:image");
   });
 
+  it("P9: an image classified above NSFW_THRESHOLD offers no picture to link previews", async () => {
+    const { body } = await upload(srv.baseUrl, await plainJpeg(120, 80, 13));
+    await srv.px.db.db.updateTable("images").set({ nsfw_label: "porn", nsfw_score: 0.93 }).where("id", "=", body.id).execute();
+    const html = await (await fetch(body.url)).text();
+    expect(html).toContain('<meta property="og:title" content="Sensitive image on Pixhaven" />');
+    expect(html).not.toContain("og:image");
+    expect(html).not.toContain(body.rawUrl);
+    await srv.px.db.db.updateTable("images").set({ nsfw_label: "neutral", nsfw_score: 0.02 }).where("id", "=", body.id).execute();
+    expect(await (await fetch(body.url)).text()).toContain(`<meta property="og:image" content="${body.rawUrl}" />`);
+  });
+
   it("Range requests answer 206 with the exact slice, and 416 past the end", async () => {
     const { body } = await upload(srv.baseUrl, await plainJpeg(400, 300, 11));
     const full = (await getBytes(body.rawUrl)).bytes;
