@@ -1,7 +1,7 @@
 import type { Layout } from "./geometry.js";
 import type { Frame, ParsedJpeg } from "./parse.js";
 import type { Plane } from "./plane.js";
-import { NATURAL_TO_ZIGZAG } from "./zigzag.js";
+import { ZIGZAG } from "./zigzag.js";
 
 /** An RGB picture, 3 bytes a pixel, rows top to bottom. */
 export interface Preview {
@@ -73,45 +73,67 @@ const HALF_WEIGHT = Float64Array.from({ length: 8 }, (_, u) => {
   for (let n = 0; n < 4; n++) sum += Math.cos(((2 * n + 1) * u * Math.PI) / 16);
   return (Math.SQRT2 * sum) / 4;
 });
-/** The coefficients that move a quadrant's mean (row and column frequency 0 or odd), as zig-zag positions, with their weights. */
-const QUADRANT_TERMS = (() => {
-  const terms: { zigzag: number; natural: number; wRow: number; wCol: number; oddRow: boolean; oddCol: boolean }[] = [];
-  for (const u of [0, 1, 3, 5, 7]) {
-    for (const v of [0, 1, 3, 5, 7]) {
-      terms.push({ zigzag: NATURAL_TO_ZIGZAG[u * 8 + v]!, natural: u * 8 + v, wRow: HALF_WEIGHT[u]!, wCol: HALF_WEIGHT[v]!, oddRow: u % 2 === 1, oddCol: v % 2 === 1 });
-    }
-  }
-  return terms;
-})();
+/**
+ * For each zig-zag position: its natural index, its weight in a quadrant's mean relative to the DC
+ * (0 for coefficients that do not move the quadrant means), and its sign in the right half and in
+ * the bottom half.
+ */
+const QUADRANT_NATURAL = Uint8Array.from({ length: 64 }, (_, k) => ZIGZAG[k]!);
+const QUADRANT_WEIGHT = Float64Array.from({ length: 64 }, (_, k) => HALF_WEIGHT[ZIGZAG[k]! >> 3]! * HALF_WEIGHT[ZIGZAG[k]! & 7]!);
+const QUADRANT_RIGHT = Float64Array.from({ length: 64 }, (_, k) => ((ZIGZAG[k]! & 7) % 2 === 1 ? -1 : 1));
+const QUADRANT_BOTTOM = Float64Array.from({ length: 64 }, (_, k) => ((ZIGZAG[k]! >> 3) % 2 === 1 ? -1 : 1));
+/** The zig-zag positions whose weight is not 0, as the two 32-bit halves of a block's non-zero masks (the DC left out). */
+const QUADRANT_MASKS = [0, 1].map((half) => {
+  let mask = 0;
+  for (let k = 32 * half; k < 32 * half + 32; k++) if (k > 0 && QUADRANT_WEIGHT[k] !== 0) mask |= 1 << (k & 31);
+  return mask;
+});
 
 /** A component at twice its block count both ways, each block as the means of its four quadrants; cut to width × height. */
 function quadrantPlane(c: Layout["components"][number], plane: Plane, quant: Uint16Array, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const means = new Float64Array(4);
+  // Per zig-zag position, the weight with the quantisation step in it.
+  const weight = Float64Array.from(QUADRANT_WEIGHT, (w, k) => w * quant[QUADRANT_NATURAL[k]!]!);
+  const { coefs, nonzero } = plane;
   for (let by = 0; by < c.blocksH; by++) {
     for (let bx = 0; bx < c.blocksW; bx++) {
       const base = (by * c.strideW + bx) * 64;
-      means.fill(0);
-      for (const t of QUADRANT_TERMS) {
-        const coef = plane.coefs[base + t.zigzag]!;
-        if (coef === 0) continue;
-        const f = coef * quant[t.natural]! * t.wRow * t.wCol;
-        // Quadrants: top-left, top-right, bottom-left, bottom-right; odd frequencies flip sign in the second half.
-        means[0]! += f;
-        means[1]! += t.oddCol ? -f : f;
-        means[2]! += t.oddRow ? -f : f;
-        means[3]! += t.oddRow !== t.oddCol ? -f : f;
+      // Quadrants: top-left, top-right, bottom-left, bottom-right; odd frequencies flip sign in the second half.
+      let topLeft = coefs[base]! * weight[0]!;
+      let topRight = topLeft;
+      let bottomLeft = topLeft;
+      let bottomRight = topLeft;
+      // Only the non-zero coefficients that count (the masks say which): most blocks have a few.
+      for (let half = 0; half < 2; half++) {
+        let mask = nonzero[(base >> 5) + half]! & QUADRANT_MASKS[half]!;
+        while (mask !== 0) {
+          const bit = mask & -mask;
+          mask ^= bit;
+          const k = 31 - Math.clz32(bit) + 32 * half;
+          const f = coefs[base + k]! * weight[k]!;
+          const right = f * QUADRANT_RIGHT[k]!;
+          topLeft += f;
+          topRight += right;
+          bottomLeft += f * QUADRANT_BOTTOM[k]!;
+          bottomRight += right * QUADRANT_BOTTOM[k]!;
+        }
       }
-      for (let q = 0; q < 4; q++) {
-        const x = 2 * bx + (q & 1);
-        const y = 2 * by + (q >> 1);
-        if (x >= width || y >= height) continue;
-        const v = Math.round(means[q]! / 8) + 128;
-        out[y * width + x] = v < 0 ? 0 : v > 255 ? 255 : v;
-      }
+      const x = 2 * bx;
+      const y = 2 * by;
+      put(out, width, height, x, y, topLeft);
+      put(out, width, height, x + 1, y, topRight);
+      put(out, width, height, x, y + 1, bottomLeft);
+      put(out, width, height, x + 1, y + 1, bottomRight);
     }
   }
   return out;
+}
+
+/** One pixel of a quadrant plane from its dequantised sum (8 × its mean), unless it falls outside. */
+function put(out: Uint8Array, width: number, height: number, x: number, y: number, sum: number): void {
+  if (x >= width || y >= height) return;
+  const v = Math.round(sum / 8) + 128;
+  out[y * width + x] = v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 const SCALE_BITS = 16;
