@@ -226,6 +226,13 @@ const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 70 && b! < 70;
     await page.getByLabel("Choose pictures for this tool").setInputFiles({ name: "bomb.png", mimeType: "image/png", buffer: pngClaiming(20_000, 20_000) });
     await page.getByRole("button", { name: "Run on 1 file on this device" }).click();
     await page.getByRole("alert").filter({ hasText: /^This picture is 400 megapixels \(20000 × 20000\); this browser can take up to \d+ megapixels\./ }).waitFor();
+    // The web worker reported a code and its values, not a sentence: the page words it again in another language.
+    await page.getByLabel("Language").selectOption("fr");
+    try {
+      await page.getByRole("alert").filter({ hasText: /^Cette image fait 400 mégapixels \(20000 × 20000\) ; ce navigateur en accepte au plus \d+\./ }).waitFor();
+    } finally {
+      await page.getByLabel("Langue").selectOption("en");
+    }
     expect(log.pageErrors).toEqual([]);
   });
 

@@ -6,7 +6,8 @@
  */
 import { HEADER_BYTES, readHeader, uprightSize, type DeviceFormat, type PictureHeader } from "./header.js";
 import { AbortError, imagePool } from "./pool.js";
-import type { ImageOutcome, StripOutcome, WorkerJob } from "./protocol.js";
+import type { DeviceProblem, ImageOutcome, StripOutcome, WorkerJob } from "./protocol.js";
+import { problemOf } from "./problems.js";
 import { devicePixelLimit } from "./catalogue.js";
 import { megapixels } from "./heic.js";
 import { t } from "../lib/i18n/index.svelte.js";
@@ -28,7 +29,8 @@ export interface DeviceItem {
   file: File;
   status: ItemStatus;
   progress: number;
-  error: string | null;
+  /** worded when shown, so it follows a change of language */
+  error: DeviceProblem | null;
   header: PictureHeader | null;
   /** what the comparison shows as the original (an object URL; a preview for HEIC) */
   beforeUrl: string | null;
@@ -37,7 +39,7 @@ export interface DeviceItem {
 }
 
 /** What a tool makes of one file: the job, and the output's name from its format. */
-export type JobPlan = { job: WorkerJob; name: (outcome: ImageOutcome | StripOutcome) => string } | { error: string };
+export type JobPlan = { job: WorkerJob; name: (outcome: ImageOutcome | StripOutcome) => string } | { error: DeviceProblem };
 
 let nextKey = 1;
 
@@ -64,7 +66,7 @@ export class DeviceBatch {
     const header = readHeader(new Uint8Array(await item.file.slice(0, HEADER_BYTES).arrayBuffer()));
     if (!header || !this.accepts.includes(header.format)) {
       item.status = "failed";
-      item.error = header ? t("device.notTaken", header.format.toUpperCase()) : t("device.notAPicture");
+      item.error = header ? { code: "notTaken", format: header.format.toUpperCase() } : { code: "notAPicture" };
       return;
     }
     item.header = header;
@@ -113,7 +115,7 @@ export class DeviceBatch {
       item.status = "done";
     } catch (err) {
       item.status = err instanceof AbortError ? "cancelled" : "failed";
-      item.error = err instanceof AbortError ? null : err instanceof Error ? err.message : String(err);
+      item.error = err instanceof AbortError ? null : problemOf(err);
     } finally {
       release?.();
       item.controller = null;
@@ -192,5 +194,30 @@ class PixelBudget {
 }
 
 export function describeLimit(maxPixels: number): string {
-  return `${megapixels(maxPixels)} megapixels`;
+  return t("device.megapixels", megapixels(maxPixels));
+}
+
+/** A problem in the visitor's language; a library's own words, if any, follow the sentence. */
+export function describeProblem(problem: DeviceProblem): string {
+  const withDetail = (sentence: string, detail: string) => (detail ? t("device.problems.detail", sentence, detail) : sentence);
+  switch (problem.code) {
+    case "tooLarge":
+      return t("device.problems.tooLarge", megapixels(problem.width * problem.height), problem.width, problem.height, megapixels(problem.maxPixels));
+    case "malformed":
+      return withDetail(t("device.problems.malformed"), problem.detail);
+    case "workerStopped":
+      return withDetail(t("device.problems.workerStopped"), problem.detail);
+    case "zipFailed":
+      return withDetail(t("device.problems.zipFailed"), problem.detail);
+    case "unexpected":
+      return withDetail(t("device.problems.unexpected"), problem.detail);
+    case "notTaken":
+      return t("device.notTaken", problem.format);
+    case "notAPicture":
+      return t("device.notAPicture");
+    case "heicStrip":
+      return t("device.heicStrip");
+    default:
+      return t(`device.problems.${problem.code}`);
+  }
 }

@@ -6,6 +6,7 @@
  */
 import libheifFactory from "libheif-js/libheif-wasm/libheif.js";
 import wasmUrl from "libheif-js/libheif-wasm/libheif.wasm?url";
+import { DeviceFailure, TooLargeError } from "./problems.js";
 
 interface HeifImage {
   get_width(): number;
@@ -36,28 +37,18 @@ export async function decodeHeic(bytes: Uint8Array, maxPixels: number): Promise<
   const images = decoder.decode(bytes);
   try {
     const primary = images[0];
-    if (!primary) throw new Error("This HEIC file holds no picture.");
+    if (!primary) throw new DeviceFailure({ code: "heicEmpty" });
     const width = primary.get_width();
     const height = primary.get_height();
     if (width * height > maxPixels) throw new TooLargeError(width, height, maxPixels);
     const target = { data: new Uint8ClampedArray(width * height * 4), width, height };
     const data = await new Promise<Uint8ClampedArray<ArrayBuffer>>((resolve, reject) =>
-      primary.display(target, (result) => (result ? resolve(result.data as Uint8ClampedArray<ArrayBuffer>) : reject(new Error("This HEIC file could not be decoded.")))),
+      primary.display(target, (result) => (result ? resolve(result.data as Uint8ClampedArray<ArrayBuffer>) : reject(new DeviceFailure({ code: "heicUndecodable" })))),
     );
     return new ImageData(data, width, height);
   } finally {
     for (const image of images) image.free();
     decoder.decoder.delete();
-  }
-}
-
-export class TooLargeError extends Error {
-  constructor(width: number, height: number, maxPixels: number) {
-    super(
-      `This picture is ${megapixels(width * height)} megapixels (${width} × ${height}); this browser can take up to ${megapixels(maxPixels)} megapixels. ` +
-        "Make it smaller with the Resize tool on this device, or use the server version of this tool.",
-    );
-    this.name = "TooLargeError";
   }
 }
 

@@ -5,6 +5,7 @@
 import { warmEncoders } from "./codecs.js";
 import { loadHeif } from "./heic.js";
 import { runImageJob } from "./pixels.js";
+import { problemOf } from "./problems.js";
 import type { WorkerReply, WorkerRequest } from "./protocol.js";
 import { runStripJob } from "./strip.js";
 
@@ -26,6 +27,7 @@ scope.onmessage = (e) => {
   };
   work().then(
     ({ result, transfer }) => scope.postMessage({ id, ok: true, result }, transfer),
-    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    // A code and its values, never a sentence: the page words it in the visitor's language.
+    (err: unknown) => scope.postMessage({ id, ok: false, problem: problemOf(err) }),
   );
 };

@@ -6,7 +6,8 @@
  */
 import resize from "@jsquash/resize";
 import { EXTENSION, MIME, encodePixels } from "./codecs.js";
-import { TooLargeError, decodeHeic } from "./heic.js";
+import { decodeHeic } from "./heic.js";
+import { DeviceFailure, TooLargeError } from "./problems.js";
 import type { FractionRect, ImageJob, ImageOutcome, ResizeRequest } from "./protocol.js";
 
 export { EXTENSION, MIME };
@@ -99,7 +100,7 @@ async function decode(job: ImageJob): Promise<{ bitmap: ImageBitmap; decodedSmal
     ? { imageOrientation: "from-image", resizeWidth: shrink.width, resizeHeight: shrink.height, resizeQuality: "high" }
     : { imageOrientation: "from-image" };
   const bitmap = await createImageBitmap(job.file, options).catch(() => {
-    throw new Error("This file could not be decoded: it is damaged, or not a picture this browser reads.");
+    throw new DeviceFailure({ code: "undecodable" });
   });
   return { bitmap, decodedSmaller: shrink !== undefined };
 }
@@ -108,7 +109,7 @@ function render(bitmap: ImageBitmap, plan: Plan, job: ImageJob, background: stri
   const { crop, turned } = plan;
   const canvas = new OffscreenCanvas(turned.width, turned.height);
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  if (!ctx) throw new Error("This browser cannot draw in a web worker.");
+  if (!ctx) throw new DeviceFailure({ code: "noCanvas" });
   ctx.imageSmoothingEnabled = false;
   if (background) {
     ctx.fillStyle = background;

@@ -4,6 +4,7 @@
  * is still queued; a job already running cannot be interrupted inside WebAssembly, so its web
  * worker is terminated and replaced, which frees its memory at once.
  */
+import { DeviceFailure } from "./problems.js";
 import type { EncodeFormat, WorkerJob, WorkerReply } from "./protocol.js";
 
 interface Task {
@@ -81,7 +82,7 @@ export class WorkerPool {
     slot.worker.onmessage = (e: MessageEvent<WorkerReply>) => this.reply(slot, e.data);
     slot.worker.onerror = (e) => {
       e.preventDefault();
-      this.fail(slot, new Error(e.message || "A web worker stopped unexpectedly."));
+      this.fail(slot, new DeviceFailure({ code: "workerStopped", detail: e.message ?? "" }));
     };
     return slot;
   }
@@ -124,11 +125,11 @@ export class WorkerPool {
     }
     slot.task = null;
     if (message.ok) task.resolve(message.result);
-    else task.reject(new Error(message.error));
+    else task.reject(new DeviceFailure(message.problem));
     this.pump();
   }
 
-  private fail(slot: Slot, error: Error): void {
+  private fail(slot: Slot, error: DeviceFailure): void {
     const task = slot.task;
     this.replace(slot);
     task?.reject(error);

@@ -101,8 +101,29 @@ export interface WarmJob {
 
 export type WorkerJob = ImageJob | StripJob | WarmJob;
 
+/**
+ * Why a file failed. Web workers speak no language: they report a code and its values, and the
+ * page says it in the visitor's language (the catalogue's device.problems). `detail` is a library's
+ * own words (a decoder's, the browser's), shown after the sentence for whoever reports a bug.
+ */
+export type DeviceProblem =
+  | { code: "tooLarge"; width: number; height: number; maxPixels: number }
+  | { code: "undecodable" }
+  | { code: "noCanvas" }
+  | { code: "heicEmpty" }
+  | { code: "heicUndecodable" }
+  | { code: "malformed"; detail: string }
+  | { code: "workerStopped"; detail: string }
+  | { code: "zipFailed"; detail: string }
+  | { code: "unexpected"; detail: string }
+  // found on the page, before any web worker
+  | { code: "notTaken"; format: string }
+  | { code: "notAPicture" }
+  | { code: "heicStrip" };
+
+
 export type WorkerRequest = { id: number; job: WorkerJob };
 export type WorkerReply =
   | { id: number; progress: number }
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: false; problem: DeviceProblem };

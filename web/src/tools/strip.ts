@@ -7,7 +7,7 @@ import { stripMetadata } from "$common/metadata/index.js";
 import { transformJpeg, type Orientation } from "$common/jpeg/index.js";
 import { encodePixels, MIME } from "./codecs.js";
 import { readHeader, uprightSize } from "./header.js";
-import { TooLargeError } from "./heic.js";
+import { TooLargeError } from "./problems.js";
 import { readMetadata } from "./metadata-reader.js";
 import type { EncodeFormat, StripJob, StripOutcome } from "./protocol.js";
 

@@ -1,3 +1,5 @@
+import { DeviceFailure } from "./problems.js";
+
 /** The ZIP of a batch's results, built in a web worker; names are made unique, as a ZIP requires. */
 export async function zipResults(files: { name: string; blob: Blob }[]): Promise<Blob> {
   const named = uniqueNames(files.map((f) => f.name));
@@ -6,13 +8,13 @@ export async function zipResults(files: { name: string; blob: Blob }[]): Promise
   try {
     const reply = await new Promise<{ zip: ArrayBuffer } | { error: string }>((resolve, reject) => {
       worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = () => reject(new Error("The ZIP could not be built."));
+      worker.onerror = (e) => reject(new DeviceFailure({ code: "zipFailed", detail: e.message ?? "" }));
       worker.postMessage(
         { files: entries },
         entries.map((e) => e.bytes),
       );
     });
-    if ("error" in reply) throw new Error(reply.error);
+    if ("error" in reply) throw new DeviceFailure({ code: "zipFailed", detail: reply.error });
     return new Blob([reply.zip], { type: "application/zip" });
   } finally {
     worker.terminate();
