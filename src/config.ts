@@ -204,7 +204,9 @@ export interface Config {
 
 /** Reads the environment once; throws a message naming every bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const parsed = envSchema.safeParse(env);
+  // A setting left empty (`DATABASE_URL=` in an env file) means "not set", never an empty value:
+  // an empty database address would otherwise open a temporary database and lose everything.
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid configuration: ${problems}`);

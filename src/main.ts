@@ -6,6 +6,8 @@ import { openDatabase } from "./db/index.js";
 import { migrateToLatest } from "./db/migrations.js";
 import { TOOL_COMMANDS_USAGE, toolCommand } from "./cli/tools.js";
 import { USERS_USAGE, usersCommand } from "./accounts/cli.js";
+import { Accounts } from "./accounts/index.js";
+import { systemClock } from "./common/clock.js";
 
 /** How often a worker looks at which retention rules are due (each rule has its own period). */
 const RETENTION_TICK_MS = 60 * 1000;
@@ -44,8 +46,15 @@ async function main(argv: string[]): Promise<number> {
   if (command === "users") return usersCommand(argv.slice(1), config);
   if (command === "migrate") {
     const db = openDatabase(config.databaseUrl);
-    const applied = await migrateToLatest(db.db, db.schema).finally(() => db.close());
-    console.log(applied.length ? `applied: ${applied.join(", ")}` : "schema is up to date");
+    try {
+      const applied = await migrateToLatest(db.db, db.schema);
+      const log = { warn: (obj: object, msg: string) => console.warn(msg, obj) };
+      const accountTables = await Accounts.migrate({ config, db: db.db, dialect: db.dialect, clock: systemClock, log });
+      console.log(applied.length ? `applied: ${applied.join(", ")}` : "schema is up to date");
+      console.log(accountTables.length ? `account tables created or extended: ${accountTables.join(", ")}` : "account tables are up to date");
+    } finally {
+      await db.close();
+    }
     return 0;
   }
   if (command === "purge") {

@@ -24,6 +24,21 @@ describe("pixhaven CLI", () => {
     expect(stdout).toContain("purge");
   });
 
+  it("`pixhaven migrate` on a new data folder creates Pixhaven's tables and the account tables, then has nothing to do", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-migrate-"));
+    try {
+      const env = { DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`, LOG_LEVEL: "silent" };
+      const { stdout } = await cli(["migrate"], env);
+      expect(stdout).toMatch(/applied: .*0001/);
+      expect(stdout).toMatch(/account tables created or extended: .*user.*session/);
+      const { stdout: again } = await cli(["migrate"], env);
+      expect(again).toContain("schema is up to date");
+      expect(again).toContain("account tables are up to date");
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("P13: `pixhaven purge` removes tombstones past TOMBSTONE_RETENTION and keeps younger ones", async () => {
     const srv = await startTestServer();
     const env = { DATA_DIR: srv.dataDir, DATABASE_URL: srv.px.config.databaseUrl, LOG_LEVEL: "silent" };
@@ -42,6 +57,7 @@ describe("pixhaven CLI", () => {
       expect(stdout).toContain("1 tombstone(s) of deleted images");
       const { stdout: again } = await cli(["migrate"], env);
       expect(again).toContain("schema is up to date");
+      expect(again).toContain("account tables are up to date");
     } finally {
       const { rm } = await import("node:fs/promises");
       await rm(srv.dataDir, { recursive: true, force: true });

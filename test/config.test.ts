@@ -59,3 +59,12 @@ describe("storage settings", () => {
     expect(() => loadConfig({ PUBLIC_URL: "https://example.org/pixhaven" })).toThrow(/PUBLIC_URL: must be an origin/);
   });
 });
+
+describe("empty settings", () => {
+  it("a setting left empty is not set: DATABASE_URL= keeps the SQLite file in DATA_DIR, not a temporary database", () => {
+    const config = loadConfig({ DATA_DIR: "/srv/pixhaven", DATABASE_URL: "", SMTP_URL: "", PORT: "" });
+    expect(config.databaseUrl).toBe("sqlite:/srv/pixhaven/pixhaven.sqlite");
+    expect(config.accounts.smtpUrl).toBeUndefined();
+    expect(config.port).toBe(loadConfig({}).port);
+  });
+});

@@ -60,13 +60,21 @@ export type Auth = ReturnType<typeof createAuth>;
 
 /** better-auth, with its tables brought up to date first (so it never starts against a missing table). */
 export async function openAuth(deps: AuthDeps): Promise<Auth> {
+  return createAuth((await migrateAuth(deps)).options);
+}
+
+/**
+ * Creates or extends better-auth's own tables (idempotent) and brings stored secrets to their
+ * hashed form; `pixhaven migrate` runs this without starting anything.
+ */
+export async function migrateAuth(deps: AuthDeps) {
   const hasher = new SecretHasher(deps.secret);
   const options = authOptions(deps, hasher);
   // Migrations read the schema from a database connection, not from an adapter.
-  const { runMigrations } = await getMigrations({ ...options, database: { db: deps.db as Kysely<any>, type: deps.dialect } });
-  await runMigrations(); // idempotent: creates or extends better-auth's own tables only
+  const { runMigrations, toBeCreated, toBeAdded } = await getMigrations({ ...options, database: { db: deps.db as Kysely<any>, type: deps.dialect } });
+  await runMigrations();
   await hashStoredSecrets(deps.db, hasher, deps.secret);
-  return createAuth(options);
+  return { options, changedTables: [...new Set([...toBeCreated, ...toBeAdded].map((t) => t.table))] };
 }
 
 const createAuth = (options: ReturnType<typeof authOptions>) => betterAuth(options);

@@ -7,7 +7,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/schema.js";
 import type { Dialect } from "../db/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { type Auth, openAuth, verifyPassword } from "./auth.js";
+import { type Auth, type AuthDeps, migrateAuth, openAuth, verifyPassword } from "./auth.js";
 import { Dashboard } from "./dashboard.js";
 import { eraseAccount, zeroDeletedContent } from "./erase.js";
 import { accountData, streamAccountZip } from "./export.js";
@@ -60,19 +60,14 @@ export class Accounts {
 
   /** Builds the accounts domain and brings better-auth's tables up to date (after Pixhaven's own migrations). */
   static async open(deps: AccountsDeps): Promise<Accounts> {
-    const { config, db, dialect, clock, log } = deps;
-    await zeroDeletedContent(db, dialect);
-    const invites = new Invites(db, clock);
-    const auth = await openAuth({
-      settings: config.accounts,
-      secret: authSecret(config.accounts.secret, config.dataDir),
-      publicUrl: config.publicUrl,
-      db,
-      dialect,
-      sendMail: createMailer(config.accounts.smtpUrl, config.accounts.mailFrom, log),
-      invites,
-    });
-    return new Accounts(deps, invites, auth);
+    await zeroDeletedContent(deps.db, deps.dialect);
+    const invites = new Invites(deps.db, deps.clock);
+    return new Accounts(deps, invites, await openAuth(authDeps(deps, invites)));
+  }
+
+  /** `pixhaven migrate`: better-auth's tables (after Pixhaven's own), without opening anything else; the tables it changed. */
+  static async migrate(deps: Omit<AccountsDeps, "blobs">): Promise<string[]> {
+    return (await migrateAuth(authDeps(deps, new Invites(deps.db, deps.clock)))).changedTables;
   }
 
   async identify(headers: Headers): Promise<Identity | null> {
@@ -144,4 +139,16 @@ export class Accounts {
     await this.deps.db.deleteFrom("session").where("userId", "=", created.user.id).execute();
     return { id: created.user.id, password };
   }
+}
+
+function authDeps({ config, db, dialect, log }: Omit<AccountsDeps, "blobs" | "clock">, invites: Invites): AuthDeps {
+  return {
+    settings: config.accounts,
+    secret: authSecret(config.accounts.secret, config.dataDir),
+    publicUrl: config.publicUrl,
+    db,
+    dialect,
+    sendMail: createMailer(config.accounts.smtpUrl, config.accounts.mailFrom, log),
+    invites,
+  };
 }
