@@ -128,25 +128,38 @@ function readLoad(): Load | null {
   }
 }
 
-/** During a batch of `seconds`: cores other processes kept busy on average, and the share of the time the busiest web workers waited for a core. */
-function disturbance(before: Load | null, after: Load | null, seconds: number): { otherCores: number; workerWait: number } | null {
+interface Disturbance {
+  /** cores other processes kept busy, on average */
+  otherCores: number;
+  /** share of their time the web workers were ready to run but waited for a core */
+  workerWait: number;
+  /**
+   * The batch without that wait: the web worker that finished last, its wait taken away. An
+   * estimate of a quiet machine, where Chromium's own threads still share the cores.
+   */
+  withoutWaitSeconds: number;
+}
+
+function disturbance(before: Load | null, after: Load | null, seconds: number): Disturbance | null {
   if (!before || !after) return null;
   const otherCores = Math.max(0, after.busy - before.busy - (after.ours - before.ours)) / seconds;
   let run = 0;
   let wait = 0;
+  let withoutWaitSeconds = 0;
   for (const [thread, now] of after.workers) {
     const then = before.workers.get(thread) ?? { run: 0, wait: 0 };
     if (now.run - then.run < 0.05) continue; // a web worker that did not take part
     run += now.run - then.run;
     wait += now.wait - then.wait;
+    withoutWaitSeconds = Math.max(withoutWaitSeconds, seconds - (now.wait - then.wait));
   }
-  return { otherCores, workerWait: run + wait > 0 ? wait / (run + wait) : 0 };
+  return { otherCores, workerWait: run + wait > 0 ? wait / (run + wait) : 0, withoutWaitSeconds };
 }
 
 interface Batch {
   seconds: number;
   outputs: Record<string, Uint8Array>;
-  load: { otherCores: number; workerWait: number } | null;
+  load: Disturbance | null;
 }
 
 async function runBatch(page: Page, baseUrl: string, files: string[], codec: Codec, workers: number | null): Promise<Batch> {
@@ -196,6 +209,7 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const rows: string[] = [];
+    const estimates: string[] = [];
     let loaded = false;
     const summary: Record<string, unknown> = { photos: PHOTOS, megapixels: (WIDTH * HEIGHT) / 1e6, cores };
     for (const codec of CODECS as Codec[]) {
@@ -220,6 +234,10 @@ async function main(): Promise<void> {
         `| ${label} | ${single.seconds.toFixed(1)} s | ${pool.seconds.toFixed(1)} s | ${(PHOTOS / pool.seconds).toFixed(2)} | ${speedup.toFixed(2)}× | ${(((browserBytes - sharpTotal) / sharpTotal) * 100).toFixed(2)}% | ${(worst * 100).toFixed(2)}% | ${disturbed(single)} / ${disturbed(pool)} |`,
       );
       if ([single, pool].some((b) => b.load && (b.load.otherCores > 0.1 || b.load.workerWait > 0.1))) loaded = true;
+      if (single.load && pool.load) {
+        const [a, b] = [single.load.withoutWaitSeconds, pool.load.withoutWaitSeconds];
+        estimates.push(`${label} without the web workers' wait for a core (an estimate): ${a.toFixed(1)} s against ${b.toFixed(1)} s, ${(a / b).toFixed(2)}×.`);
+      }
       summary[codec] = {
         oneWorkerSeconds: single.seconds,
         poolSeconds: pool.seconds,
@@ -240,6 +258,7 @@ async function main(): Promise<void> {
         "\nOther processes kept the cores busy during this run: the web workers waited for a core instead of working, " +
           "so the times are longer and the speed-up lower than on a quiet machine. Run it again with nothing else running for figures to publish.",
       );
+      for (const line of estimates) console.log(line);
     }
     console.log(`\n${JSON.stringify(summary)}`);
   } finally {
