@@ -6,6 +6,8 @@ type Tensor = tfjs.Tensor;
 /** What NSFWJS (and anything else) calls to run a model. */
 export interface Predictor {
   predict(input: Tensor): Tensor;
+  /** Frees the original weights of the layers folded (the model itself no longer runs after). */
+  releaseOriginal(): void;
 }
 
 interface LayerLike {
@@ -13,11 +15,17 @@ interface LayerLike {
   getClassName(): string;
   getConfig(): Record<string, unknown>;
   getWeights(): Tensor[];
+  weights: { dispose(): void }[];
   inboundNodes: { inboundLayers: LayerLike[] }[];
   apply(inputs: Tensor | Tensor[], kwargs?: Record<string, unknown>): Tensor | Tensor[];
 }
 
-type Step = (values: Map<string, Tensor>) => void;
+/** One kernel (or unfolded layer): the layers whose outputs it takes, the layer whose output it gives. */
+interface Step {
+  sources: string[];
+  out: string;
+  run(inputs: Tensor[]): Tensor;
+}
 
 /**
  * A Keras layers model (MobileNet style: every convolution followed by BatchNormalization, then
@@ -45,6 +53,7 @@ export function foldBatchNorm(tf: Tf, model: tfjs.LayersModel): Predictor | null
   if (!inputLayer || model.inputs.length !== 1 || model.outputs.length !== 1) return null;
   const outputLayer = (model.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
   const weights: Tensor[] = [];
+  const folded: LayerLike[] = [];
 
   for (const layer of layers) {
     if (absorbed.has(layer.name) || layer === inputLayer) continue;
@@ -59,10 +68,7 @@ export function foldBatchNorm(tf: Tf, model: tfjs.LayersModel): Predictor | null
       [-1, 3].includes(bn.getConfig().axis as number);
     const sources = (layer.inboundNodes[0]?.inboundLayers ?? []).map((l) => l.name);
     if (!foldable) {
-      steps.push((values) => {
-        const inputs = sources.map((s) => values.get(s)!);
-        values.set(layer.name, layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: false }) as Tensor);
-      });
+      steps.push({ sources, out: layer.name, run: (inputs) => layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: false }) as Tensor });
       continue;
     }
     absorbed.add(bn.name);
@@ -80,27 +86,43 @@ export function foldBatchNorm(tf: Tf, model: tfjs.LayersModel): Predictor | null
     }
     const [filter, bias] = foldedWeights(tf, layer, bn);
     weights.push(filter, bias);
+    folded.push(layer, bn);
     const strides = config.strides as [number, number];
     const pad = config.padding as "same" | "valid";
     const dilations = config.dilationRate as [number, number];
-    const source = sources[0]!;
-    const out = last.name;
-    if (kind === "Conv2D") {
-      steps.push((values) => values.set(out, tf.fused.conv2d({ x: values.get(source)! as tfjs.Tensor4D, filter: filter as tfjs.Tensor4D, bias, strides, pad, dilations, activation })));
-    } else {
-      steps.push((values) =>
-        values.set(out, tf.fused.depthwiseConv2d({ x: values.get(source)! as tfjs.Tensor4D, filter: filter as tfjs.Tensor4D, bias, strides, pad, dilations, activation })),
-      );
-    }
+    const args = { filter: filter as tfjs.Tensor4D, bias, strides, pad, dilations, activation };
+    const run =
+      kind === "Conv2D"
+        ? ([x]: Tensor[]) => tf.fused.conv2d({ x: x as tfjs.Tensor4D, ...args })
+        : ([x]: Tensor[]) => tf.fused.depthwiseConv2d({ x: x as tfjs.Tensor4D, ...args });
+    steps.push({ sources, out: last.name, run });
   }
+  // How many steps read each output: an activation is freed after its last reader, as tfjs's own
+  // executor does, rather than all of them kept to the end.
+  const readers = new Map<string, number>();
+  for (const step of steps) for (const s of step.sources) readers.set(s, (readers.get(s) ?? 0) + 1);
 
   return {
     predict(input: Tensor): Tensor {
-      return tf.tidy(() => {
-        const values = new Map<string, Tensor>([[inputLayer.name, input]]);
-        for (const step of steps) step(values);
-        return values.get(outputLayer.name)!;
-      });
+      const values = new Map<string, Tensor>([[inputLayer.name, input]]);
+      const left = new Map(readers);
+      for (const step of steps) {
+        values.set(step.out, step.run(step.sources.map((s) => values.get(s)!)));
+        for (const s of step.sources) {
+          const n = left.get(s)! - 1;
+          left.set(s, n);
+          const value = values.get(s)!;
+          // The input belongs to the caller; an unfolded layer may hand its input back (Dropout).
+          if (n === 0 && s !== inputLayer.name && s !== outputLayer.name && value !== values.get(step.out)) {
+            value.dispose();
+            values.delete(s);
+          }
+        }
+      }
+      return values.get(outputLayer.name)!;
+    },
+    releaseOriginal(): void {
+      for (const layer of folded) for (const weight of layer.weights) weight.dispose();
     },
   };
 }

@@ -32,6 +32,8 @@ function bundledModel(): io.IOHandler {
       const [modelFile, shardFile] = NSFW_MODEL_FILES.map((f) => path.join(dir, f));
       const json = require(modelFile!) as BundledModelJson;
       const shard = require(shardFile!) as string;
+      // Loaded once: the modules (megabytes of base64 in a string) need not stay in require's cache.
+      for (const file of [modelFile!, shardFile!]) delete require.cache[require.resolve(file)];
       const weights = Buffer.from(shard, "base64");
       return {
         modelTopology: json.modelTopology,
@@ -56,7 +58,10 @@ export const handler: ModelHandler<{ pixels: ArrayBuffer }, { scores: NsfwScores
       const probe = tf.tidy(() => tf.sin(tf.linspace(0, 2000, NSFW_INPUT_SIZE * NSFW_INPUT_SIZE * 3)).add(1).div(2).reshape([1, NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, 3]));
       const difference = await foldedDifference(tf, layers, folded, probe);
       probe.dispose();
-      if (difference < 1e-4) (model as unknown as { model: unknown }).model = folded;
+      if (difference < 1e-4) {
+        (model as unknown as { model: unknown }).model = folded;
+        folded.releaseOriginal();
+      }
     }
     return model;
   },

@@ -42,5 +42,14 @@ describe("foldBatchNorm", () => {
     const names = kernels.map((k) => k.name);
     expect(names.filter((n) => /batchnorm/i.test(n))).toEqual([]);
     expect(names.filter((n) => /relu/i.test(n))).toEqual([]);
+    // Every activation but the output is freed as it goes.
+    const tensors = tf.memory().numTensors;
+    folded.predict(input).dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    // Without the original weights of the folded layers it still runs.
+    const before = folded.predict(input);
+    folded.releaseOriginal();
+    const after = folded.predict(input);
+    expect(await tf.max(tf.abs(tf.sub(before, after))).data()).toEqual(new Float32Array([0]));
   });
 });
