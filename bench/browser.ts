@@ -138,6 +138,9 @@ interface Disturbance {
    * estimate of a quiet machine, where Chromium's own threads still share the cores.
    */
   withoutWaitSeconds: number;
+  /** CPU seconds this benchmark's processes took (Chromium, all its threads, and this one), and the web workers' share */
+  ourCpuSeconds: number;
+  workerCpuSeconds: number;
 }
 
 function disturbance(before: Load | null, after: Load | null, seconds: number): Disturbance | null {
@@ -153,7 +156,7 @@ function disturbance(before: Load | null, after: Load | null, seconds: number): 
     wait += now.wait - then.wait;
     withoutWaitSeconds = Math.max(withoutWaitSeconds, seconds - (now.wait - then.wait));
   }
-  return { otherCores, workerWait: run + wait > 0 ? wait / (run + wait) : 0, withoutWaitSeconds };
+  return { otherCores, workerWait: run + wait > 0 ? wait / (run + wait) : 0, withoutWaitSeconds, ourCpuSeconds: after.ours - before.ours, workerCpuSeconds: run };
 }
 
 interface Batch {
@@ -236,7 +239,10 @@ async function main(): Promise<void> {
       if ([single, pool].some((b) => b.load && (b.load.otherCores > 0.1 || b.load.workerWait > 0.1))) loaded = true;
       if (single.load && pool.load) {
         const [a, b] = [single.load.withoutWaitSeconds, pool.load.withoutWaitSeconds];
-        estimates.push(`${label} without the web workers' wait for a core (an estimate): ${a.toFixed(1)} s against ${b.toFixed(1)} s, ${(a / b).toFixed(2)}×.`);
+        estimates.push(
+          `${label} without the web workers' wait for a core (an estimate): ${a.toFixed(1)} s against ${b.toFixed(1)} s, ${(a / b).toFixed(2)}×; ` +
+            `CPU of the batch (Chromium and this process): ${single.load.ourCpuSeconds.toFixed(1)} s with one web worker, ${pool.load.ourCpuSeconds.toFixed(1)} s with the pool.`,
+        );
       }
       summary[codec] = {
         oneWorkerSeconds: single.seconds,
