@@ -170,6 +170,27 @@ const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 70 && b! < 70;
     expectNothingSent();
   });
 
+  it("words a settings mistake from the catalogue, in the page's language", async () => {
+    await open("resize");
+    await page.getByLabel("Choose pictures for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
+    // The form's own checks (min, max) stop the rest; a size left empty is the spec's to refuse.
+    await page.getByRole("radio", { name: "Width and height" }).check();
+    await page.getByLabel("Width (pixels)").fill("");
+    await page.getByLabel("Height (pixels)").fill("");
+    await page.getByRole("button", { name: "Run on 1 file on this device" }).click();
+    await page.getByText("Check the settings: Give a width or a height, a percentage, or a social media size.").waitFor();
+    await page.getByLabel("Language").selectOption("fr");
+    try {
+      await page.getByRole("button", { name: /Lancer/ }).click();
+      await page.getByText("Vérifiez les réglages : Indiquez une largeur ou une hauteur, un pourcentage, ou un format réseaux sociaux.").waitFor();
+    } finally {
+      await page.getByLabel("Langue").selectOption("en");
+    }
+    await page.getByRole("radio", { name: "Social media preset" }).check();
+    await page.getByRole("button", { name: "Clear the list" }).click();
+    expect(log.pageErrors).toEqual([]);
+  });
+
   it("P1: crop to a square, turned right, from the rectangle drawn on the first picture", async () => {
     await open("crop");
     const sideways = { name: "small.jpg", mimeType: "image/jpeg", buffer: smallSideways };

@@ -287,6 +287,13 @@ export const en = {
     fits: { inside: "Fit inside (keep the whole picture)", cover: "Fill (crop to the exact size)", fill: "Stretch to the exact size" },
     withoutEnlargement: "Never enlarge",
     invalid: (message: string) => `Check the settings: ${message}`,
+    settingProblems: {
+      tooSmall: (field: string, minimum: string) => `${field} must be at least ${minimum}.`,
+      notAbove: (field: string, minimum: string) => `${field} must be more than ${minimum}.`,
+      tooBig: (field: string, maximum: string) => `${field} must be at most ${maximum}.`,
+      notValid: (field: string) => `${field} is not valid.`,
+      oneSize: "Give a width or a height, a percentage, or a social media size.",
+    },
     // crop
     cropHeading: "Crop, turn and mirror",
     aspect: "Aspect ratio",

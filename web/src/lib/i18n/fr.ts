@@ -278,6 +278,13 @@ export const fr: Catalogue = {
     fits: { inside: "Contenir (garder toute l’image)", cover: "Remplir (recadrer à la taille exacte)", fill: "Étirer à la taille exacte" },
     withoutEnlargement: "Ne jamais agrandir",
     invalid: (message) => `Vérifiez les réglages : ${message}`,
+    settingProblems: {
+      tooSmall: (field, minimum) => `${field} : au moins ${minimum}.`,
+      notAbove: (field, minimum) => `${field} : plus de ${minimum}.`,
+      tooBig: (field, maximum) => `${field} : au plus ${maximum}.`,
+      notValid: (field) => `${field} : valeur non valide.`,
+      oneSize: "Indiquez une largeur ou une hauteur, un pourcentage, ou un format réseaux sociaux.",
+    },
     cropHeading: "Recadrer, tourner et retourner",
     aspect: "Proportions",
     aspectFree: "Libre",
