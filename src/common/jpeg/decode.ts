@@ -70,7 +70,6 @@ function decodeScan(
       }
     }
   });
-  const blocks = slot.length;
   const dcTables: HuffmanDecodeTable[] = slot.map((i) => comps[i]!.dc);
   const acTables: HuffmanDecodeTable[] = slot.map((i) => comps[i]!.ac);
   const fastAcs: Int32Array[] = acTables.map((t) => t.fastAc);
@@ -83,41 +82,115 @@ function decodeScan(
   const scratchNonzero = new Int32Array(2);
   const preds = new Int32Array(4);
 
-  let pos = 0; // in bits
-  let run = 0; // index of the restart interval being read
-  let toGo = interval;
-  let nextRst = 0;
-  for (let my = 0; my < mcusY; my++) {
-    for (let mx = 0; mx < mcusX; mx++) {
-      if (interval !== 0) {
-        if (toGo === 0) {
-          if (pos > ends[run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
-          if (markers[run] !== nextRst) throw new MalformedJpegError("restart marker missing or out of order");
-          pos = ends[run++]! * 8;
-          nextRst = (nextRst + 1) & 7;
-          preds.fill(0);
-          toGo = interval;
-        }
-        toGo--;
-      }
-      for (let j = 0; j < blocks; j++) {
-        if (pos > lastBit) throw new MalformedJpegError("entropy-coded data ends early");
-        const row = rowOffsets[j]![my * vOf[j]! + dy[j]!]!;
-        const col = colOffsets[j]![mx * hOf[j]! + dx[j]!]!;
-        let coefs = coefsOf[j]!;
-        let nonzero = nonzeroOf[j]!;
-        let offset = row + col;
-        if (row < 0 || col < 0) {
-          coefs = scratchCoefs;
-          nonzero = scratchNonzero;
-          offset = 0;
-        }
+  const state: DecodeState = {
+    view,
+    lastBit,
+    ends,
+    markers,
+    interval,
+    slot,
+    dx,
+    dy,
+    hOf,
+    vOf,
+    dcTables,
+    acTables,
+    fastAcs,
+    coefsOf,
+    nonzeroOf,
+    colOffsets,
+    rowOffsets,
+    scratchCoefs,
+    scratchNonzero,
+    preds,
+    target,
+    sign,
+    mcusX,
+    pos: 0,
+    run: 0,
+    toGo: interval,
+    nextRst: 0,
+  };
+  for (let my = 0; my < mcusY; my++) decodeRow(state, my);
+  if (state.pos > ends[state.run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
+}
 
-        pos = decodeBlock(view, pos, dcTables[j]!, acTables[j]!, fastAcs[j]!, coefs, nonzero, offset, target, sign, preds, slot[j]!);
+/** What decodeRow needs, made once per scan (one shape, so the row function stays monomorphic). */
+interface DecodeState {
+  view: DataView;
+  lastBit: number;
+  ends: number[];
+  markers: number[];
+  interval: number;
+  slot: number[];
+  dx: number[];
+  dy: number[];
+  hOf: number[];
+  vOf: number[];
+  dcTables: HuffmanDecodeTable[];
+  acTables: HuffmanDecodeTable[];
+  fastAcs: Int32Array[];
+  coefsOf: Int16Array[];
+  nonzeroOf: Int32Array[];
+  colOffsets: Int32Array[];
+  rowOffsets: Int32Array[];
+  scratchCoefs: Int16Array;
+  scratchNonzero: Int32Array;
+  preds: Int32Array;
+  target: Uint8Array;
+  sign: Int8Array;
+  mcusX: number;
+  pos: number; // in bits
+  run: number; // index of the restart interval being read
+  toGo: number;
+  nextRst: number;
+}
+
+/**
+ * One row of MCUs. A function called per row rather than one loop over the picture: V8 optimises
+ * it within the first rows of the first picture and keeps that code for the next pictures, where a
+ * loop that runs once per call is recompiled on the stack (OSR) for its first several calls, slowly.
+ */
+function decodeRow(state: DecodeState, my: number): void {
+  const { view, lastBit, ends, markers, interval, slot, dx, dy, hOf, vOf, dcTables, acTables, fastAcs, coefsOf, nonzeroOf, colOffsets, rowOffsets } = state;
+  const { scratchCoefs, scratchNonzero, preds, target, sign, mcusX } = state;
+  const blocks = slot.length;
+  let pos = state.pos;
+  let run = state.run;
+  let toGo = state.toGo;
+  let nextRst = state.nextRst;
+  for (let mx = 0; mx < mcusX; mx++) {
+    if (interval !== 0) {
+      if (toGo === 0) {
+        if (pos > ends[run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
+        if (markers[run] !== nextRst) throw new MalformedJpegError("restart marker missing or out of order");
+        pos = ends[run++]! * 8;
+        nextRst = (nextRst + 1) & 7;
+        preds.fill(0);
+        toGo = interval;
       }
+      toGo--;
+    }
+    for (let j = 0; j < blocks; j++) {
+      if (pos > lastBit) throw new MalformedJpegError("entropy-coded data ends early");
+      const row = rowOffsets[j]![my * vOf[j]! + dy[j]!]!;
+      const col = colOffsets[j]![mx * hOf[j]! + dx[j]!]!;
+      let coefs = coefsOf[j]!;
+      let nonzero = nonzeroOf[j]!;
+      let offset = row + col;
+      if (row < 0 || col < 0) {
+        coefs = scratchCoefs;
+        nonzero = scratchNonzero;
+        offset = 0;
+      }
+
+      pos = decodeBlock(view, pos, dcTables[j]!, acTables[j]!, fastAcs[j]!, coefs, nonzero, offset, target, sign, preds, slot[j]!);
     }
   }
-  if (pos > ends[run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
+  state.pos = pos;
+  state.run = run;
+  state.toGo = toGo;
+  state.nextRst = nextRst;
 }
 
 /**

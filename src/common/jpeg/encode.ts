@@ -135,7 +135,6 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
       }
     }
   });
-  const blocks = slot.length;
   const hOf = slot.map((i) => (single ? 1 : comps[i]!.strideW / layout.mcusX));
   const vOf = slot.map((i) => (single ? 1 : comps[i]!.strideH / layout.mcusY));
   const widthOf = slot.map((i) => comps[i]!.blocksW);
@@ -149,83 +148,103 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
   const acCodes: Int32Array[] = slot.map((i) => packed(acTables[i]!));
   const last = new Int32Array(4);
 
+  const state: EncodeState = {
+    writer,
+    slot,
+    dx,
+    dy,
+    hOf,
+    vOf,
+    widthOf,
+    heightOf,
+    strideOf,
+    coefsOf,
+    nonzeroOf,
+    dcCodes,
+    acCodes,
+    last,
+    mcusX,
+    restartInterval,
+    toGo: restartInterval,
+    nextRst: 0,
+  };
+  for (let my = 0; my < mcusY; my++) encodeRow(state, my);
+  writer.flushBits();
+}
+
+/** What encodeRow needs, made once per scan (one shape, so the row function stays monomorphic). */
+interface EncodeState {
+  writer: BitWriter;
+  slot: number[];
+  dx: number[];
+  dy: number[];
+  hOf: number[];
+  vOf: number[];
+  widthOf: number[];
+  heightOf: number[];
+  strideOf: number[];
+  coefsOf: Int16Array[];
+  nonzeroOf: Int32Array[];
+  dcCodes: Int32Array[];
+  acCodes: Int32Array[];
+  last: Int32Array;
+  mcusX: number;
+  restartInterval: number;
+  toGo: number;
+  nextRst: number;
+}
+
+/**
+ * One row of MCUs. A function called per row rather than one loop over the picture: V8 optimises
+ * it within the first rows of the first picture and keeps that code for the next pictures, where a
+ * loop that runs once per call is recompiled on the stack (OSR) for its first several calls, slowly.
+ */
+function encodeRow(state: EncodeState, my: number): void {
+  const { writer, slot, dx, dy, hOf, vOf, widthOf, heightOf, strideOf, coefsOf, nonzeroOf, dcCodes, acCodes, last, mcusX, restartInterval } = state;
+  const blocks = slot.length;
   let buf = writer.buf;
   let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = writer.pos;
   let acc = writer.acc;
   let count = writer.count;
-  let toGo = restartInterval;
-  let nextRst = 0;
-  for (let my = 0; my < mcusY; my++) {
-    for (let mx = 0; mx < mcusX; mx++) {
-      if (restartInterval > 0) {
-        if (toGo === 0) {
-          writer.pos = pos;
-          writer.acc = acc;
-          writer.count = count;
-          writer.bytes([0xff, 0xd0 + nextRst]); // pads the bits to a byte first
-          ({ buf, pos, acc, count } = writer);
-          view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-          nextRst = (nextRst + 1) & 7;
-          last.fill(0);
-          toGo = restartInterval;
-        }
-        toGo--;
-      }
-      // An MCU of 10 worst-case blocks, stuffed, fits with room to spare.
-      if (pos + 8192 > buf.length) {
+  let toGo = state.toGo;
+  let nextRst = state.nextRst;
+  for (let mx = 0; mx < mcusX; mx++) {
+    if (restartInterval > 0) {
+      if (toGo === 0) {
         writer.pos = pos;
-        writer.reserve(8192);
-        buf = writer.buf;
+        writer.acc = acc;
+        writer.count = count;
+        writer.bytes([0xff, 0xd0 + nextRst]); // pads the bits to a byte first
+        ({ buf, pos, acc, count } = writer);
         view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+        nextRst = (nextRst + 1) & 7;
+        last.fill(0);
+        toGo = restartInterval;
       }
-      for (let j = 0; j < blocks; j++) {
-        const c = slot[j]!;
-        const x = mx * hOf[j]! + dx[j]!;
-        const y = my * vOf[j]! + dy[j]!;
-        const dcCode = dcCodes[j]!;
-        const acCode = acCodes[j]!;
-        // Each symbol goes through the same steps, written out in place: `bits` of `length` (at
-        // most 31) join the accumulator, and when it fills, four bytes go out, stuffed.
-        let bits: number;
-        let length: number;
-        if (x >= widthOf[j]! || y >= heightOf[j]!) {
-          // Padding, coded as encoders do: no AC, the DC of the block before; they cost almost nothing.
-          bits = ((dcCode[0]! >>> 8) << (acCode[0]! & 0xff)) | (acCode[0]! >>> 8);
-          length = (dcCode[0]! & 0xff) + (acCode[0]! & 0xff);
-          if (length < 32 - count) {
-            acc = (acc << length) | bits;
-            count += length;
-          } else {
-            const rest = length - (32 - count);
-            const word = (acc << (32 - count)) | (bits >>> rest);
-            // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
-            if (((~word - 0x01010101) & word & 0x80808080) === 0) {
-              view.setInt32(pos, word);
-              pos += 4;
-            } else {
-              for (let shift = 24; shift >= 0; shift -= 8) {
-                const byte = (word >>> shift) & 0xff;
-                buf[pos++] = byte;
-                if (byte === 0xff) buf[pos++] = 0;
-              }
-            }
-            acc = bits;
-            count = rest;
-          }
-          continue;
-        }
-        const coefs = coefsOf[j]!;
-        const offset = (y * strideOf[j]! + x) * 64;
-        const dcValue = coefs[offset]!;
-        const diff = dcValue - last[c]!;
-        last[c] = dcValue;
-        // Baseline DC tables stop at 11 bits; only a corrupt source gets further.
-        if (diff > 2047 || diff < -2047) throw new UnencodableJpegError("DC difference out of range");
-        let size = bitLength(diff);
-        let code = dcCode[size]!;
-        bits = ((code >>> 8) << size) | ((diff + (diff >> 31)) & ((1 << size) - 1));
-        length = (code & 0xff) + size;
+      toGo--;
+    }
+    // An MCU of 10 worst-case blocks, stuffed, fits with room to spare.
+    if (pos + 8192 > buf.length) {
+      writer.pos = pos;
+      writer.reserve(8192);
+      buf = writer.buf;
+      view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    for (let j = 0; j < blocks; j++) {
+      const c = slot[j]!;
+      const x = mx * hOf[j]! + dx[j]!;
+      const y = my * vOf[j]! + dy[j]!;
+      const dcCode = dcCodes[j]!;
+      const acCode = acCodes[j]!;
+      // Each symbol goes through the same steps, written out in place: `bits` of `length` (at
+      // most 31) join the accumulator, and when it fills, four bytes go out, stuffed.
+      let bits: number;
+      let length: number;
+      if (x >= widthOf[j]! || y >= heightOf[j]!) {
+        // Padding, coded as encoders do: no AC, the DC of the block before; they cost almost nothing.
+        bits = ((dcCode[0]! >>> 8) << (acCode[0]! & 0xff)) | (acCode[0]! >>> 8);
+        length = (dcCode[0]! & 0xff) + (acCode[0]! & 0xff);
         if (length < 32 - count) {
           acc = (acc << length) | bits;
           count += length;
@@ -246,45 +265,51 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
           acc = bits;
           count = rest;
         }
-        let previous = 0;
-        const nonzero = nonzeroOf[j]!;
-        for (let half = 0; half < 2; half++) {
-          let mask = nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
-          while (mask !== 0) {
-            const bit = mask & -mask;
-            mask ^= bit;
-            const k = 31 - Math.clz32(bit) + 32 * half;
-            let run = k - previous - 1;
-            while (run > 15) {
-              bits = acCode[0xf0]! >>> 8;
-              length = acCode[0xf0]! & 0xff;
-              if (length < 32 - count) {
-                acc = (acc << length) | bits;
-                count += length;
-              } else {
-                const rest = length - (32 - count);
-                const word = (acc << (32 - count)) | (bits >>> rest);
-                // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
-                if (((~word - 0x01010101) & word & 0x80808080) === 0) {
-                  view.setInt32(pos, word);
-                  pos += 4;
-                } else {
-                  for (let shift = 24; shift >= 0; shift -= 8) {
-                    const byte = (word >>> shift) & 0xff;
-                    buf[pos++] = byte;
-                    if (byte === 0xff) buf[pos++] = 0;
-                  }
-                }
-                acc = bits;
-                count = rest;
-              }
-              run -= 16;
-            }
-            const v = coefs[offset + k]!;
-            size = bitLength(v);
-            code = acCode[(run << 4) | size]!;
-            bits = ((code >>> 8) << size) | ((v + (v >> 31)) & ((1 << size) - 1));
-            length = (code & 0xff) + size;
+        continue;
+      }
+      const coefs = coefsOf[j]!;
+      const offset = (y * strideOf[j]! + x) * 64;
+      const dcValue = coefs[offset]!;
+      const diff = dcValue - last[c]!;
+      last[c] = dcValue;
+      // Baseline DC tables stop at 11 bits; only a corrupt source gets further.
+      if (diff > 2047 || diff < -2047) throw new UnencodableJpegError("DC difference out of range");
+      let size = bitLength(diff);
+      let code = dcCode[size]!;
+      bits = ((code >>> 8) << size) | ((diff + (diff >> 31)) & ((1 << size) - 1));
+      length = (code & 0xff) + size;
+      if (length < 32 - count) {
+        acc = (acc << length) | bits;
+        count += length;
+      } else {
+        const rest = length - (32 - count);
+        const word = (acc << (32 - count)) | (bits >>> rest);
+        // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+        if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+          view.setInt32(pos, word);
+          pos += 4;
+        } else {
+          for (let shift = 24; shift >= 0; shift -= 8) {
+            const byte = (word >>> shift) & 0xff;
+            buf[pos++] = byte;
+            if (byte === 0xff) buf[pos++] = 0;
+          }
+        }
+        acc = bits;
+        count = rest;
+      }
+      let previous = 0;
+      const nonzero = nonzeroOf[j]!;
+      for (let half = 0; half < 2; half++) {
+        let mask = nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
+        while (mask !== 0) {
+          const bit = mask & -mask;
+          mask ^= bit;
+          const k = 31 - Math.clz32(bit) + 32 * half;
+          let run = k - previous - 1;
+          while (run > 15) {
+            bits = acCode[0xf0]! >>> 8;
+            length = acCode[0xf0]! & 0xff;
             if (length < 32 - count) {
               acc = (acc << length) | bits;
               count += length;
@@ -305,12 +330,13 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
               acc = bits;
               count = rest;
             }
-            previous = k;
+            run -= 16;
           }
-        }
-        if (previous < 63) {
-          bits = acCode[0]! >>> 8;
-          length = acCode[0]! & 0xff;
+          const v = coefs[offset + k]!;
+          size = bitLength(v);
+          code = acCode[(run << 4) | size]!;
+          bits = ((code >>> 8) << size) | ((v + (v >> 31)) & ((1 << size) - 1));
+          length = (code & 0xff) + size;
           if (length < 32 - count) {
             acc = (acc << length) | bits;
             count += length;
@@ -331,6 +357,31 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
             acc = bits;
             count = rest;
           }
+          previous = k;
+        }
+      }
+      if (previous < 63) {
+        bits = acCode[0]! >>> 8;
+        length = acCode[0]! & 0xff;
+        if (length < 32 - count) {
+          acc = (acc << length) | bits;
+          count += length;
+        } else {
+          const rest = length - (32 - count);
+          const word = (acc << (32 - count)) | (bits >>> rest);
+          // Most words hold no 0xFF byte (the test is for a zero byte in ~word): one store.
+          if (((~word - 0x01010101) & word & 0x80808080) === 0) {
+            view.setInt32(pos, word);
+            pos += 4;
+          } else {
+            for (let shift = 24; shift >= 0; shift -= 8) {
+              const byte = (word >>> shift) & 0xff;
+              buf[pos++] = byte;
+              if (byte === 0xff) buf[pos++] = 0;
+            }
+          }
+          acc = bits;
+          count = rest;
         }
       }
     }
@@ -338,5 +389,6 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
   writer.pos = pos;
   writer.acc = acc;
   writer.count = count;
-  writer.flushBits();
+  state.toGo = toGo;
+  state.nextRst = nextRst;
 }
