@@ -4,7 +4,8 @@
  * process (upload, queue, run, then the job's events until it ends: what a client sees), beside
  * the same tool run in a process of its own through the ToolRunner the CLI builds (decoding,
  * pre- and post-processing included, no HTTP, no queue: the job system's overhead is the gap
- * between these two, target ≤ 10%), and the model alone called in a loop (ModelThreads.run on
+ * between these two, target ≤ 10%; the two take turns in rounds, so a machine's drift weighs on
+ * both alike), and the model alone called in a loop (ModelThreads.run on
  * pixels prepared beforehand). Every column loads the model once per thread before the clock
  * starts (one warm-up image per thread).
  *
@@ -118,18 +119,22 @@ interface Measured {
   peakRssMiB: number;
 }
 
-/** Runs `task` IMAGES times, `concurrency` at a time. */
-async function timed(concurrency: number, task: () => Promise<void>): Promise<{ perSecond: number; msPerImage: number }> {
+/** Runs `task` `count` times (IMAGES by default), `concurrency` at a time. */
+async function timed(concurrency: number, task: () => Promise<void>, count = IMAGES): Promise<{ perSecond: number; msPerImage: number; ms: number }> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < IMAGES) await task();
+      while (next++ < count) await task();
     }),
   );
   const ms = performance.now() - started;
-  return { perSecond: (IMAGES * 1000) / ms, msPerImage: ms / IMAGES };
+  return { perSecond: (count * 1000) / ms, msPerImage: ms / count, ms };
 }
+
+/** The job API and the in-process runner take turns, so a machine that drifts slower or faster
+ * (a shared one does) weighs on both columns alike. */
+const ROUNDS = QUICK ? 1 : 4;
 
 /** Peak resident memory of a process (Linux: VmHWM), in MiB. */
 function peakRss(pid: number | "self"): number {
@@ -151,7 +156,11 @@ async function directChild(caseName: string, threads: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** The tool itself, as the CLI runs it: same runner, limits and model threads; no HTTP, no queue. */
+/**
+ * The tool itself, as the CLI runs it: same runner, limits and model threads; no HTTP, no queue.
+ * Stays up between rounds: `{ run: n }` runs n images and answers `{ ms }`; `{ stop: true }`
+ * answers its peak RSS and ends.
+ */
 async function localChild(caseName: string, threads: number): Promise<void> {
   const c = CASES.find((x) => x.name === caseName)!;
   const input = await c.makeInput();
@@ -164,17 +173,45 @@ async function localChild(caseName: string, threads: number): Promise<void> {
     await local.runner.run({ tool: c.tool, input: { path: file, name: input.name }, params: c.params, outputDir });
     await fs.rm(outputDir, { recursive: true, force: true });
   };
-  try {
-    await Promise.all(Array.from({ length: threads }, once)); // load the model in each thread
-    const run = await timed(threads, once);
-    process.stdout.write(`${JSON.stringify({ ...run, peakRssMiB: peakRss("self") } satisfies Measured)}\n`);
-  } finally {
-    await local.close();
-    await fs.rm(work, { recursive: true, force: true });
-  }
+  await Promise.all(Array.from({ length: threads }, once)); // load the model in each thread
+  process.send!({ ready: true });
+  process.on("message", (message: { run?: number; stop?: boolean }) => {
+    if (message.run) void timed(threads, once, message.run).then(({ ms }) => process.send!({ ms }));
+    if (message.stop) {
+      void local
+        .close()
+        .then(() => fs.rm(work, { recursive: true, force: true }))
+        .then(() => process.send!({ peakRssMiB: peakRss("self") }, () => process.exit(0)));
+    }
+  });
 }
 
-async function measureChild(mode: "--direct" | "--local", caseName: string, threads: number): Promise<Measured> {
+/** The local runner's process, driven over IPC. */
+async function startLocal(caseName: string, threads: number) {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--local", caseName, String(threads)], {
+    cwd: root,
+    env: { ...process.env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const next = () =>
+    new Promise<Record<string, number | boolean>>((resolve, reject) => {
+      child.once("message", resolve);
+      child.once("exit", (code) => reject(new Error(`the in-process runner exited with ${code}`)));
+    });
+  await next();
+  return {
+    async run(count: number): Promise<number> {
+      child.send({ run: count });
+      return (await next()).ms as number;
+    },
+    async stop(): Promise<number> {
+      child.send({ stop: true });
+      return (await next()).peakRssMiB as number;
+    },
+  };
+}
+
+async function measureChild(mode: "--direct", caseName: string, threads: number): Promise<Measured> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), mode, caseName, String(threads)], {
     cwd: root,
     env: { ...process.env },
@@ -195,15 +232,27 @@ async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): P
   if (job.status !== "succeeded") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
 }
 
-async function measureJobs(c: ModelCase, input: BenchInput, threads: number): Promise<Measured> {
+/** The job API of a server process and the in-process runner, in alternating rounds. */
+async function measureJobsAndLocal(c: ModelCase, input: BenchInput, threads: number): Promise<{ jobs: Measured; local: Measured }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-"));
   const server = await startServer({ dataDir, stdio: "ignore", env: { LOG_LEVEL: "silent", MODEL_WORKERS: String(threads), TOOL_CONCURRENCY: String(threads) } });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const body = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) });
+  const local = await startLocal(c.name, threads);
   try {
     await Promise.all(Array.from({ length: threads }, () => runJob(agent, server.port, body, c))); // warm each thread
-    const run = await timed(threads, () => runJob(agent, server.port, body, c));
-    return { ...run, peakRssMiB: server.peakRssMb() };
+    const perRound = Math.max(threads, Math.round(IMAGES / ROUNDS));
+    let jobMs = 0;
+    let localMs = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const viaJobs = async () => (jobMs += (await timed(threads, () => runJob(agent, server.port, body, c), perRound)).ms);
+      const inProcess = async () => (localMs += await local.run(perRound));
+      if (round % 2 === 0) await viaJobs().then(inProcess);
+      else await inProcess().then(viaJobs);
+    }
+    const images = perRound * ROUNDS;
+    const measured = (ms: number, peakRssMiB: number): Measured => ({ perSecond: (images * 1000) / ms, msPerImage: ms / images, peakRssMiB });
+    return { jobs: measured(jobMs, server.peakRssMb()), local: measured(localMs, await local.stop()) };
   } finally {
     agent.destroy();
     await server.stop();
@@ -222,8 +271,7 @@ async function main(): Promise<void> {
     console.log("| threads | job API: images/s | ms/image | server peak RSS | in process: images/s | ms/image | peak RSS | job API overhead | model alone: images/s | ms/image | peak RSS |");
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const threads of THREADS) {
-      const jobs = await measureJobs(c, input, threads);
-      const local = await measureChild("--local", c.name, threads);
+      const { jobs, local } = await measureJobsAndLocal(c, input, threads);
       const direct = await measureChild("--direct", c.name, threads);
       const row = (m: Measured) => `${m.perSecond.toFixed(2)} | ${m.msPerImage.toFixed(0)} | ${m.peakRssMiB.toFixed(0)} MiB`;
       const overhead = `${((100 * jobs.msPerImage) / local.msPerImage - 100).toFixed(1)}%`;
