@@ -17,6 +17,7 @@ import { promisify } from "node:util";
 import sharp from "sharp";
 import { packageRoot } from "../src/config.js";
 import { freePort } from "../test/helpers/server.js";
+import { measure, quantile } from "./measure.js";
 import { startServer } from "./server-process.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -25,31 +26,6 @@ const UPLOADS = Number(process.env.BENCH_UPLOADS ?? (QUICK ? 8 : 200));
 const ROUNDS = QUICK ? 2 : 5;
 const CONCURRENCY = 4;
 const main = path.join(packageRoot(), "src", "main.ts");
-
-interface Run {
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-async function measure(count: number, concurrency: number, task: () => Promise<void>): Promise<Run & { latencies: number[] }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < count) {
-        const t0 = performance.now();
-        await task();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { perSecond: count / seconds, p50: at(0.5), p99: at(0.99), latencies };
-}
 
 /** Makes the benchmark's account from the shell, as an operator would, then starts the server. */
 async function start(dataDir: string, port: number) {
@@ -114,7 +90,7 @@ try {
     anonSeconds += perRound / a.perSecond;
     tokenSeconds += perRound / t.perSecond;
   }
-  const p = (values: number[], q: number) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+  const p = (values: number[], q: number) => quantile([...values].sort((x, y) => x - y), q);
   const anonRate = (perRound * ROUNDS) / anonSeconds;
   const tokenRate = (perRound * ROUNDS) / tokenSeconds;
   console.log(`\n## Accounts (${os.availableParallelism()} cores, concurrency ${CONCURRENCY}${QUICK ? ", BENCH_QUICK" : ""})\n`);

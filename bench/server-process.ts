@@ -27,6 +27,8 @@ export interface ServerOptions {
   args?: string[];
   port?: number;
   stdio?: "inherit" | "ignore";
+  /** a server without /healthz (the plain baseline): any answer means it listens */
+  anyAnswer?: boolean;
 }
 
 export function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
@@ -65,7 +67,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     },
   };
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return server;
+    if (await fetch(`${base}/healthz`).then((r) => r.ok || !!options.anyAnswer, () => false)) return server;
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }

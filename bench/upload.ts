@@ -9,24 +9,19 @@
  *
  *   npm run bench:upload            (builds first; BENCH_UPLOADS=n per level, default 24)
  */
-import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
-import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { freePort } from "../test/helpers/server.js";
 import { addJpegMetadata } from "../test/fixtures/metadata.js";
+import { measure, type Run } from "./measure.js";
+import { startServer } from "./server-process.js";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 24);
 const LEVELS = [1, 2, 4];
 
-interface Run {
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
 
 async function makePhoto(orientation: number, chromaSubsampling = "4:2:0"): Promise<Uint8Array> {
   // Blurred noise compresses like a detailed photo (several MB at quality 90), unlike a flat fill.
@@ -35,25 +30,6 @@ async function makePhoto(orientation: number, chromaSubsampling = "4:2:0"): Prom
     .jpeg({ quality: 90, chromaSubsampling: chromaSubsampling as "4:2:0" | "4:4:4" })
     .toBuffer();
   return addJpegMetadata(noise, orientation);
-}
-
-async function measure(concurrency: number, task: () => Promise<void>): Promise<Run> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < UPLOADS) {
-        const t0 = performance.now();
-        await task();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { perSecond: UPLOADS / seconds, p50: at(0.5), p99: at(0.99) };
 }
 
 const thumbnailOnly = (photo: Uint8Array) => async () => {
@@ -96,27 +72,6 @@ function postMultipart(agent: Agent, port: number, body: Buffer): Promise<string
   });
 }
 
-async function startServer(dataDir: string, port: number, plain = false) {
-  const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
-  const args = plain ? ["--import", "tsx", path.join(import.meta.dirname, "plain-server.ts"), String(port), dataDir] : [main, "serve"];
-  const child = spawn(process.execPath, args, {
-    // As `npm start` runs it: two malloc arenas and a fixed mmap threshold keep glibc from holding freed decoder memory.
-    env: { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", UPLOAD_RATE_LIMIT: "off" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("server did not start");
-}
-
-function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
-}
-
 function multipartBody(photo: Uint8Array): Buffer {
   return Buffer.concat([
     Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="IMG_0001.jpg"\r\ncontent-type: image/jpeg\r\n\r\n`),
@@ -138,27 +93,26 @@ async function main() {
   );
 
   const baseline = new Map<string, [Run, Run]>();
-  for (const kind of KINDS) for (const c of LEVELS) baseline.set(`${kind}/${c}`, [await measure(c, thumbnailOnly(photos[kind])), await measure(c, reencodeAndThumbnail(photos[kind]))]);
+  for (const kind of KINDS) for (const c of LEVELS) baseline.set(`${kind}/${c}`, [await measure(UPLOADS, c, thumbnailOnly(photos[kind])), await measure(UPLOADS, c, reencodeAndThumbnail(photos[kind]))]);
   const baselineRss = process.resourceUsage().maxRSS / 1024;
 
   // The plain re-encoding server, over the same HTTP client, for the photos that must turn.
   const plainDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-plain-"));
   const plainPort = await freePort();
-  const plain = await startServer(plainDir, plainPort, true);
+  const plain = await startServer({ dataDir: plainDir, port: plainPort, anyAnswer: true, args: ["--import", "tsx", path.join(import.meta.dirname, "plain-server.ts"), String(plainPort), plainDir] });
   const plainAgent = new Agent({ keepAlive: true, maxSockets: 8 });
   const plainHttp = new Map<number, Run>();
   try {
     const body = multipartBody(photos.rotated);
-    for (const c of LEVELS) plainHttp.set(c, await measure(c, async () => void (await postMultipart(plainAgent, plainPort, body))));
+    for (const c of LEVELS) plainHttp.set(c, await measure(UPLOADS, c, async () => void (await postMultipart(plainAgent, plainPort, body))));
   } finally {
-    plain.kill("SIGTERM");
-    await new Promise((r) => plain.once("exit", r));
+    await plain.stop();
     await fs.rm(plainDir, { recursive: true, force: true });
   }
 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-"));
-  const port = await freePort();
-  const server = await startServer(dataDir, port);
+  const server = await startServer({ dataDir });
+  const port = server.port;
   const http = new Map<string, Run & { sustained: number }>();
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const healthLatencies: number[] = [];
@@ -182,7 +136,7 @@ async function main() {
     const level = async (key: string, c: number, body: Buffer) => {
       const ids: string[] = [];
       const started = performance.now();
-      const run = await measure(c, async () => void ids.push((JSON.parse(await postMultipart(agent, port, body)) as { id: string }).id));
+      const run = await measure(UPLOADS, c, async () => void ids.push((JSON.parse(await postMultipart(agent, port, body)) as { id: string }).id));
       await classified(port, ids);
       http.set(key, { ...run, sustained: UPLOADS / ((performance.now() - started) / 1000) });
       uploads += UPLOADS;
@@ -195,10 +149,9 @@ async function main() {
   } finally {
     probing = false;
     await probe;
-    serverPeak = rssMb(server.pid!, "VmHWM");
-    serverEnd = rssMb(server.pid!, "VmRSS");
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    serverPeak = server.peakRssMb();
+    serverEnd = server.rssMb();
+    await server.stop();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 
