@@ -17,6 +17,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { hostileCorpus } from "../test/fixtures/hostile.js";
+import { probeHealth } from "./measure.js";
 import { startServer } from "./server-process.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -30,16 +31,8 @@ async function main() {
   const server = await startServer({ dataDir });
   const port = server.port;
   const statuses = new Map<string, number>();
-  const health: number[] = [];
-  let probing = true;
-  const probe = (async () => {
-    while (probing) {
-      const t0 = performance.now();
-      await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer());
-      health.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const probe = probeHealth(port);
+  const health = probe.latencies;
   const queue = Array.from({ length: ROUNDS }, () => corpus).flat();
   const started = performance.now();
   let serverRss = 0;
@@ -57,8 +50,7 @@ async function main() {
       }),
     );
   } finally {
-    probing = false;
-    await probe;
+    await probe.stop();
     serverRss = server.peakRssMb();
     await server.stop();
     await fs.rm(dataDir, { recursive: true, force: true });

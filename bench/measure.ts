@@ -31,3 +31,24 @@ export async function measure(count: number, concurrency: number, task: () => Pr
   latencies.sort((a, b) => a - b);
   return { perSecond: count / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), latencies };
 }
+
+/** /healthz every 20 ms until stopped: a blocked event loop shows here. */
+export function probeHealth(port: number) {
+  const latencies: number[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer());
+      latencies.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    latencies,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}

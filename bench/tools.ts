@@ -24,6 +24,7 @@ import { loadConfig } from "../src/config.js";
 import { addJpegMetadata } from "../test/fixtures/metadata.js";
 import { A4, pdfWithPages } from "../test/fixtures/pdf.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
+import { probeHealth } from "./measure.js";
 import { startServer } from "./server-process.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -99,27 +100,6 @@ async function httpJob(agent: Agent, port: number, body: Buffer): Promise<number
   const job = await waitForEnd(agent, port, jobs[0]!.id);
   if (job.status !== "succeeded") throw new Error(`job ${job.status}: ${JSON.stringify(job.error)}`);
   return Date.parse(job.startedAt!) - Date.parse(job.createdAt);
-}
-
-/** /healthz every 20 ms until stopped: a blocked event loop shows here. */
-function probeHealth(port: number) {
-  const latencies: number[] = [];
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer());
-      latencies.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    latencies,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
 }
 
 function quantile(values: number[], q: number): number {

@@ -16,7 +16,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { freePort } from "../test/helpers/server.js";
 import { addJpegMetadata } from "../test/fixtures/metadata.js";
-import { measure, type Run } from "./measure.js";
+import { measure, probeHealth, type Run } from "./measure.js";
 import { startServer } from "./server-process.js";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 24);
@@ -115,17 +115,9 @@ async function main() {
   const port = server.port;
   const http = new Map<string, Run & { sustained: number }>();
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const healthLatencies: number[] = [];
-  let probing = true;
   // An event loop blocked by image work would show here as slow health checks.
-  const probe = (async () => {
-    while (probing) {
-      const t0 = performance.now();
-      await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.arrayBuffer());
-      healthLatencies.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const probe = probeHealth(port);
+  const healthLatencies = probe.latencies;
   let serverPeak = 0;
   let serverEnd = 0;
   let uploads = 0;
@@ -147,8 +139,7 @@ async function main() {
     }
     await level("rotated 4:4:4/4", 4, multipartBody(rotated444));
   } finally {
-    probing = false;
-    await probe;
+    await probe.stop();
     serverPeak = server.peakRssMb();
     serverEnd = server.rssMb();
     await server.stop();
