@@ -113,9 +113,15 @@ export function hashSessionTokens<A extends DBAdapter | DBTransactionAdapter>(ad
 export async function hashStoredSecrets(db: Kysely<Database>, hasher: SecretHasher, secret: string): Promise<void> {
   const sessions = await db.selectFrom("session").select(["id", "token"]).where("token", "not like", `${PREFIX}%`).execute();
   for (const { id, token } of sessions) await db.updateTable("session").set({ token: hasher.hash(token) }).where("id", "=", id).where("token", "=", token).execute();
-  const twoFactors = await db.selectFrom("twoFactor").select(["id", "backupCodes"]).execute();
+  // Only rows still in better-auth's encrypted form are read: a start after the conversion reads none.
+  const twoFactors = await db
+    .selectFrom("twoFactor")
+    .select(["id", "backupCodes"])
+    .where("backupCodes", "not like", `["${PREFIX}%`)
+    .where("backupCodes", "!=", "[]")
+    .where("backupCodes", "!=", "")
+    .execute();
   for (const { id, backupCodes } of twoFactors) {
-    if (!backupCodes || backupCodes.startsWith(`["${PREFIX}`) || backupCodes === "[]") continue;
     const codes = JSON.parse(await symmetricDecrypt({ key: secret, data: backupCodes })) as string[];
     await db.updateTable("twoFactor").set({ backupCodes: JSON.stringify(codes.map((c) => hasher.hash(c))) }).where("id", "=", id).where("backupCodes", "=", backupCodes).execute();
   }
