@@ -88,20 +88,16 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
 function linkPreviewTags(row: ImageRow, publicUrl: string, nsfwThreshold: number): string {
   const url = `${publicUrl}/i/${row.id}`;
   const sensitive = row.nsfw_score !== null && row.nsfw_score > nsfwThreshold;
-  const tags: Array<[string, string]> = [
-    ["og:type", "website"],
-    ["og:title", sensitive ? "Sensitive image on Pixhaven" : "Image on Pixhaven"],
-    ["og:url", url],
-    ...(sensitive
-      ? ([["twitter:card", "summary"]] as Array<[string, string]>)
-      : ([
-          ["og:image", `${url}/raw`],
-          ["og:image:type", row.mime],
-          ["og:image:width", String(row.width)],
-          ["og:image:height", String(row.height)],
-          ["twitter:card", "summary_large_image"],
-        ] as Array<[string, string]>)),
-  ];
+  const picture: Array<[string, string]> = sensitive
+    ? [["twitter:card", "summary"]]
+    : [
+        ["og:image", `${url}/raw`],
+        ["og:image:type", row.mime],
+        ["og:image:width", String(row.width)],
+        ["og:image:height", String(row.height)],
+        ["twitter:card", "summary_large_image"],
+      ];
+  const tags: Array<[string, string]> = [["og:type", "website"], ["og:title", sensitive ? "Sensitive image on Pixhaven" : "Image on Pixhaven"], ["og:url", url], ...picture];
   return tags.map(([property, content]) => `    <meta property="${property}" content="${escapeAttribute(content)}" />`).join("\n");
 }
 
