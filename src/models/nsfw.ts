@@ -1,7 +1,6 @@
 import { NSFW_CLASSES, type NsfwScores } from "../common/nsfw.js";
 import { missingFiles } from "./packages.js";
 import type { ModelThreads } from "./pool.js";
-import { TFJS_WASM_FILES } from "./tfjs-wasm.js";
 
 /**
  * The NSFW classifier, main-thread side: what it takes, whether its files are here, and the call.
@@ -12,11 +11,11 @@ export const NSFW_MODEL = "nsfw";
 /** NSFWJS's MobileNetV2 takes 224×224 RGB. */
 export const NSFW_INPUT_SIZE = 224;
 
-/** The bundled MobileNetV2 (about 3.5 MB of base64 weights in a CommonJS module). */
+/** The bundled MobileNetV2 (about 3.5 MB of base64 weights in a CommonJS module), run on ONNX Runtime. */
 export const NSFW_MODEL_FILES = ["dist/models/mobilenet_v2/model.min.js", "dist/models/mobilenet_v2/group1-shard1of1.min.js"] as const;
 
 export async function probeNsfw(): Promise<string | null> {
-  return (await missingFiles("nsfwjs", NSFW_MODEL_FILES)) ?? (await missingFiles("@tensorflow/tfjs-backend-wasm", TFJS_WASM_FILES));
+  return missingFiles("nsfwjs", NSFW_MODEL_FILES);
 }
 
 /** One classification; `pixels` (224×224×3 RGB) is transferred to the thread, not copied. */

@@ -42,7 +42,7 @@ export const MODELS: Record<string, ModelEntry> = {
   ...ESRGAN_MODELS,
   // restore (mode ai): maxim-denoising
   ...MAXIM_MODELS,
-  // nsfw (the tool and hosting's classification, P9): NSFWJS MobileNetV2 on tfjs-wasm
+  // nsfw (the tool and hosting's classification, P9): NSFWJS's MobileNetV2, turned into ONNX at load (keras-onnx.ts)
   nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw },
   // ocr: Tesseract (LSTM) with English, French and German data, one engine per thread
   ocr: { handler: () => import("./ocr.model.js").then((m) => m.handler), probe: probeOcr },
