@@ -57,68 +57,69 @@ function varint(value: number | bigint): number[] {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+/** Encoded bytes as a list of pieces, joined once at the end: a tensor's megabytes are copied once. */
+type Bytes = Uint8Array[];
+
+const size = (parts: Bytes) => parts.reduce((sum, p) => sum + p.length, 0);
+const key = (field: number, wire: number) => varint((field << 3) | wire);
+const int = (field: number, value: number | bigint): Bytes => [Uint8Array.from([...key(field, VARINT), ...varint(value)])];
+const bytes = (field: number, payload: Bytes): Bytes => [Uint8Array.from([...key(field, LENGTH_DELIMITED), ...varint(size(payload))]), ...payload];
+const string = (field: number, value: string) => bytes(field, [text.encode(value)]);
+const message = (field: number, parts: Bytes[]) => bytes(field, parts.flat());
+
+function float(field: number, value: number): Bytes {
+  const out = new Uint8Array(5);
+  out[0] = key(field, FIXED32)[0]!;
+  new DataView(out.buffer).setFloat32(1, value, true);
+  return [out];
+}
+
+function attribute(name: string, value: OnnxAttribute): Bytes[] {
+  const parts = [string(1, name)];
+  if ("f" in value) parts.push(float(2, value.f), int(20, ATTRIBUTE_TYPE.f));
+  else if ("i" in value) parts.push(int(3, value.i), int(20, ATTRIBUTE_TYPE.i));
+  else if ("s" in value) parts.push(string(4, value.s), int(20, ATTRIBUTE_TYPE.s));
+  else parts.push(...value.ints.map((v) => int(8, v)), int(20, ATTRIBUTE_TYPE.ints));
+  return parts;
+}
+
+function node(n: OnnxNode): Bytes[] {
+  return [
+    ...n.inputs.map((i) => string(1, i)),
+    ...n.outputs.map((o) => string(2, o)),
+    ...(n.name ? [string(3, n.name)] : []),
+    string(4, n.op),
+    ...Object.entries(n.attrs ?? {}).map(([name, value]) => message(5, attribute(name, value))),
+  ];
+}
+
+function tensor(t: OnnxInitializer): Bytes[] {
+  // raw_data is little-endian, as typed arrays are on every platform Node runs on.
+  const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return [...t.dims.map((d) => int(1, d)), int(2, t.data instanceof Float32Array ? FLOAT : INT64), string(8, t.name), bytes(9, [raw])];
+}
+
+function valueInfo(v: OnnxValue): Bytes[] {
+  const dims = v.dims.map((d) => message(1, [typeof d === "number" ? int(1, d) : string(2, d)]));
+  const tensorType = message(1, [int(1, FLOAT), message(2, dims)]);
+  return [string(1, v.name), message(2, [tensorType])];
+}
+
+/** The model's bytes, ready for `InferenceSession.create`. */
+export function encodeOnnxModel(graph: OnnxGraph, producer = "pixhaven"): Uint8Array {
+  const body = [
+    ...graph.nodes.map((n) => message(1, node(n))),
+    string(2, graph.name),
+    ...graph.initializers.map((t) => message(5, tensor(t))),
+    ...graph.inputs.map((v) => message(11, valueInfo(v))),
+    ...graph.outputs.map((v) => message(12, valueInfo(v))),
+  ];
+  const parts = [int(1, 8), string(2, producer), message(7, body), message(8, [string(1, ""), int(2, graph.opset)])].flat();
+  const out = new Uint8Array(size(parts));
   let at = 0;
   for (const part of parts) {
     out.set(part, at);
     at += part.length;
   }
   return out;
-}
-
-const key = (field: number, wire: number) => varint((field << 3) | wire);
-const int = (field: number, value: number | bigint) => Uint8Array.from([...key(field, VARINT), ...varint(value)]);
-const bytes = (field: number, payload: Uint8Array) => concat([Uint8Array.from([...key(field, LENGTH_DELIMITED), ...varint(payload.length)]), payload]);
-const string = (field: number, value: string) => bytes(field, text.encode(value));
-const message = (field: number, parts: readonly Uint8Array[]) => bytes(field, concat(parts));
-
-function float(field: number, value: number): Uint8Array {
-  const out = new Uint8Array(5);
-  out[0] = key(field, FIXED32)[0]!;
-  new DataView(out.buffer).setFloat32(1, value, true);
-  return out;
-}
-
-function attribute(name: string, value: OnnxAttribute): Uint8Array {
-  const parts = [string(1, name)];
-  if ("f" in value) parts.push(float(2, value.f), int(20, ATTRIBUTE_TYPE.f));
-  else if ("i" in value) parts.push(int(3, value.i), int(20, ATTRIBUTE_TYPE.i));
-  else if ("s" in value) parts.push(string(4, value.s), int(20, ATTRIBUTE_TYPE.s));
-  else parts.push(...value.ints.map((v) => int(8, v)), int(20, ATTRIBUTE_TYPE.ints));
-  return concat(parts);
-}
-
-function node(n: OnnxNode): Uint8Array {
-  return concat([
-    ...n.inputs.map((i) => string(1, i)),
-    ...n.outputs.map((o) => string(2, o)),
-    ...(n.name ? [string(3, n.name)] : []),
-    string(4, n.op),
-    ...Object.entries(n.attrs ?? {}).map(([name, value]) => message(5, [attribute(name, value)])),
-  ]);
-}
-
-function tensor(t: OnnxInitializer): Uint8Array {
-  // raw_data is little-endian, as typed arrays are on every platform Node runs on.
-  const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return concat([...t.dims.map((d) => int(1, d)), int(2, t.data instanceof Float32Array ? FLOAT : INT64), string(8, t.name), bytes(9, raw)]);
-}
-
-function valueInfo(v: OnnxValue): Uint8Array {
-  const dims = v.dims.map((d) => message(1, [typeof d === "number" ? int(1, d) : string(2, d)]));
-  const tensorType = message(1, [int(1, FLOAT), message(2, dims)]);
-  return concat([string(1, v.name), message(2, [tensorType])]);
-}
-
-/** The model's bytes, ready for `InferenceSession.create`. */
-export function encodeOnnxModel(graph: OnnxGraph, producer = "pixhaven"): Uint8Array {
-  const body = concat([
-    ...graph.nodes.map((n) => message(1, [node(n)])),
-    string(2, graph.name),
-    ...graph.initializers.map((t) => message(5, [tensor(t)])),
-    ...graph.inputs.map((v) => message(11, [valueInfo(v)])),
-    ...graph.outputs.map((v) => message(12, [valueInfo(v)])),
-  ]);
-  return concat([int(1, 8), string(2, producer), message(7, [body]), message(8, [string(1, ""), int(2, graph.opset)])]);
 }

@@ -5,7 +5,8 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { kerasToOnnx, type KerasTopology, readWeights, type WeightSpec } from "../../src/models/keras-onnx.js";
 import { NSFW_INPUT_SIZE } from "../../src/models/nsfw.js";
-import { bundledNsfwModel, handler as nsfwHandler, nsfwInput, nsfwOnnxModel } from "../../src/models/nsfw.model.js";
+import { handler as nsfwHandler, nsfwInput } from "../../src/models/nsfw.model.js";
+import { bundledNsfwModel, nsfwOnnxModel } from "../../src/models/nsfw-onnx.js";
 
 /** A small MobileNetV2-style model with every layer kind the converter knows, with odd sizes so that padding shows. */
 function mobileNetLike(): tf.LayersModel {
