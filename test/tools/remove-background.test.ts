@@ -134,6 +134,45 @@ describe("remove-background outputs", () => {
     expect(alpha.corners).toBeGreaterThan(0.99);
   });
 
+  it("keeps the picture's own colours where the mask shows it, and none where it is fully transparent", async () => {
+    const bytes = await photoOfDisc();
+    const out = (await run(bytes, {})).outputs[0]!;
+    const { data, info } = await sharp(out.path).raw().toBuffer({ resolveWithObject: true });
+    const upright = await sharp(Buffer.from(bytes)).rotate().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([upright.info.width, upright.info.height, 4]);
+    let opaque = 0, clear = 0, wrong = 0;
+    for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
+      const rgb = [data[i]!, data[i + 1]!, data[i + 2]!];
+      if (data[i + 3] === 255) {
+        opaque++;
+        if (rgb.some((v, c) => v !== upright.data[j + c])) wrong++;
+      } else if (data[i + 3] === 0) {
+        clear++;
+        // Invisible colour is left out of the file, as a PNG of a photo's cut-out would double.
+        if (rgb.some((v) => v !== 0)) wrong++;
+      }
+    }
+    expect(opaque).toBeGreaterThan(10_000);
+    expect(clear).toBeGreaterThan(30_000);
+    expect(wrong).toBe(0);
+  });
+
+  it("cuts out a HEIC photo (decoded with an opaque alpha) by its mask alone", async () => {
+    // 96×64, white with a red block in its top-left quarter; the mask's ellipse lands at (48, 32), 28 × 14.
+    const heic = await fs.readFile(new URL("../fixtures/photo.heic", import.meta.url));
+    const out = (await run(heic, {})).outputs[0]!;
+    expect(out).toMatchObject({ mime: "image/png", width: 96, height: 64 });
+    const { data, info } = await sharp(out.path).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(4);
+    const at = (x: number, y: number) => [...data.subarray((y * 96 + x) * 4, (y * 96 + x) * 4 + 4)];
+    for (const [x, y] of [[2, 2], [93, 2], [2, 61], [93, 61]] as const) expect(at(x, y)).toEqual([0, 0, 0, 0]);
+    const [r, g, , redAlpha] = at(40, 28);
+    expect(redAlpha).toBe(255);
+    expect(r!).toBeGreaterThan(190);
+    expect(g!).toBeLessThan(80);
+    expect(at(60, 36).every((v) => v > 230)).toBe(true);
+  });
+
   it("keeps what was already transparent in the input transparent", async () => {
     // The disc's left half is transparent in the input: the cut-out keeps only the right half.
     const png = await sharp(discSvg(240, 320, 120, 160, 70))
