@@ -32,7 +32,7 @@ export function cudaInstalled(): boolean {
  * this model thread's share of the cores: by default ONNX Runtime starts one thread per core in
  * each session, which with one model thread per core means cores² threads fighting for the cores.
  */
-export async function createSession(model: Uint8Array, tuning: Pick<ort.InferenceSession.SessionOptions, "enableMemPattern"> = {}): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array, tuning: Pick<ort.InferenceSession.SessionOptions, "enableCpuMemArena" | "enableMemPattern"> = {}): Promise<ort.InferenceSession> {
   const computeThreads = (workerData as ModelThreadData | undefined)?.computeThreads ?? 1;
   const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", enableCpuMemArena: false, intraOpNumThreads: computeThreads, interOpNumThreads: 1, ...tuning };
   if (cudaInstalled()) {
