@@ -161,8 +161,13 @@ export class JobWorker {
     try {
       await fs.mkdir(workDir, { recursive: true });
       if (!job.input_key) throw new AppError("input_missing", 410, "The input of this job is no longer stored.");
-      const inputPath = path.join(workDir, `input-${safeName(job.input_name)}`);
-      await pipeline(await blobs.get(job.input_key), createWriteStream(inputPath));
+      // A store on this machine lends its file (tools only read their input); others are copied in.
+      let inputPath: string;
+      if (blobs.localFile) inputPath = await blobs.localFile(job.input_key);
+      else {
+        inputPath = path.join(workDir, `input-${safeName(job.input_name)}`);
+        await pipeline(await blobs.get(job.input_key), createWriteStream(inputPath));
+      }
       const runDir = path.join(workDir, "run");
       await fs.mkdir(runDir);
       const result = await runTool(job.tool, { path: inputPath, name: job.input_name }, JSON.parse(job.params), {

@@ -15,6 +15,11 @@ export interface BlobStore {
   /** Throws BlobNotFoundError when nothing is stored under the key. */
   get(key: string, range?: ByteRange): Promise<Readable>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Where a stored blob can be read as a local file, for stores that keep files on this machine:
+   * readers open it instead of copying it out. Read only; throws BlobNotFoundError when missing.
+   */
+  localFile?(key: string): Promise<string>;
   /** Succeeds whether or not the key was stored. */
   delete(key: string): Promise<void>;
   /** Resolves when the store can be written to; a clear error otherwise (bucket, rights, disk). */

@@ -36,6 +36,14 @@ export class DiskBlobStore implements BlobStore {
     return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
+  async localFile(key: string): Promise<string> {
+    const file = this.pathOf(key);
+    await fs.access(file).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new BlobNotFoundError(key) : err;
+    });
+    return file;
+  }
+
   async exists(key: string): Promise<boolean> {
     return fs.access(this.pathOf(key)).then(
       () => true,
