@@ -30,8 +30,31 @@ export function openDatabase(url: string): Db {
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+/** Compiled statements kept, most recently used first: the queries are the same few hundred. */
+const STATEMENTS_KEPT = 256;
+
+/**
+ * The database as Kysely sees it, with each SQL text compiled once: Kysely asks for a fresh
+ * statement per query, and compiling took as long as running most of them. A statement still
+ * being iterated is never handed out twice.
+ */
+function reusingStatements(sqlite: SQLite.Database): { close(): void; prepare(sql: string): SQLite.Statement } {
+  const kept = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      const found = kept.get(sql);
+      kept.delete(sql);
+      const statement = found && !found.busy ? found : sqlite.prepare(sql);
+      kept.set(sql, statement);
+      if (kept.size > STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
+      return statement;
+    },
+  };
 }
 
 function openPostgres(url: string): Db {
