@@ -7,13 +7,18 @@ import { type Agent, request } from "node:http";
 
 const BOUNDARY = "pixhaven-bench-boundary";
 
-export function jobBody(tool: string, params: unknown, file: { name: string; bytes: Buffer }): Buffer {
+/** One request for a job per file: a single file, or a batch (as a client uploading a folder sends it). */
+export function jobBody(tool: string, params: unknown, file: { name: string; bytes: Buffer }, copies = 1): Buffer {
   const field = (name: string, value: string) => `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const part = (index: number) => [
+    Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${copies > 1 ? `${index}-` : ""}${file.name}"\r\ncontent-type: application/octet-stream\r\n\r\n`),
+    file.bytes,
+    Buffer.from("\r\n"),
+  ];
   return Buffer.concat([
     Buffer.from(field("tool", tool) + field("params", JSON.stringify(params))),
-    Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${file.name}"\r\ncontent-type: application/octet-stream\r\n\r\n`),
-    file.bytes,
-    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+    ...Array.from({ length: copies }, (_, i) => part(i)).flat(),
+    Buffer.from(`--${BOUNDARY}--\r\n`),
   ]);
 }
 

@@ -2,7 +2,8 @@
  * AI model benchmark. For each case (a tool and the model behind it), with 1 and then 2 model
  * threads: images per second and the server's peak RSS through the job API of a real Pixhaven
  * process (upload, queue, run, then the job's events until it ends: what a client sees), beside
- * the same tool run in a process of its own through the ToolRunner the CLI builds (decoding,
+ * the same tool run in a process of its own through the ToolRunner the CLI builds, with the
+ * server's allocator settings (decoding,
  * pre- and post-processing included, no HTTP, no queue: the job system's overhead is the gap
  * between these two, target ≤ 10%; the two take turns in rounds, so a machine's drift weighs on
  * both alike), and the model alone called in a loop (ModelThreads.run on
@@ -30,7 +31,7 @@ import { ModelThreads } from "../src/models/pool.js";
 import { openLocalRunner } from "../src/cli/local-runner.js";
 import { loadConfig } from "../src/config.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
-import { startServer } from "./server-process.js";
+import { SERVER_MALLOC_ENV, startServer } from "./server-process.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
 
@@ -190,7 +191,7 @@ async function localChild(caseName: string, threads: number): Promise<void> {
 async function startLocal(caseName: string, threads: number) {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--local", caseName, String(threads)], {
     cwd: root,
-    env: { ...process.env },
+    env: { ...SERVER_MALLOC_ENV, ...process.env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const next = () =>
@@ -214,7 +215,7 @@ async function startLocal(caseName: string, threads: number) {
 async function measureChild(mode: "--direct", caseName: string, threads: number): Promise<Measured> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), mode, caseName, String(threads)], {
     cwd: root,
-    env: { ...process.env },
+    env: { ...SERVER_MALLOC_ENV, ...process.env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -228,31 +229,44 @@ async function measureChild(mode: "--direct", caseName: string, threads: number)
 
 async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): Promise<void> {
   const { jobs } = await post(agent, port, body);
-  const job = await waitForEnd(agent, port, jobs[0]!.id);
-  if (job.status !== "succeeded") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
+  await Promise.all(
+    jobs.map(async ({ id }) => {
+      const job = await waitForEnd(agent, port, id);
+      if (job.status !== "succeeded") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
+    }),
+  );
 }
 
-/** The job API of a server process and the in-process runner, in alternating rounds. */
-async function measureJobsAndLocal(c: ModelCase, input: BenchInput, threads: number): Promise<{ jobs: Measured; local: Measured }> {
+/**
+ * The job API of a server process and the in-process runner, in alternating rounds. Each round
+ * of the job API is one batch (one request with every image of the round, as a client sending a
+ * folder does), followed by each job's events until it ends; the runner runs the same number of
+ * images, as many at once as there are threads. A single image's job is also timed alone: what a
+ * user waits for one image.
+ */
+async function measureJobsAndLocal(c: ModelCase, input: BenchInput, threads: number): Promise<{ jobs: Measured; local: Measured; singleMs: number }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-"));
   const server = await startServer({ dataDir, stdio: "ignore", env: { LOG_LEVEL: "silent", MODEL_WORKERS: String(threads), TOOL_CONCURRENCY: String(threads) } });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const body = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) });
+  const single = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) });
   const local = await startLocal(c.name, threads);
   try {
-    await Promise.all(Array.from({ length: threads }, () => runJob(agent, server.port, body, c))); // warm each thread
+    await Promise.all(Array.from({ length: threads }, () => runJob(agent, server.port, single, c))); // warm each thread
     const perRound = Math.max(threads, Math.round(IMAGES / ROUNDS));
+    const batch = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) }, perRound);
     let jobMs = 0;
     let localMs = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const viaJobs = async () => (jobMs += (await timed(threads, () => runJob(agent, server.port, body, c), perRound)).ms);
+      const viaJobs = async () => (jobMs += (await timed(1, () => runJob(agent, server.port, batch, c), 1)).ms);
       const inProcess = async () => (localMs += await local.run(perRound));
       if (round % 2 === 0) await viaJobs().then(inProcess);
       else await inProcess().then(viaJobs);
     }
+    const singles: number[] = [];
+    for (let i = 0; i < 3; i++) singles.push((await timed(1, () => runJob(agent, server.port, single, c), 1)).ms);
     const images = perRound * ROUNDS;
     const measured = (ms: number, peakRssMiB: number): Measured => ({ perSecond: (images * 1000) / ms, msPerImage: ms / images, peakRssMiB });
-    return { jobs: measured(jobMs, server.peakRssMb()), local: measured(localMs, await local.stop()) };
+    return { jobs: measured(jobMs, server.peakRssMb()), local: measured(localMs, await local.stop()), singleMs: singles.sort((a, b) => a - b)[1]! };
   } finally {
     agent.destroy();
     await server.stop();
@@ -268,14 +282,14 @@ async function main(): Promise<void> {
     const input = await c.makeInput();
     const { width, height } = await sharp(input.bytes).metadata();
     console.log(`## ${c.name}: ${c.tool} ${JSON.stringify(c.params)} on ${input.name} ${width}×${height}\n`);
-    console.log("| threads | job API: images/s | ms/image | server peak RSS | in process: images/s | ms/image | peak RSS | job API overhead | model alone: images/s | ms/image | peak RSS |");
-    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    console.log("| threads | job API: images/s | ms/image | server peak RSS | in process: images/s | ms/image | peak RSS | job API overhead | model alone: images/s | ms/image | peak RSS | one image's job alone |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const threads of THREADS) {
-      const { jobs, local } = await measureJobsAndLocal(c, input, threads);
+      const { jobs, local, singleMs } = await measureJobsAndLocal(c, input, threads);
       const direct = await measureChild("--direct", c.name, threads);
       const row = (m: Measured) => `${m.perSecond.toFixed(2)} | ${m.msPerImage.toFixed(0)} | ${m.peakRssMiB.toFixed(0)} MiB`;
       const overhead = `${((100 * jobs.msPerImage) / local.msPerImage - 100).toFixed(1)}%`;
-      console.log(`| ${threads} | ${row(jobs)} | ${row(local)} | ${overhead} | ${row(direct)} |`);
+      console.log(`| ${threads} | ${row(jobs)} | ${row(local)} | ${overhead} | ${row(direct)} | ${singleMs.toFixed(0)} ms |`);
     }
     console.log("");
   }

@@ -31,6 +31,9 @@ export interface ServerOptions {
   anyAnswer?: boolean;
 }
 
+/** The allocator settings `npm start` runs the server with; the benchmarks' in-process columns use them too. */
+export const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072" } as const;
+
 export function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
@@ -41,8 +44,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
   const child = spawn(process.execPath, options.args ?? [main, "serve"], {
     env: {
-      MALLOC_ARENA_MAX: "2",
-      MALLOC_MMAP_THRESHOLD_: "131072",
+      ...SERVER_MALLOC_ENV,
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",
