@@ -10,12 +10,16 @@ interface Task {
   timeoutMs: number;
   /** end the worker after this task, so what it allocated (a WebAssembly heap only grows) is returned */
   recycle: boolean;
+  /** may be inside native asynchronous work, which a terminated thread turns into a process abort */
+  native: boolean;
 }
 
 interface Slot {
   worker: Worker;
   task: Task | null;
   timer: NodeJS.Timeout | null;
+  /** the thread has ended (crashed, or exited on its own) */
+  ended: boolean;
 }
 
 /** What a worker answers; `error.name` lets the caller rebuild domain errors. */
@@ -33,11 +37,17 @@ export class WorkerTaskError extends Error {
 
 export class WorkerTimeoutError extends Error {}
 
+/** How long a retired thread may take to finish its native call before it is terminated anyway. */
+const RETIRE_LIMIT_MS = 15 * 60_000;
+
 /**
  * A small pool of worker threads running one module, so CPU-bound work (WebAssembly decoders, byte
  * walking over large files) never blocks the event loop. Workers start on demand, one task each at
  * a time; a task past its time limit has its worker terminated (the only way to stop WebAssembly)
- * and replaced; idle workers exit so their memory is returned.
+ * and replaced; idle workers exit so their memory is returned. A task marked `native` may be inside
+ * a native addon's asynchronous call (ONNX Runtime's): terminating its thread then would abort the
+ * process when the call returns, so the thread is retired instead (the task fails now, a fresh
+ * thread takes the queue) and terminated once it answers.
  *
  * The module is given without extension: `.js` when running built code, `.ts` (through tsx) when
  * running from sources in tests.
@@ -61,7 +71,7 @@ export class ThreadPool {
     return new URL(`./${name}${baseUrl.endsWith(".ts") ? ".ts" : ".js"}`, baseUrl);
   }
 
-  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[]; recycle?: boolean }): Promise<T> {
+  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[]; recycle?: boolean; native?: boolean }): Promise<T> {
     if (this.closed) return Promise.reject(new Error("thread pool closed"));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
@@ -72,6 +82,7 @@ export class ThreadPool {
         reject,
         timeoutMs: options.timeoutMs,
         recycle: options.recycle ?? false,
+        native: options.native ?? false,
       });
       this.dispatch();
     });
@@ -105,7 +116,7 @@ export class ThreadPool {
         new Worker(`import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(this.moduleUrl.href)}))`, { eval: true, workerData: this.workerData })
       : new Worker(this.moduleUrl, { workerData: this.workerData });
     worker.unref();
-    const slot: Slot = { worker, task: null, timer: null };
+    const slot: Slot = { worker, task: null, timer: null, ended: false };
     worker.on("message", (reply: WorkerReply) => {
       const task = slot.task;
       if (!task || task.id !== reply.id) return;
@@ -122,8 +133,14 @@ export class ThreadPool {
       // The answer waits until the worker is gone, so a caller that counts memory sees it returned.
       void this.stop(slot).then(settle);
     });
-    worker.on("error", (err) => void this.stop(slot, err));
-    worker.on("exit", () => void this.stop(slot, new Error("worker exited unexpectedly")));
+    worker.on("error", (err) => {
+      slot.ended = true;
+      void this.stop(slot, err);
+    });
+    worker.on("exit", () => {
+      slot.ended = true;
+      void this.stop(slot, new Error("worker exited unexpectedly"));
+    });
     this.slots.push(slot);
     return slot;
   }
@@ -141,7 +158,24 @@ export class ThreadPool {
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
     if (task) task.reject(reason ?? new Error("worker stopped"));
-    await slot.worker.terminate();
+    const retired = task?.native && !slot.ended ? this.answered(slot.worker) : undefined;
     if (!this.closed) this.dispatch();
+    if (retired) await retired;
+    await slot.worker.terminate();
+  }
+
+  /** Resolves when the worker next answers or ends, or after RETIRE_LIMIT_MS at most. */
+  private answered(worker: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        worker.off("message", done);
+        worker.off("exit", done);
+        resolve();
+      };
+      const timer = setTimeout(done, RETIRE_LIMIT_MS);
+      worker.on("message", done);
+      worker.on("exit", done);
+    });
   }
 }

@@ -90,7 +90,7 @@ export async function probeColorize(settings: ModelSettings): Promise<string | n
 }
 
 export const COLORIZE_MODELS: Record<string, ModelEntry> = {
-  [COLORIZE_MODEL]: { handler: () => import("./colorize.model.js").then((m) => m.colorizeHandler), probe: probeColorize },
+  [COLORIZE_MODEL]: { handler: () => import("./colorize.model.js").then((m) => m.colorizeHandler), probe: probeColorize, native: true },
 };
 
 export interface ColorizeTask {

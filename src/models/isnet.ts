@@ -75,8 +75,8 @@ export async function readIsnetWeights(model: RemoveBackgroundModel): Promise<Ui
 }
 
 export const ISNET_MODELS: Record<string, ModelEntry> = {
-  "isnet-medium": { handler: () => import("./isnet.model.js").then((m) => m.isnetHandler("medium")), probe: () => probeIsnet("medium") },
-  "isnet-small": { handler: () => import("./isnet.model.js").then((m) => m.isnetHandler("small")), probe: () => probeIsnet("small") },
+  "isnet-medium": { handler: () => import("./isnet.model.js").then((m) => m.isnetHandler("medium")), probe: () => probeIsnet("medium"), native: true },
+  "isnet-small": { handler: () => import("./isnet.model.js").then((m) => m.isnetHandler("small")), probe: () => probeIsnet("small"), native: true },
 };
 
 /**

@@ -71,7 +71,7 @@ export class ModelThreads {
     const reason = await this.unavailable(model);
     if (reason) throw new AppError("model_not_installed", 503, `The model for this tool is not installed on this server: ${reason}`);
     try {
-      return await this.pool.run<T>({ model, input }, { timeoutMs: options.timeoutMs, ...(options.transfer ? { transfer: options.transfer } : {}) });
+      return await this.pool.run<T>({ model, input }, { timeoutMs: options.timeoutMs, native: MODELS[model]?.native ?? false, ...(options.transfer ? { transfer: options.transfer } : {}) });
     } catch (err) {
       if (err instanceof WorkerTimeoutError) throw new AppError("model_timeout", 422, "The model took too long on this image; try a smaller one.");
       if (err instanceof WorkerTaskError) {

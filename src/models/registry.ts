@@ -21,6 +21,12 @@ export interface ModelEntry {
   handler: () => Promise<ModelHandler>;
   /** why the model cannot run here (its package or weights are missing), or null when it can */
   probe: (settings: ModelSettings) => Promise<string | null>;
+  /**
+   * Runs in ONNX Runtime's native code: a thread stopped while a call is in flight aborts the
+   * whole process, so such a thread is retired (its task failed, a fresh thread takes the next)
+   * and ended only once that call has returned. WebAssembly models are stopped at once.
+   */
+  native?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export const MODELS: Record<string, ModelEntry> = {
   // restore (mode ai): maxim-denoising
   ...MAXIM_MODELS,
   // nsfw (the tool and hosting's classification, P9): NSFWJS's MobileNetV2, turned into ONNX at load (keras-onnx.ts)
-  nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw },
+  nsfw: { handler: () => import("./nsfw.model.js").then((m) => m.handler), probe: probeNsfw, native: true },
   // ocr: Tesseract (LSTM) with English, French and German data, one engine per thread
   ocr: { handler: () => import("./ocr.model.js").then((m) => m.handler), probe: probeOcr },
 };

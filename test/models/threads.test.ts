@@ -1,11 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { ISNET_SIZE, segment } from "../../src/models/isnet.js";
+import { classifyNsfw } from "../../src/models/nsfw.js";
 import { ModelThreadLostError, ModelThreads } from "../../src/models/pool.js";
 import { ThreadPool } from "../../src/jobs/thread-pool.js";
 import { expectAppError } from "../tools/harness.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { photoJpeg } from "../tools/harness.js";
 
-// "nsfw" is a real registry entry whose files are installed: its probe passes, so the run reaches the thread.
+// "ocr" and "nsfw" are real registry entries whose files are installed: their probes pass, so the run
+// reaches the thread. "ocr" is WebAssembly (a thread is stopped at once), "nsfw" ONNX Runtime (native).
 const misbehaving = () => new ModelThreads(1, { module: ThreadPool.moduleNextTo(import.meta.url, "misbehaving.worker") });
 
 describe("model threads", () => {
@@ -21,18 +24,48 @@ describe("model threads", () => {
   });
 
   it("turns a model that fails to load into model_failed (503), and one that throws into model_failed", async () => {
-    await expectAppError(threads.run("nsfw", "load", { timeoutMs: 5000 }), "model_failed", 503, /weights are corrupt/);
-    await expectAppError(threads.run("nsfw", "throw", { timeoutMs: 5000 }), "model_failed", 500, /shape mismatch/);
-    expect(await threads.run("nsfw", "after", { timeoutMs: 5000 })).toBe("ok after");
+    await expectAppError(threads.run("ocr", "load", { timeoutMs: 5000 }), "model_failed", 503, /weights are corrupt/);
+    await expectAppError(threads.run("ocr", "throw", { timeoutMs: 5000 }), "model_failed", 500, /shape mismatch/);
+    expect(await threads.run("ocr", "after", { timeoutMs: 5000 })).toBe("ok after");
   });
 
   it("replaces a thread that runs past its time (model_timeout) or dies, and the next task runs", async () => {
-    await expectAppError(threads.run("nsfw", "hang", { timeoutMs: 200 }), "model_timeout", 422);
-    const lost = await threads.run("nsfw", "exit", { timeoutMs: 5000 }).catch((e: unknown) => e);
+    await expectAppError(threads.run("ocr", "hang", { timeoutMs: 200 }), "model_timeout", 422);
+    const lost = await threads.run("ocr", "exit", { timeoutMs: 5000 }).catch((e: unknown) => e);
     // Not an AppError: the image is not at fault, so the job system tries again.
     expect(lost).toBeInstanceOf(ModelThreadLostError);
-    expect(await threads.run("nsfw", "again", { timeoutMs: 5000 })).toBe("ok again");
+    expect(await threads.run("ocr", "again", { timeoutMs: 5000 })).toBe("ok again");
   });
+
+  it("retires a thread stuck in a native model's call: the task times out at once and the next runs on a fresh thread", async () => {
+    const started = Date.now();
+    await expectAppError(threads.run("nsfw", "hang", { timeoutMs: 200 }), "model_timeout", 422);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await threads.run("nsfw", "next", { timeoutMs: 5000 })).toBe("ok next");
+  });
+
+  it("stops threads inside ONNX Runtime's calls without aborting the process: closed while loading or running, or past their time", async () => {
+    // Terminating a thread while ONNX Runtime works for it used to abort the process when the call
+    // returned ("terminate called after throwing an instance of 'Napi::Error'"): this test's
+    // process would not survive to finish it.
+    // Background removal's model loads and runs for seconds: closed at any of these moments, the
+    // thread is inside ONNX Runtime.
+    for (const delay of [1500, 4000]) {
+      const models = new ModelThreads(1);
+      const pending = segment(models, "small", new Uint8Array(ISNET_SIZE * ISNET_SIZE * 3).fill(128), 60_000).then(
+        () => "segmented",
+        (err: Error) => err.message,
+      );
+      await new Promise((r) => setTimeout(r, delay));
+      await models.close();
+      expect(await pending).toMatch(/segmented|stopped/);
+    }
+    const pixels = () => new Uint8Array(224 * 224 * 3).fill(128);
+    const models = new ModelThreads(1);
+    await expectAppError(classifyNsfw(models, pixels(), 1), "model_timeout", 422);
+    expect((await classifyNsfw(models, pixels(), 60_000)).Neutral).toBeGreaterThan(0);
+    await models.close();
+  }, 60_000);
 });
 
 describe("a job whose model thread dies", () => {
