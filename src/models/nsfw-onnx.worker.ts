@@ -1,13 +1,18 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { serveTasks } from "../jobs/worker-main.js";
 import { nsfwOnnxModel } from "./nsfw-onnx.js";
 
 /**
- * Converts NSFWJS's model in a thread of its own that ends after: the conversion's garbage (about
- * 70 MB of base64, weights and copies) goes with the thread, instead of staying in the model
- * thread's heap, which allocates so little afterwards that its collector would rarely run.
+ * Converts NSFWJS's model in a thread of its own that ends after, and hands it over as a file:
+ * the conversion's garbage (about 70 MB of base64, weights and copies) goes with this thread, and
+ * ONNX Runtime reads the file itself, so the model thread's heap (which allocates so little later
+ * that its collector rarely runs) never holds the model's 14 MB.
  */
 serveTasks(async () => {
-  const model = nsfwOnnxModel();
-  const own = model.byteOffset === 0 && model.byteLength === model.buffer.byteLength ? model : model.slice();
-  return { value: own, transfer: [own.buffer as ArrayBuffer] };
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-nsfw-"));
+  const file = path.join(dir, "nsfw.onnx");
+  await fs.writeFile(file, nsfwOnnxModel());
+  return { value: file };
 });

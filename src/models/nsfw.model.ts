@@ -1,3 +1,5 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import type * as ort from "onnxruntime-node";
 import { NSFW_CLASSES, type NsfwScores } from "../common/nsfw.js";
 import { ThreadPool } from "../jobs/thread-pool.js";
@@ -5,13 +7,25 @@ import { NSFW_INPUT_SIZE } from "./nsfw.js";
 import { createSession, runSession } from "./onnx.model.js";
 import type { ModelHandler } from "./registry.js";
 
-/** NSFWJS's model as an ONNX graph, converted in a short-lived thread (see nsfw-onnx.worker.ts). */
-async function convertedModel(): Promise<Uint8Array> {
+/** NSFWJS's model as an ONNX file, converted in a short-lived thread (see nsfw-onnx.worker.ts). */
+async function convertedModel(): Promise<string> {
   const converter = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "nsfw-onnx.worker"), 1);
   try {
-    return await converter.run<Uint8Array>({}, { timeoutMs: 120_000 });
+    return await converter.run<string>({}, { timeoutMs: 120_000 });
   } finally {
     await converter.close();
+  }
+}
+
+async function loadSession(): Promise<ort.InferenceSession> {
+  const file = await convertedModel();
+  try {
+    // The memory arena stays on for this small model (about 40 MB held): without it every run
+    // maps and faults in its activations afresh, which with the server's malloc settings (a
+    // 128 KiB mmap threshold) made a 5 ms classification take 40-80 ms.
+    return await createSession(file, { enableCpuMemArena: true });
+  } finally {
+    await fs.rm(path.dirname(file), { recursive: true, force: true });
   }
 }
 
@@ -33,10 +47,7 @@ export function nsfwInput(pixels: Uint8Array, out: Float32Array<ArrayBuffer> = n
 let input: Float32Array<ArrayBuffer> | undefined;
 
 export const handler: ModelHandler<{ pixels: ArrayBuffer }, { scores: NsfwScores }, ort.InferenceSession> = {
-  // The memory arena stays on for this small model (about 40 MB held): without it every run maps
-  // and faults in its activations afresh, which with the server's malloc settings (a 128 KiB mmap
-  // threshold) made a 5 ms classification take 40-80 ms.
-  load: async () => createSession(await convertedModel(), { enableCpuMemArena: true }),
+  load: loadSession,
   async run(session, { pixels }) {
     input = nsfwInput(new Uint8Array(pixels), input);
     const { data } = await runSession(session, input, [1, 3, NSFW_INPUT_SIZE, NSFW_INPUT_SIZE]);
