@@ -13,6 +13,9 @@
  *   npm run bench:models            (builds first; BENCH_IMAGES=n per measurement, default 16)
  *   BENCH_QUICK=1 npx tsx bench/models.ts   (2 images, 1 thread: checks that it runs)
  *   BENCH_CASES=nsfw,ocr ...        (only these cases)
+ *   MODEL_COMPUTE_THREADS=1 ...      (ONNX Runtime on one core per model thread in every column, so
+ *                                     that 1 against 2 threads measures the threads alone; by
+ *                                     default one thread gets both cores)
  *
  * Adding a section: append a ModelCase to CASES below (a tool name and params, an input maker, and
  * the direct call of its model), nothing else.
@@ -149,7 +152,7 @@ function peakRss(pid: number | "self"): number {
 async function directChild(caseName: string, threads: number): Promise<void> {
   const c = CASES.find((x) => x.name === caseName)!;
   const prepared = await c.direct.prepare(await c.makeInput());
-  const models = new ModelThreads(threads);
+  const models = new ModelThreads(threads, { computeThreads: loadConfig({ ...process.env, MODEL_WORKERS: String(threads) }).modelComputeThreads });
   await Promise.all(Array.from({ length: threads }, () => c.direct.call(models, prepared))); // load the model in each thread
   const run = await timed(threads, async () => void (await c.direct.call(models, prepared)));
   const result: Measured = { ...run, peakRssMiB: peakRss("self") };
@@ -277,7 +280,7 @@ async function measureJobsAndLocal(c: ModelCase, input: BenchInput, threads: num
 async function main(): Promise<void> {
   const only = process.env.BENCH_CASES?.split(",");
   const cases = CASES.filter((c) => !only || only.includes(c.name));
-  console.log(`# Model benchmark (${IMAGES} images per measurement, ${os.availableParallelism()} cores${QUICK ? ", quick mode" : ""})\n`);
+  console.log(`# Model benchmark (${IMAGES} images per measurement, ${os.availableParallelism()} cores, ONNX Runtime threads per model thread: ${process.env.MODEL_COMPUTE_THREADS ?? "cores ÷ model threads"}${QUICK ? ", quick mode" : ""})\n`);
   for (const c of cases) {
     const input = await c.makeInput();
     const { width, height } = await sharp(input.bytes).metadata();

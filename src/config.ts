@@ -65,6 +65,7 @@ const envSchema = z.object({
   JOB_MAX_ATTEMPTS: positiveInt.max(20).default(3),
   TOOL_CONCURRENCY: positiveInt.default(availableParallelism()),
   MODEL_WORKERS: positiveInt.max(256).default(availableParallelism()),
+  MODEL_COMPUTE_THREADS: positiveInt.max(256).optional(),
   RESTORE_MAX_PIXELS: positiveInt.default(250_000),
   UPSCALE_MAX_OUTPUT_PIXELS: positiveInt.default(16_000_000),
   COLORIZE_MODEL: z.string().min(1).optional(),
@@ -180,6 +181,8 @@ export interface Config {
   toolConcurrency: number;
   /** threads that run models, each keeping the models it used loaded */
   modelWorkers: number;
+  /** threads ONNX Runtime may use inside each model thread (default: cores ÷ MODEL_WORKERS) */
+  modelComputeThreads: number;
   /** the operator's limits for particular tools, over their specs' own (RESTORE_MAX_PIXELS, UPSCALE_MAX_OUTPUT_PIXELS) */
   toolLimits: Record<string, { maxModelPixels?: number; maxOutputPixels?: number }>;
   /** the manifest (JSON) of an operator-supplied ONNX colourisation model; colorize is unavailable without one */
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jobMaxAttempts: e.JOB_MAX_ATTEMPTS,
     toolConcurrency: e.TOOL_CONCURRENCY,
     modelWorkers: e.MODEL_WORKERS,
+    modelComputeThreads: e.MODEL_COMPUTE_THREADS ?? Math.max(1, Math.floor(availableParallelism() / e.MODEL_WORKERS)),
     toolLimits: { restore: { maxModelPixels: e.RESTORE_MAX_PIXELS }, upscale: { maxOutputPixels: e.UPSCALE_MAX_OUTPUT_PIXELS } },
     colorizeModel: e.COLORIZE_MODEL ? path.resolve(e.COLORIZE_MODEL) : undefined,
     nsfwThreshold: e.NSFW_THRESHOLD,

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 
@@ -45,6 +46,14 @@ describe("storage settings", () => {
     expect(config).toMatchObject({ port: 8080, maxUploadBytes: 50 * 1024 * 1024, maxPixels: 100_000_000, tombstoneRetentionMs: 30 * 86_400_000 });
     expect(config.uploadRateLimit).toEqual({ max: 100, windowMs: 600_000 });
     expect(config.databaseUrl).toMatch(/^sqlite:.*pixhaven\.sqlite$/);
+  });
+
+  it("shares the cores among the model threads unless MODEL_COMPUTE_THREADS says otherwise", () => {
+    const cores = availableParallelism();
+    expect(loadConfig({ MODEL_WORKERS: "1" }).modelComputeThreads).toBe(cores);
+    expect(loadConfig({ MODEL_WORKERS: String(cores * 2) }).modelComputeThreads).toBe(1);
+    expect(loadConfig({ MODEL_WORKERS: "1", MODEL_COMPUTE_THREADS: "3" }).modelComputeThreads).toBe(3);
+    expect(() => loadConfig({ MODEL_COMPUTE_THREADS: "0" })).toThrow(/MODEL_COMPUTE_THREADS/);
   });
 
   it("reads the upload rate limit as uploads per duration, or off", () => {

@@ -30,6 +30,8 @@ export interface ModelThreadsOptions {
   idleMs?: number;
   /** where operator-supplied models lie (the configuration's paths) */
   settings?: ModelSettings;
+  /** threads ONNX Runtime may use in each model thread; default: cores ÷ size */
+  computeThreads?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export class ModelThreads {
     this.settings = options.settings ?? {};
     // The threads share the cores: ONNX Runtime, which would start a thread per core in every
     // model thread (MODEL_WORKERS × cores in all), gets each one's share.
-    const threadData: ModelThreadData = { computeThreads: Math.max(1, Math.floor(availableParallelism() / size)) };
+    const threadData: ModelThreadData = { computeThreads: options.computeThreads ?? Math.max(1, Math.floor(availableParallelism() / size)) };
     this.pool = new ThreadPool(options.module ?? ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, options.idleMs ?? IDLE_MS, threadData);
   }
 
