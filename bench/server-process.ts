@@ -29,6 +29,8 @@ export interface ServerOptions {
   stdio?: "inherit" | "ignore";
   /** a server without /healthz (the plain baseline): any answer means it listens */
   anyAnswer?: boolean;
+  /** glibc's allocator as it comes (the plain baseline), not the settings `npm start` gives Pixhaven */
+  defaultAllocator?: boolean;
 }
 
 /** The allocator settings `npm start` runs the server with; the benchmarks' in-process columns use them too. */
@@ -44,7 +46,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
   const child = spawn(process.execPath, options.args ?? [main, "serve"], {
     env: {
-      ...SERVER_MALLOC_ENV,
+      ...(options.defaultAllocator ? {} : SERVER_MALLOC_ENV),
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",
