@@ -2,7 +2,8 @@
  * Tools benchmark: each server tool on a 4032×3024 phone photo (JPEG 4:2:0 with EXIF, XMP, IPTC
  * and a comment; pdf-to-images on three A4 pages), through the HTTP job API of a real Pixhaven
  * process (POST /api/v1/jobs, then the job's Server-Sent Events until it succeeds) beside the same
- * tool called in this process through the ToolRunner the CLI builds, at concurrency 1 and 4. For
+ * tool called in this process through the ToolRunner the CLI builds, the two taking turns, at
+ * concurrency 1 and 4. For
  * convert to WebP it prints the HTTP overhead (target: at most 10% at concurrency 4). Then the
  * queue latency (submitted → startedAt) on SQLite and on PostgreSQL, /healthz while four tool jobs
  * run, and the server's peak RSS, as Markdown tables.
@@ -61,20 +62,33 @@ interface Run {
  * Runs `JOBS` tasks, `concurrency` at a time; a task may return its queue latency. First
  * `concurrency` untimed ones, so that the threads each side starts on demand are running.
  */
-async function measure(concurrency: number, task: () => Promise<number | void>): Promise<Run> {
+async function measure(concurrency: number, task: () => Promise<number | void>, count = JOBS): Promise<Run> {
   await Promise.all(Array.from({ length: concurrency }, () => task()));
   const queueMs: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < JOBS) {
+      while (next++ < count) {
         const waited = await task();
         if (typeof waited === "number") queueMs.push(waited);
       }
     }),
   );
-  return { perSecond: JOBS / ((performance.now() - started) / 1000), queueMs };
+  return { perSecond: count / ((performance.now() - started) / 1000), queueMs };
+}
+
+/**
+ * Two ways of doing the same work measured in turns, A B B A, each half of `JOBS`: this machine's
+ * speed drifts by a quarter within minutes, and measured one after the other the two would not see
+ * the same machine.
+ */
+async function inTurns(concurrency: number, a: () => Promise<number | void>, b: () => Promise<number | void>, aroundA = (run: () => Promise<Run>) => run()): Promise<[Run, Run]> {
+  const half = Math.max(concurrency, Math.round(JOBS / 2));
+  const runs: [Run[], Run[]] = [[], []];
+  for (const side of [0, 1, 1, 0] as const) runs[side].push(side === 0 ? await aroundA(() => measure(concurrency, a, half)) : await measure(concurrency, b, half));
+  const joined = (rs: Run[]): Run => ({ perSecond: (half * rs.length) / rs.reduce((s, r) => s + half / r.perSecond, 0), queueMs: rs.flatMap((r) => r.queueMs) });
+  return [joined(runs[0]), joined(runs[1])];
 }
 
 async function makeInputs(dir: string): Promise<Record<Case["input"], { path: string; name: string; bytes: Buffer }>> {
@@ -107,8 +121,8 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-/** Every case at every level through the HTTP API of the server on `port`. */
-async function runHttp(port: number, cases: Case[], inputs: Awaited<ReturnType<typeof makeInputs>>, health?: number[]): Promise<Map<string, Run>> {
+/** Every case at every level through the HTTP API of the server on `port` (PostgreSQL's run). */
+async function runHttp(port: number, cases: Case[], inputs: Awaited<ReturnType<typeof makeInputs>>): Promise<Map<string, Run>> {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const runs = new Map<string, Run>();
   try {
@@ -116,10 +130,7 @@ async function runHttp(port: number, cases: Case[], inputs: Awaited<ReturnType<t
       // The body is built once: the figures measure the server, not the client's encoder.
       const body = jobBody(c.tool, c.params, inputs[c.input]);
       for (const level of LEVELS) {
-        const probe = health && level === 4 ? probeHealth(port) : undefined;
         runs.set(`${c.label}/${level}`, await measure(level, () => httpJob(agent, port, body)));
-        await probe?.stop();
-        if (probe) health!.push(...probe.latencies);
       }
     }
   } finally {
@@ -136,37 +147,55 @@ async function main() {
       `${JOBS} jobs per level${QUICK ? " (BENCH_QUICK)" : ""}; ${os.availableParallelism()} cores, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}\n`,
   );
 
-  // In this process, as the CLI runs tools: the same runner, limits and threads, no HTTP, no queue.
+  // Each case and level: in this process as the CLI runs tools (the same runner, limits and
+  // threads, no HTTP, no queue), and through the HTTP API of a server process, in turns.
   const inProcess = new Map<string, Run>();
-  for (const c of CASES) {
-    for (const level of LEVELS) {
-      const local = openLocalRunner(loadConfig({ ...process.env, LOG_LEVEL: "silent" }), level);
-      const out = path.join(work, "out");
-      try {
-        inProcess.set(
-          `${c.label}/${level}`,
-          await measure(level, async () => {
-            await local.runner.run({ tool: c.tool, input: { path: inputs[c.input].path, name: inputs[c.input].name }, params: c.params, outputDir: out });
-          }),
-        );
-      } finally {
-        await local.close();
-        await fs.rm(out, { recursive: true, force: true });
-      }
-    }
-  }
-
+  const http = new Map<string, Run>();
   const health: number[] = [];
-  let http: Map<string, Run>;
   let peak = 0;
   let end = 0;
   {
     const server = await startServer({ dataDir: path.join(work, "sqlite") });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     try {
-      http = await runHttp(server.port, CASES, inputs, health);
+      for (const c of CASES) {
+        // The body is built once: the figures measure the server, not the client's encoder.
+        const body = jobBody(c.tool, c.params, inputs[c.input]);
+        for (const level of LEVELS) {
+          const local = openLocalRunner(loadConfig({ ...process.env, LOG_LEVEL: "silent" }), level);
+          const out = path.join(work, "out");
+          // An event loop blocked by image work would show as slow health checks while four jobs run.
+          const probed = async (run: () => Promise<Run>) => {
+            if (level !== 4) return run();
+            const probe = probeHealth(server.port);
+            try {
+              return await run();
+            } finally {
+              await probe.stop();
+              health.push(...probe.latencies);
+            }
+          };
+          try {
+            const [viaHttp, local_] = await inTurns(
+              level,
+              () => httpJob(agent, server.port, body),
+              async () => {
+                await local.runner.run({ tool: c.tool, input: { path: inputs[c.input].path, name: inputs[c.input].name }, params: c.params, outputDir: out });
+              },
+              probed,
+            );
+            http.set(`${c.label}/${level}`, viaHttp);
+            inProcess.set(`${c.label}/${level}`, local_);
+          } finally {
+            await local.close();
+            await fs.rm(out, { recursive: true, force: true });
+          }
+        }
+      }
       peak = server.peakRssMb();
       end = server.rssMb();
     } finally {
+      agent.destroy();
       await server.stop();
     }
   }
