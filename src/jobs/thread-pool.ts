@@ -158,10 +158,16 @@ export class ThreadPool {
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
     if (task) task.reject(reason ?? new Error("worker stopped"));
-    const retired = task?.native && !slot.ended ? this.answered(slot.worker) : undefined;
-    if (!this.closed) this.dispatch();
-    if (retired) await retired;
+    if (task?.native && !slot.ended) {
+      // Retired: a fresh thread takes the queue now; this one ends once its call has returned.
+      const answered = this.answered(slot.worker);
+      if (!this.closed) this.dispatch();
+      await answered;
+      await slot.worker.terminate();
+      return;
+    }
     await slot.worker.terminate();
+    if (!this.closed) this.dispatch();
   }
 
   /** Resolves when the worker next answers or ends, or after RETIRE_LIMIT_MS at most. */
