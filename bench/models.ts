@@ -34,6 +34,7 @@ import { ModelThreads } from "../src/models/pool.js";
 import { openLocalRunner } from "../src/cli/local-runner.js";
 import { loadConfig } from "../src/config.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
+import { measure } from "./measure.js";
 import { SERVER_MALLOC_ENV, startServer } from "./server-process.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
@@ -125,15 +126,9 @@ interface Measured {
 
 /** Runs `task` `count` times (IMAGES by default), `concurrency` at a time. */
 async function timed(concurrency: number, task: () => Promise<void>, count = IMAGES): Promise<{ perSecond: number; msPerImage: number; ms: number }> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < count) await task();
-    }),
-  );
-  const ms = performance.now() - started;
-  return { perSecond: (count * 1000) / ms, msPerImage: ms / count, ms };
+  const { perSecond } = await measure(count, concurrency, task);
+  const ms = (count * 1000) / perSecond;
+  return { perSecond, msPerImage: ms / count, ms };
 }
 
 /** The job API and the in-process runner take turns, so a machine that drifts slower or faster

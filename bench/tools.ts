@@ -25,7 +25,7 @@ import { loadConfig } from "../src/config.js";
 import { addJpegMetadata } from "../test/fixtures/metadata.js";
 import { A4, pdfWithPages } from "../test/fixtures/pdf.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
-import { probeHealth } from "./measure.js";
+import { measure as timeRuns, probeHealth, quantile } from "./measure.js";
 import { startServer } from "./server-process.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -65,17 +65,11 @@ interface Run {
 async function measure(concurrency: number, task: () => Promise<number | void>, count = JOBS): Promise<Run> {
   await Promise.all(Array.from({ length: concurrency }, () => task()));
   const queueMs: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < count) {
-        const waited = await task();
-        if (typeof waited === "number") queueMs.push(waited);
-      }
-    }),
-  );
-  return { perSecond: count / ((performance.now() - started) / 1000), queueMs };
+  const { perSecond } = await timeRuns(count, concurrency, async () => {
+    const waited = await task();
+    if (typeof waited === "number") queueMs.push(waited);
+  });
+  return { perSecond, queueMs };
 }
 
 /**
@@ -116,9 +110,9 @@ async function httpJob(agent: Agent, port: number, body: Buffer): Promise<number
   return Date.parse(job.startedAt!) - Date.parse(job.createdAt);
 }
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+/** `quantile` of values in any order; NaN when there are none. */
+function quantileOf(values: number[], q: number): number {
+  return values.length ? quantile([...values].sort((a, b) => a - b), q) : NaN;
 }
 
 /** Every case at every level through the HTTP API of the server on `port` (PostgreSQL's run). */
@@ -242,7 +236,7 @@ async function main() {
   const latencyRows = (name: string, m: Map<string, Run>) => {
     for (const level of LEVELS) {
       const values = latencies(m, level);
-      console.log(`| ${name} | ${level} | ${values.length} | ${ms(quantile(values, 0.5))} | ${ms(quantile(values, 0.99))} |`);
+      console.log(`| ${name} | ${level} | ${values.length} | ${ms(quantileOf(values, 0.5))} | ${ms(quantileOf(values, 0.99))} |`);
     }
   };
   console.log("\n| database | concurrency | jobs | queue latency p50 (submitted → started) | p99 |");
@@ -257,7 +251,7 @@ async function main() {
     for (const [key, run] of postgres) console.log(`| ${key.replace(/\/(\d+)$/, " | $1")} | ${f(run.perSecond)} |`);
   }
   console.log(
-    `\n/healthz while four tool jobs run (SQLite): p50 ${quantile(health, 0.5).toFixed(1)} ms, p99 ${quantile(health, 0.99).toFixed(1)} ms, max ${quantile(health, 1).toFixed(1)} ms (${health.length} probes)`,
+    `\n/healthz while four tool jobs run (SQLite): p50 ${quantileOf(health, 0.5).toFixed(1)} ms, p99 ${quantileOf(health, 0.99).toFixed(1)} ms, max ${quantileOf(health, 1).toFixed(1)} ms (${health.length} probes)`,
   );
   console.log(`Pixhaven server (SQLite) after every HTTP run (TOOL_CONCURRENCY ${process.env.TOOL_CONCURRENCY ?? os.availableParallelism()}): peak RSS ${Math.round(peak)} MB, RSS at the end ${Math.round(end)} MB`);
 }
