@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
+import { createRequire } from "node:module";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -62,6 +62,8 @@ function openPostgres(url: string): Db {
   const schema = parsed.searchParams.get("schema");
   if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name in DATABASE_URL: ${schema}`);
   parsed.searchParams.delete("schema");
+  // Loaded here rather than at startup: a server on SQLite (the default) never needs it.
+  const pg = createRequire(import.meta.url)("pg") as typeof import("pg");
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: 10,

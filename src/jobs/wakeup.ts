@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import pg from "pg";
+import { createRequire } from "node:module";
+import type pg from "pg";
 
 /**
  * Tells job workers that work is waiting, so they need not poll the jobs table hard. The jobs table
@@ -77,7 +78,9 @@ export class PostgresWakeup implements JobWakeup {
   private connect(): Promise<void> {
     if (this.client || this.closed) return Promise.resolve();
     this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.connectionString });
+      // Loaded on first use: a server on SQLite (the default) never needs it.
+      const { Client } = createRequire(import.meta.url)("pg") as typeof import("pg");
+      const client = new Client({ connectionString: this.connectionString });
       client.on("notification", () => void this.local.notify());
       // A dropped connection is opened again on the next use.
       client.on("error", () => {

@@ -1,12 +1,18 @@
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { S3StorageConfig } from "../config.js";
 import { type BlobStore, BlobNotFoundError, type ByteRange } from "./blob-store.js";
 
 const MiB = 1024 * 1024;
+
+// The AWS SDK is loaded when a store is made, not when the server starts: on local disk (the
+// default) it would cost every process about 10 MB for nothing.
+const require = createRequire(import.meta.url);
+type Sdk = typeof import("@aws-sdk/client-s3");
+type Storage = typeof import("@aws-sdk/lib-storage");
 
 /**
  * Blobs as objects in an S3-compatible bucket (AWS, MinIO, Garage, Ceph, R2...), so that several
@@ -17,9 +23,11 @@ export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  private readonly sdk: Sdk = require("@aws-sdk/client-s3") as Sdk;
+  private readonly storage: Storage = require("@aws-sdk/lib-storage") as Storage;
 
   constructor(config: Omit<S3StorageConfig, "kind">) {
-    this.client = new S3Client({
+    this.client = new this.sdk.S3Client({
       region: config.region,
       forcePathStyle: config.forcePathStyle,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
@@ -49,7 +57,7 @@ export class S3BlobStore implements BlobStore {
     try {
       // One PUT for a small file; for a large one, parts of partSize with at most queueSize in
       // flight, which bounds the memory an upload holds to about 20 MiB.
-      await new Upload({
+      await new this.storage.Upload({
         client: this.client,
         params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body, ContentType: contentType },
         partSize: 5 * MiB,
@@ -64,7 +72,7 @@ export class S3BlobStore implements BlobStore {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
       const object = await this.client.send(
-        new GetObjectCommand({
+        new this.sdk.GetObjectCommand({
           Bucket: this.bucket,
           Key: this.objectKey(key),
           ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
@@ -79,7 +87,7 @@ export class S3BlobStore implements BlobStore {
 
   async check(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.client.send(new this.sdk.HeadBucketCommand({ Bucket: this.bucket }));
     } catch (err) {
       throw new Error(`S3 bucket "${this.bucket}" is not reachable: ${(err as Error).name} ${(err as Error).message}`.trim());
     }
@@ -87,7 +95,7 @@ export class S3BlobStore implements BlobStore {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
       return true;
     } catch (err) {
       if (isMissing(err)) return false;
@@ -97,14 +105,14 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     // S3 answers 204 whether or not the object existed.
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
   async *list(prefix = ""): AsyncIterable<string> {
     let continuationToken: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({
+        new this.sdk.ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: this.objectKey(prefix),
           ...(continuationToken ? { ContinuationToken: continuationToken } : {}),

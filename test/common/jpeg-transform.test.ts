@@ -114,6 +114,8 @@ const CASES: Case[] = [
   { name: "restart every MCU row, 4:4:4 99x77", make: async () => run(JPEGTRAN, ["-restart", "1"], await sharpJpeg(99, 77, { chromaSubsampling: "4:4:4" }))!, restart: 13 },
   { name: "restart every 7 blocks, greyscale", make: async () => run(JPEGTRAN, ["-restart", "7B"], await sharpJpeg(96, 61, { grey: true }))!, restart: 7 },
   { name: "three non-interleaved scans", make: async () => run(JPEGTRAN, ["-scans", scansFile()], await sharpJpeg(64, 48))! },
+  // About 2.5 million non-zero coefficients: the coefficient store spans several of its 2^20-value chunks.
+  { name: "4:4:4 1024x1024 at quality 98 (millions of non-zero coefficients)", make: () => sharpJpeg(1024, 1024, { quality: 98, chromaSubsampling: "4:4:4" }) },
 ];
 
 function qtablesFile(): string {

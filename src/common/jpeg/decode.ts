@@ -3,7 +3,7 @@ import { blockOffsets, coefficientMap, type Layout, type Motion } from "./geomet
 import { SLACK, unstuff } from "./entropy-data.js";
 import { decodeLong, LOOKAHEAD, type HuffmanDecodeTable } from "./huffman-decode.js";
 import type { ParsedJpeg, Scan } from "./parse.js";
-import type { Plane } from "./plane.js";
+import { CHUNK_BITS, CHUNK_MASK, type Coefficients, type ValueStore } from "./plane.js";
 
 /** Quantised DC values of 8-bit JPEG stay within ±1024 (2047 leaves room for odd encoders). */
 const MAX_DC = 2047;
@@ -12,13 +12,15 @@ const PEEK_SHIFT = 32 - LOOKAHEAD;
 /**
  * Decodes every scan straight into the moved positions: each block lands where the motion puts it,
  * each coefficient at its moved index with its moved sign, so no second copy of the picture is made.
- * Each decoded block's first coefficient and both non-zero masks are written whole; the encoder never
- * reads a coefficient whose mask bit is clear. Planes start zeroed (a component no scan covers stays so).
+ * Each decoded block's DC, both non-zero masks and the start of its values are written whole, and its
+ * non-zero AC values appended in moved zig-zag order; the encoder reads exactly those. Planes start
+ * zeroed (a component no scan covers stays so).
  */
-export function decodeInto(bytes: Uint8Array, jpeg: ParsedJpeg, source: Layout, result: Layout, motion: Motion, planes: Plane[]): void {
+export function decodeInto(bytes: Uint8Array, jpeg: ParsedJpeg, source: Layout, result: Layout, motion: Motion, coefficients: Coefficients): void {
   const { target, sign } = coefficientMap(motion);
   const offsets = source.components.map((c, i) => blockOffsets(c, result.components[i]!, motion));
-  for (const scan of jpeg.scans) decodeScan(bytes, scan, source, planes, offsets, target, sign);
+  const cursor = { chunk: 0, at: 0 };
+  for (const scan of jpeg.scans) decodeScan(bytes, scan, source, coefficients, offsets, target, sign, cursor);
 }
 
 /**
@@ -31,11 +33,13 @@ function decodeScan(
   bytes: Uint8Array,
   scan: Scan,
   source: Layout,
-  planes: Plane[],
+  coefficients: Coefficients,
   offsets: { colOffset: Int32Array; rowOffset: Int32Array }[],
   target: Uint8Array,
   sign: Int8Array,
+  cursor: { chunk: number; at: number },
 ): void {
+  const planes = coefficients.planes;
   const entropy = unstuff(bytes, scan.start, scan.end);
   const data = entropy.data;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -73,13 +77,15 @@ function decodeScan(
   const dcTables: HuffmanDecodeTable[] = slot.map((i) => comps[i]!.dc);
   const acTables: HuffmanDecodeTable[] = slot.map((i) => comps[i]!.ac);
   const fastAcs: Int32Array[] = acTables.map((t) => t.fastAc);
-  const coefsOf: Int16Array[] = slot.map((i) => planes[comps[i]!.index]!.coefs);
+  const dcOf: Int16Array[] = slot.map((i) => planes[comps[i]!.index]!.dc);
   const nonzeroOf: Int32Array[] = slot.map((i) => planes[comps[i]!.index]!.nonzero);
+  const startOf: Int32Array[] = slot.map((i) => planes[comps[i]!.index]!.start);
   const colOffsets: Int32Array[] = slot.map((i) => offsets[comps[i]!.index]!.colOffset);
   const rowOffsets: Int32Array[] = slot.map((i) => offsets[comps[i]!.index]!.rowOffset);
-  // Padding blocks (outside the picture, in edge MCUs) are decoded here and dropped.
-  const scratchCoefs = new Int16Array(64);
-  const scratchNonzero = new Int32Array(2);
+  // Each block is decoded here (at its moved positions), then its values are appended to the store;
+  // padding blocks (outside the picture, in edge MCUs) are dropped.
+  const block = new Int16Array(64);
+  const masks = new Int32Array(2);
   const preds = new Int32Array(4);
 
   const state: DecodeState = {
@@ -96,12 +102,17 @@ function decodeScan(
     dcTables,
     acTables,
     fastAcs,
-    coefsOf,
+    dcOf,
     nonzeroOf,
+    startOf,
     colOffsets,
     rowOffsets,
-    scratchCoefs,
-    scratchNonzero,
+    block,
+    masks,
+    values: coefficients.values,
+    chunkIndex: cursor.chunk,
+    chunk: coefficients.values.chunk(cursor.chunk),
+    at: cursor.at,
     preds,
     target,
     sign,
@@ -112,6 +123,8 @@ function decodeScan(
     nextRst: 0,
   };
   for (let my = 0; my < mcusY; my++) decodeRow(state, my);
+  cursor.chunk = state.chunkIndex;
+  cursor.at = state.at;
   if (state.pos > ends[state.run]! * 8) throw new MalformedJpegError("entropy-coded data ends early");
 }
 
@@ -130,12 +143,17 @@ interface DecodeState {
   dcTables: HuffmanDecodeTable[];
   acTables: HuffmanDecodeTable[];
   fastAcs: Int32Array[];
-  coefsOf: Int16Array[];
+  dcOf: Int16Array[];
   nonzeroOf: Int32Array[];
+  startOf: Int32Array[];
   colOffsets: Int32Array[];
   rowOffsets: Int32Array[];
-  scratchCoefs: Int16Array;
-  scratchNonzero: Int32Array;
+  block: Int16Array;
+  masks: Int32Array;
+  values: ValueStore;
+  chunkIndex: number;
+  chunk: Int16Array;
+  at: number; // next free index in chunk
   preds: Int32Array;
   target: Uint8Array;
   sign: Int8Array;
@@ -152,13 +170,15 @@ interface DecodeState {
  * loop that runs once per call is recompiled on the stack (OSR) for its first several calls, slowly.
  */
 function decodeRow(state: DecodeState, my: number): void {
-  const { view, lastBit, ends, markers, interval, slot, dx, dy, hOf, vOf, dcTables, acTables, fastAcs, coefsOf, nonzeroOf, colOffsets, rowOffsets } = state;
-  const { scratchCoefs, scratchNonzero, preds, target, sign, mcusX } = state;
+  const { view, lastBit, ends, markers, interval, slot, dx, dy, hOf, vOf, dcTables, acTables, fastAcs, dcOf, nonzeroOf, startOf, colOffsets, rowOffsets } = state;
+  const { block, masks, preds, target, sign, mcusX } = state;
   const blocks = slot.length;
   let pos = state.pos;
   let run = state.run;
   let toGo = state.toGo;
   let nextRst = state.nextRst;
+  let chunk = state.chunk;
+  let at = state.at;
   for (let mx = 0; mx < mcusX; mx++) {
     if (interval !== 0) {
       if (toGo === 0) {
@@ -175,18 +195,27 @@ function decodeRow(state: DecodeState, my: number): void {
       if (pos > lastBit) throw new MalformedJpegError("entropy-coded data ends early");
       const row = rowOffsets[j]![my * vOf[j]! + dy[j]!]!;
       const col = colOffsets[j]![mx * hOf[j]! + dx[j]!]!;
-      let coefs = coefsOf[j]!;
-      let nonzero = nonzeroOf[j]!;
-      let offset = row + col;
-      if (row < 0 || col < 0) {
-        coefs = scratchCoefs;
-        nonzero = scratchNonzero;
-        offset = 0;
+      pos = decodeBlock(view, pos, dcTables[j]!, acTables[j]!, fastAcs[j]!, block, masks, target, sign, preds, slot[j]!);
+      if (row < 0 || col < 0) continue; // padding
+      const b = row + col;
+      if (at > CHUNK_MASK - 63) {
+        chunk = state.values.chunk(++state.chunkIndex);
+        at = 0;
       }
-
-      pos = decodeBlock(view, pos, dcTables[j]!, acTables[j]!, fastAcs[j]!, coefs, nonzero, offset, target, sign, preds, slot[j]!);
+      dcOf[j]![b] = block[0]!;
+      const low = masks[0]!;
+      const high = masks[1]!;
+      nonzeroOf[j]![2 * b] = low;
+      nonzeroOf[j]![2 * b + 1] = high;
+      startOf[j]![b] = (state.chunkIndex << CHUNK_BITS) | at;
+      // The values in zig-zag order. Positions whose bit is clear are never read, so the block
+      // needs no clearing between blocks.
+      for (let mask = low; mask !== 0; mask &= mask - 1) chunk[at++] = block[31 - Math.clz32(mask & -mask)]!;
+      for (let mask = high; mask !== 0; mask &= mask - 1) chunk[at++] = block[63 - Math.clz32(mask & -mask)]!;
     }
   }
+  state.chunk = chunk;
+  state.at = at;
   state.pos = pos;
   state.run = run;
   state.toGo = toGo;
@@ -194,9 +223,9 @@ function decodeRow(state: DecodeState, my: number): void {
 }
 
 /**
- * Decodes one block (JPEG F.2.2) from bit position `pos` into `coefs` at `offset`, each coefficient
- * at its moved index with its moved sign, and writes the block's non-zero masks; returns the new bit
- * position. `preds[c]` is the DC prediction of the block's component, updated.
+ * Decodes one block (JPEG F.2.2) from bit position `pos` into `block` (only the positions the masks
+ * name are written; the others keep stale values), each coefficient at its moved index with its moved sign, and writes the block's non-zero
+ * masks (DC left out); returns the new bit position. `preds[c]` is the DC prediction of the block's component, updated.
  */
 function decodeBlock(
   view: DataView,
@@ -204,9 +233,8 @@ function decodeBlock(
   dcTable: HuffmanDecodeTable,
   acTable: HuffmanDecodeTable,
   fastAc: Int32Array,
-  coefs: Int16Array,
-  nonzero: Int32Array,
-  offset: number,
+  block: Int16Array,
+  masks: Int32Array,
   target: Uint8Array,
   sign: Int8Array,
   preds: Int32Array,
@@ -228,7 +256,7 @@ function decodeBlock(
   }
   if (dc > MAX_DC || dc < -MAX_DC) throw new MalformedJpegError("DC coefficient out of range");
   preds[c] = dc;
-  coefs[offset] = dc;
+  block[0] = dc;
 
   // AC (F.2.2.2), most coefficients in one lookup of code and value together.
   let low = 0; // non-zero masks of the moved block
@@ -260,11 +288,11 @@ function decodeBlock(
       value = raw - (((1 << size) - 1) & ((raw >>> (size - 1)) - 1));
     }
     const t = target[k]!;
-    coefs[offset + t] = value * sign[k]!;
+    block[t] = value * sign[k]!;
     if (t < 32) low |= 1 << t;
     else high |= 1 << t; // shifts count modulo 32
   }
-  nonzero[offset >> 5] = low;
-  nonzero[(offset >> 5) + 1] = high;
+  masks[0] = low;
+  masks[1] = high;
   return pos;
 }

@@ -2,12 +2,12 @@ import type { BitWriter } from "./bit-writer.js";
 import { UnencodableJpegError } from "./errors.js";
 import type { EncodeTable } from "./huffman-encode.js";
 import type { Layout } from "./geometry.js";
-import type { Plane } from "./plane.js";
+import { CHUNK_BITS, CHUNK_MASK, type Coefficients, type Plane } from "./plane.js";
 
 /** What is done with each block of the scan, in coding order. */
 interface BlockVisitor {
   startMcu(): void;
-  block(component: number, plane: Plane, offset: number): void;
+  block(component: number, plane: Plane, index: number): void;
   /** A block outside the picture, in an MCU at the right or bottom edge. */
   padding(component: number): void;
   restart(n: number): void;
@@ -37,7 +37,7 @@ function walkScan(layout: Layout, planes: Plane[], restartInterval: number, visi
     for (let y = 0; y < c.blocksH; y++) {
       for (let x = 0; x < c.blocksW; x++) {
         beforeMcu();
-        visit.block(0, planes[0]!, (y * c.strideW + x) * 64);
+        visit.block(0, planes[0]!, y * c.strideW + x);
       }
     }
     return;
@@ -53,7 +53,7 @@ function walkScan(layout: Layout, planes: Plane[], restartInterval: number, visi
           const y = my * c.v + by;
           for (let bx = 0; bx < c.h; bx++) {
             const x = mx * c.h + bx;
-            if (x < c.blocksW && y < c.blocksH) visit.block(i, plane, (y * c.strideW + x) * 64);
+            if (x < c.blocksW && y < c.blocksH) visit.block(i, plane, y * c.strideW + x);
             else visit.padding(i);
           }
         }
@@ -68,18 +68,19 @@ function bitLength(value: number): number {
   return 32 - Math.clz32((value ^ sign) - sign);
 }
 
-function dcDifference(coefs: Int16Array, offset: number, last: Int32Array, component: number): number {
-  const diff = coefs[offset]! - last[component]!;
-  last[component] = coefs[offset]!;
+function dcDifference(dc: Int16Array, index: number, last: Int32Array, component: number): number {
+  const diff = dc[index]! - last[component]!;
+  last[component] = dc[index]!;
   // Baseline DC tables stop at 11 bits; only a corrupt source gets further.
   if (diff > 2047 || diff < -2047) throw new UnencodableJpegError("DC difference out of range");
   return diff;
 }
 
 /** Counts the symbols each Huffman table would code, for building optimal tables. */
-export function countSymbols(layout: Layout, planes: Plane[], restartInterval: number, dcCounts: Int32Array[], acCounts: Int32Array[]): void {
+export function countSymbols(layout: Layout, coefficients: Coefficients, restartInterval: number, dcCounts: Int32Array[], acCounts: Int32Array[]): void {
   const last = new Int32Array(4);
-  walkScan(layout, planes, restartInterval, {
+  const chunks = coefficients.values.chunks;
+  walkScan(layout, coefficients.planes, restartInterval, {
     startMcu() {},
     restart() {
       last.fill(0);
@@ -88,20 +89,22 @@ export function countSymbols(layout: Layout, planes: Plane[], restartInterval: n
       dcCounts[c]![0]!++;
       acCounts[c]![0]!++;
     },
-    block(c, plane, offset) {
-      const coefs = plane.coefs;
-      dcCounts[c]![bitLength(dcDifference(coefs, offset, last, c))]!++;
+    block(c, plane, index) {
+      dcCounts[c]![bitLength(dcDifference(plane.dc, index, last, c))]!++;
       const ac = acCounts[c]!;
+      const start = plane.start[index]!;
+      const values = chunks[start >>> CHUNK_BITS]!;
+      let at = start & CHUNK_MASK;
       let previous = 0;
       for (let half = 0; half < 2; half++) {
-        let mask = plane.nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
+        let mask = plane.nonzero[2 * index + half]!;
         while (mask !== 0) {
           const bit = mask & -mask;
           mask ^= bit;
           const k = 31 - Math.clz32(bit) + 32 * half;
           let run = k - previous - 1;
           for (; run > 15; run -= 16) ac[0xf0]!++;
-          ac[(run << 4) | bitLength(coefs[offset + k]!)]!++;
+          ac[(run << 4) | bitLength(values[at++]!)]!++;
           previous = k;
         }
       }
@@ -115,8 +118,9 @@ export function countSymbols(layout: Layout, planes: Plane[], restartInterval: n
  * of the picture, so it is one loop over the writer's state held in locals, with the bit output
  * written out in place (see BitWriter.bits for what it does) rather than called per symbol.
  */
-export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], restartInterval: number, dcTables: EncodeTable[], acTables: EncodeTable[]): void {
+export function encodeScan(writer: BitWriter, layout: Layout, coefficients: Coefficients, restartInterval: number, dcTables: EncodeTable[], acTables: EncodeTable[]): void {
   const comps = layout.components;
+  const planes = coefficients.planes;
   // The blocks of one MCU in coding order, as for decoding (a lone component: MCUs of one block).
   const single = comps.length === 1;
   const mcusX = single ? comps[0]!.blocksW : layout.mcusX;
@@ -140,8 +144,9 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
   const widthOf = slot.map((i) => comps[i]!.blocksW);
   const heightOf = slot.map((i) => comps[i]!.blocksH);
   const strideOf = slot.map((i) => comps[i]!.strideW);
-  const coefsOf: Int16Array[] = slot.map((i) => planes[i]!.coefs);
+  const dcOf: Int16Array[] = slot.map((i) => planes[i]!.dc);
   const nonzeroOf: Int32Array[] = slot.map((i) => planes[i]!.nonzero);
+  const startOf: Int32Array[] = slot.map((i) => planes[i]!.start);
   // Code and length together, (code << 8) | length: one load per symbol.
   const packed = (t: EncodeTable): Int32Array => Int32Array.from(t.code, (code, s) => (code << 8) | t.size[s]!);
   const dcCodes: Int32Array[] = slot.map((i) => packed(dcTables[i]!));
@@ -158,8 +163,10 @@ export function encodeScan(writer: BitWriter, layout: Layout, planes: Plane[], r
     widthOf,
     heightOf,
     strideOf,
-    coefsOf,
+    dcOf,
     nonzeroOf,
+    startOf,
+    chunks: coefficients.values.chunks,
     dcCodes,
     acCodes,
     last,
@@ -183,8 +190,10 @@ interface EncodeState {
   widthOf: number[];
   heightOf: number[];
   strideOf: number[];
-  coefsOf: Int16Array[];
+  dcOf: Int16Array[];
   nonzeroOf: Int32Array[];
+  startOf: Int32Array[];
+  chunks: Int16Array[];
   dcCodes: Int32Array[];
   acCodes: Int32Array[];
   last: Int32Array;
@@ -200,7 +209,7 @@ interface EncodeState {
  * loop that runs once per call is recompiled on the stack (OSR) for its first several calls, slowly.
  */
 function encodeRow(state: EncodeState, my: number): void {
-  const { writer, slot, dx, dy, hOf, vOf, widthOf, heightOf, strideOf, coefsOf, nonzeroOf, dcCodes, acCodes, last, mcusX, restartInterval } = state;
+  const { writer, slot, dx, dy, hOf, vOf, widthOf, heightOf, strideOf, dcOf, nonzeroOf, startOf, chunks, dcCodes, acCodes, last, mcusX, restartInterval } = state;
   const blocks = slot.length;
   let buf = writer.buf;
   let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -267,9 +276,8 @@ function encodeRow(state: EncodeState, my: number): void {
         }
         continue;
       }
-      const coefs = coefsOf[j]!;
-      const offset = (y * strideOf[j]! + x) * 64;
-      const dcValue = coefs[offset]!;
+      const index = y * strideOf[j]! + x;
+      const dcValue = dcOf[j]![index]!;
       const diff = dcValue - last[c]!;
       last[c] = dcValue;
       // Baseline DC tables stop at 11 bits; only a corrupt source gets further.
@@ -300,8 +308,11 @@ function encodeRow(state: EncodeState, my: number): void {
       }
       let previous = 0;
       const nonzero = nonzeroOf[j]!;
+      const start = startOf[j]![index]!;
+      const values = chunks[start >>> CHUNK_BITS]!;
+      let at = start & CHUNK_MASK;
       for (let half = 0; half < 2; half++) {
-        let mask = nonzero[(offset >> 5) + half]! & (half === 0 ? ~1 : ~0);
+        let mask = nonzero[2 * index + half]!;
         while (mask !== 0) {
           const bit = mask & -mask;
           mask ^= bit;
@@ -332,7 +343,7 @@ function encodeRow(state: EncodeState, my: number): void {
             }
             run -= 16;
           }
-          const v = coefs[offset + k]!;
+          const v = values[at++]!;
           size = bitLength(v);
           code = acCode[(run << 4) | size]!;
           bits = ((code >>> 8) << size) | ((v + (v >> 31)) & ((1 << size) - 1));

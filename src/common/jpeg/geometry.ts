@@ -106,19 +106,19 @@ export function movedQuantTable(table: Uint16Array, motion: Motion): Uint16Array
 }
 
 /**
- * For each source component, the offset (in coefficients) of source block (x, y) in the moved plane
- * is colOffset[x] + rowOffset[y]; -1 entries mark padding blocks that hold no picture.
+ * For each source component, the index of source block (x, y) in the moved plane is
+ * colOffset[x] + rowOffset[y]; -1 entries mark padding blocks that hold no picture.
  */
 export function blockOffsets(source: ComponentLayout, result: ComponentLayout, motion: Motion): { colOffset: Int32Array; rowOffset: Int32Array } {
   const place = (i: number, limit: number, flip: boolean, scale: number): number => (flip ? limit - 1 - i : i) * scale;
   const colOffset = new Int32Array(source.strideW).fill(-1);
   const rowOffset = new Int32Array(source.strideH).fill(-1);
-  const rowScale = result.strideW * 64;
+  const rowScale = result.strideW;
   for (let x = 0; x < source.blocksW; x++) {
-    colOffset[x] = motion.transpose ? place(x, result.blocksH, motion.flipV, rowScale) : place(x, result.blocksW, motion.flipH, 64);
+    colOffset[x] = motion.transpose ? place(x, result.blocksH, motion.flipV, rowScale) : place(x, result.blocksW, motion.flipH, 1);
   }
   for (let y = 0; y < source.blocksH; y++) {
-    rowOffset[y] = motion.transpose ? place(y, result.blocksW, motion.flipH, 64) : place(y, result.blocksH, motion.flipV, rowScale);
+    rowOffset[y] = motion.transpose ? place(y, result.blocksW, motion.flipH, 1) : place(y, result.blocksH, motion.flipV, rowScale);
   }
   return { colOffset, rowOffset };
 }

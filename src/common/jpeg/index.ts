@@ -2,11 +2,11 @@ import { BitWriter } from "./bit-writer.js";
 import { decodeInto } from "./decode.js";
 import { encodeScan, countSymbols } from "./encode.js";
 import { MalformedJpegError, UnencodableJpegError } from "./errors.js";
-import { isPerfect, layoutOf, MOTIONS, movedFrame, movedQuantTable, type Orientation } from "./geometry.js";
+import { isPerfect, type Layout, layoutOf, type Motion, MOTIONS, movedFrame, movedQuantTable, type Orientation } from "./geometry.js";
 import type { HuffmanSpec } from "./huffman-decode.js";
 import { encodeTable, optimalTable, STANDARD_TABLES } from "./huffman-encode.js";
-import { parseJpeg } from "./parse.js";
-import { allocatePlanes, type Plane } from "./plane.js";
+import { type Frame, type ParsedJpeg, parseJpeg } from "./parse.js";
+import { allocateCoefficients, type Coefficients, releaseCoefficients } from "./plane.js";
 import { dcPreview, type Preview } from "./preview.js";
 import { tableSlotsFor, writeHeader } from "./write.js";
 
@@ -72,12 +72,29 @@ function transform(bytes: Uint8Array, orientation: Orientation, options: Transfo
   const dataBytes = jpeg.scans.reduce((n, s) => n + (s.end - s.start), 0);
   if (blocks > 4 * dataBytes + 4096) throw new MalformedJpegError("the frame is larger than its data could describe");
 
-  const planes = allocatePlanes(result);
-  decodeInto(bytes, jpeg, source, result, motion, planes);
+  const coefficients = allocateCoefficients(result);
+  try {
+    decodeInto(bytes, jpeg, source, result, motion, coefficients);
+    return encode(jpeg, bytes.length, frame, result, motion, coefficients, options, previewMinSide);
+  } finally {
+    releaseCoefficients(coefficients);
+  }
+}
 
+/** Writes the turned JPEG from its decoded coefficients, and the preview when wanted. */
+function encode(
+  jpeg: ParsedJpeg,
+  sourceLength: number,
+  frame: Frame,
+  result: Layout,
+  motion: Motion,
+  coefficients: Coefficients,
+  options: TransformOptions,
+  previewMinSide: number,
+): Transformed | null {
   const tableSlots = tableSlotsFor(jpeg);
   try {
-    const { dc, ac } = !options.optimizeCoding ? standardTables() : optimalTables(result, planes, tableSlots, jpeg.scans[0]!.restartInterval);
+    const { dc, ac } = !options.optimizeCoding ? standardTables() : optimalTables(result, coefficients, tableSlots, jpeg.scans[0]!.restartInterval);
     const quantTables = jpeg.quantTables.map((t) => t && movedQuantTable(t, motion));
     const header = writeHeader({
       frame,
@@ -88,14 +105,14 @@ function transform(bytes: Uint8Array, orientation: Orientation, options: Transfo
       restartInterval: jpeg.scans[0]!.restartInterval,
       colour: jpeg,
     });
-    const writer = new BitWriter(bytes.length + header.length + 65536);
+    const writer = new BitWriter(sourceLength + header.length + 65536);
     writer.bytes(header);
     const dcCodes = dc.map((t) => t && encodeTable(t));
     const acCodes = ac.map((t) => t && encodeTable(t));
-    encodeScan(writer, result, planes, jpeg.scans[0]!.restartInterval, tableSlots.map((s) => dcCodes[s.dc]!), tableSlots.map((s) => acCodes[s.ac]!));
+    encodeScan(writer, result, coefficients, jpeg.scans[0]!.restartInterval, tableSlots.map((s) => dcCodes[s.dc]!), tableSlots.map((s) => acCodes[s.ac]!));
     writer.bytes([0xff, 0xd9]);
     const wantPreview = Math.max(frame.width, frame.height) >= previewMinSide;
-    return { bytes: writer.result(), preview: wantPreview ? dcPreview(jpeg, frame, result, planes, quantTables) : null };
+    return { bytes: writer.result(), preview: wantPreview ? dcPreview(jpeg, frame, result, coefficients, quantTables) : null };
   } catch (err) {
     if (err instanceof UnencodableJpegError) return null;
     throw err;
@@ -108,12 +125,12 @@ function standardTables(): Tables {
   return { dc: [...STANDARD_TABLES.dc], ac: [...STANDARD_TABLES.ac] };
 }
 
-function optimalTables(layout: ReturnType<typeof layoutOf>, planes: Plane[], slots: { dc: number; ac: number }[], restartInterval: number): Tables {
+function optimalTables(layout: Layout, coefficients: Coefficients, slots: { dc: number; ac: number }[], restartInterval: number): Tables {
   const dcCounts = [0, 1].map(() => new Int32Array(257));
   const acCounts = [0, 1].map(() => new Int32Array(257));
   countSymbols(
     layout,
-    planes,
+    coefficients,
     restartInterval,
     slots.map((s) => dcCounts[s.dc]!),
     slots.map((s) => acCounts[s.ac]!),

@@ -1,6 +1,6 @@
 import type { Layout } from "./geometry.js";
 import type { Frame, ParsedJpeg } from "./parse.js";
-import type { Plane } from "./plane.js";
+import { CHUNK_BITS, CHUNK_MASK, type Coefficients, type Plane } from "./plane.js";
 import { ZIGZAG } from "./zigzag.js";
 
 /** An RGB picture, 3 bytes a pixel, rows top to bottom. */
@@ -20,7 +20,7 @@ export interface Preview {
  * Only for 3-component YCbCr at 4:2:0 (phone cameras) or 4:4:4: null for anything else (greyscale,
  * RGB, CMYK, 4:2:2 and other sampling, which libjpeg scales differently).
  */
-export function dcPreview(jpeg: ParsedJpeg, frame: Frame, layout: Layout, planes: Plane[], quantTables: (Uint16Array | undefined)[]): Preview | null {
+export function dcPreview(jpeg: ParsedJpeg, frame: Frame, layout: Layout, coefficients: Coefficients, quantTables: (Uint16Array | undefined)[]): Preview | null {
   const comps = frame.components;
   if (comps.length !== 3 || !isYcc(jpeg, frame)) return null;
   const maxH = Math.max(...comps.map((c) => c.h));
@@ -33,9 +33,10 @@ export function dcPreview(jpeg: ParsedJpeg, frame: Frame, layout: Layout, planes
   const width = layout.components[0]!.blocksW;
   const height = layout.components[0]!.blocksH;
   // Each component at 1/8 scale, then chroma brought to the luma grid.
+  const planes = coefficients.planes;
   const full = comps.map((c, i) => {
     const quant = quantTables[c.quantSlot]!;
-    if (maxH === 2 * c.h && maxV === 2 * c.v) return quadrantPlane(layout.components[i]!, planes[i]!, quant, width, height);
+    if (maxH === 2 * c.h && maxV === 2 * c.v) return quadrantPlane(layout.components[i]!, planes[i]!, coefficients.values.chunks, quant, width, height);
     return dcPlane(layout.components[i]!, planes[i]!, quant[0]!);
   });
   return { width, height, data: yccToRgb(full[0]!, full[1]!, full[2]!, width * height) };
@@ -51,10 +52,10 @@ function isYcc(jpeg: ParsedJpeg, frame: Frame): boolean {
 
 function dcPlane(c: Layout["components"][number], plane: Plane, quant: number): Uint8Array {
   const out = new Uint8Array(c.blocksW * c.blocksH);
-  const coefs = plane.coefs;
+  const dc = plane.dc;
   for (let y = 0; y < c.blocksH; y++) {
     for (let x = 0; x < c.blocksW; x++) {
-      const v = ((coefs[(y * c.strideW + x) * 64]! * quant + 4) >> 3) + 128;
+      const v = ((dc[y * c.strideW + x]! * quant + 4) >> 3) + 128;
       out[y * c.blocksW + x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
@@ -82,35 +83,34 @@ const QUADRANT_NATURAL = Uint8Array.from({ length: 64 }, (_, k) => ZIGZAG[k]!);
 const QUADRANT_WEIGHT = Float64Array.from({ length: 64 }, (_, k) => HALF_WEIGHT[ZIGZAG[k]! >> 3]! * HALF_WEIGHT[ZIGZAG[k]! & 7]!);
 const QUADRANT_RIGHT = Float64Array.from({ length: 64 }, (_, k) => ((ZIGZAG[k]! & 7) % 2 === 1 ? -1 : 1));
 const QUADRANT_BOTTOM = Float64Array.from({ length: 64 }, (_, k) => ((ZIGZAG[k]! >> 3) % 2 === 1 ? -1 : 1));
-/** The zig-zag positions whose weight is not 0, as the two 32-bit halves of a block's non-zero masks (the DC left out). */
-const QUADRANT_MASKS = [0, 1].map((half) => {
-  let mask = 0;
-  for (let k = 32 * half; k < 32 * half + 32; k++) if (k > 0 && QUADRANT_WEIGHT[k] !== 0) mask |= 1 << (k & 31);
-  return mask;
-});
+/** The last zig-zag position whose weight is not 0: a block's values after it do not count. */
+const QUADRANT_LAST = QUADRANT_WEIGHT.findLastIndex((w) => w !== 0);
 
 /** A component at twice its block count both ways, each block as the means of its four quadrants; cut to width × height. */
-function quadrantPlane(c: Layout["components"][number], plane: Plane, quant: Uint16Array, width: number, height: number): Uint8Array {
+function quadrantPlane(c: Layout["components"][number], plane: Plane, chunks: Int16Array[], quant: Uint16Array, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
   // Per zig-zag position, the weight with the quantisation step in it.
   const weight = Float64Array.from(QUADRANT_WEIGHT, (w, k) => w * quant[QUADRANT_NATURAL[k]!]!);
-  const { coefs, nonzero } = plane;
+  const { dc, nonzero, start } = plane;
   for (let by = 0; by < c.blocksH; by++) {
     for (let bx = 0; bx < c.blocksW; bx++) {
-      const base = (by * c.strideW + bx) * 64;
+      const index = by * c.strideW + bx;
       // Quadrants: top-left, top-right, bottom-left, bottom-right; odd frequencies flip sign in the second half.
-      let topLeft = coefs[base]! * weight[0]!;
+      let topLeft = dc[index]! * weight[0]!;
       let topRight = topLeft;
       let bottomLeft = topLeft;
       let bottomRight = topLeft;
-      // Only the non-zero coefficients that count (the masks say which): most blocks have a few.
-      for (let half = 0; half < 2; half++) {
-        let mask = nonzero[(base >> 5) + half]! & QUADRANT_MASKS[half]!;
+      // The non-zero values in zig-zag order (the masks say where each is), up to the last that counts.
+      const values = chunks[start[index]! >>> CHUNK_BITS]!;
+      let at = start[index]! & CHUNK_MASK;
+      for (let half = 0; half < 2 && 32 * half <= QUADRANT_LAST; half++) {
+        let mask = nonzero[2 * index + half]!;
         while (mask !== 0) {
           const bit = mask & -mask;
           mask ^= bit;
           const k = 31 - Math.clz32(bit) + 32 * half;
-          const f = coefs[base + k]! * weight[k]!;
+          if (k > QUADRANT_LAST) break;
+          const f = values[at++]! * weight[k]!;
           const right = f * QUADRANT_RIGHT[k]!;
           topLeft += f;
           topRight += right;
