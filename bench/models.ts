@@ -35,7 +35,7 @@ import { openLocalRunner } from "../src/cli/local-runner.js";
 import { loadConfig } from "../src/config.js";
 import { jobBody, post, waitForEnd } from "./job-client.js";
 import { measure } from "./measure.js";
-import { SERVER_MALLOC_ENV, startServer } from "./server-process.js";
+import { SERVER_MALLOC_ENV, SERVER_NODE_FLAGS, startServer } from "./server-process.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
 
@@ -187,7 +187,7 @@ async function localChild(caseName: string, threads: number): Promise<void> {
 
 /** The local runner's process, driven over IPC. */
 async function startLocal(caseName: string, threads: number) {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--local", caseName, String(threads)], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", fileURLToPath(import.meta.url), "--local", caseName, String(threads)], {
     cwd: root,
     env: { ...SERVER_MALLOC_ENV, ...process.env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -211,7 +211,7 @@ async function startLocal(caseName: string, threads: number) {
 }
 
 async function measureChild(mode: "--direct", caseName: string, threads: number): Promise<Measured> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), mode, caseName, String(threads)], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", fileURLToPath(import.meta.url), mode, caseName, String(threads)], {
     cwd: root,
     env: { ...SERVER_MALLOC_ENV, ...process.env },
     stdio: ["ignore", "pipe", "inherit"],

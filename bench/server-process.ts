@@ -1,6 +1,6 @@
 /**
  * A Pixhaven server in a process of its own, started as `npm start` runs it (the built code, two
- * malloc arenas and a fixed mmap threshold), so the figures are the server's and not the
+ * malloc arenas, a fixed mmap threshold and V8's young generation held small), so the figures are the server's and not the
  * benchmark's: its own event loop, its own memory (VmHWM, VmRSS from /proc).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -35,6 +35,8 @@ export interface ServerOptions {
 
 /** The allocator settings `npm start` runs the server with; the benchmarks' in-process columns use them too. */
 export const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072" } as const;
+/** The V8 flags `npm start` gives the server (see README, Memory). */
+export const SERVER_NODE_FLAGS = ["--max-semi-space-size=4"] as const;
 
 export function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -44,7 +46,7 @@ export function rssMb(pid: number, field: "VmHWM" | "VmRSS"): number {
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
   const main = path.join(import.meta.dirname, "..", "dist", "src", "main.js");
-  const child = spawn(process.execPath, options.args ?? [main, "serve"], {
+  const child = spawn(process.execPath, options.args ?? [...SERVER_NODE_FLAGS, main, "serve"], {
     env: {
       ...(options.defaultAllocator ? {} : SERVER_MALLOC_ENV),
       ...process.env,

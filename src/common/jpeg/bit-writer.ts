@@ -1,5 +1,5 @@
 /**
- * Writes bytes and entropy-coded bits into one buffer that doubles when full. Bits gather in a
+ * Writes bytes and entropy-coded bits into one buffer that grows by half when full. Bits gather in a
  * 32-bit accumulator that is written out four bytes at a time, stuffing a 0x00 after every 0xFF
  * data byte so that it cannot be read as a marker.
  */
@@ -17,7 +17,7 @@ export class BitWriter {
   /** Makes room for `extra` more bytes; called once per MCU rather than per bit. */
   reserve(extra: number): void {
     if (this.pos + extra <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + extra));
+    const grown = new Uint8Array(Math.max(Math.ceil(this.buf.length * 1.5), this.pos + extra));
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
   }

@@ -83,8 +83,19 @@ const QUADRANT_NATURAL = Uint8Array.from({ length: 64 }, (_, k) => ZIGZAG[k]!);
 const QUADRANT_WEIGHT = Float64Array.from({ length: 64 }, (_, k) => HALF_WEIGHT[ZIGZAG[k]! >> 3]! * HALF_WEIGHT[ZIGZAG[k]! & 7]!);
 const QUADRANT_RIGHT = Float64Array.from({ length: 64 }, (_, k) => ((ZIGZAG[k]! & 7) % 2 === 1 ? -1 : 1));
 const QUADRANT_BOTTOM = Float64Array.from({ length: 64 }, (_, k) => ((ZIGZAG[k]! >> 3) % 2 === 1 ? -1 : 1));
-/** The last zig-zag position whose weight is not 0: a block's values after it do not count. */
-const QUADRANT_LAST = QUADRANT_WEIGHT.findLastIndex((w) => w !== 0);
+/** The zig-zag positions whose weight is not 0, as the two 32-bit halves of a block's non-zero masks (the DC left out). */
+const QUADRANT_MASKS = [0, 1].map((half) => {
+  let mask = 0;
+  for (let k = 32 * half; k < 32 * half + 32; k++) if (k > 0 && QUADRANT_WEIGHT[k] !== 0) mask |= 1 << (k & 31);
+  return mask;
+});
+
+/** The number of set bits. */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
 
 /** A component at twice its block count both ways, each block as the means of its four quadrants; cut to width × height. */
 function quadrantPlane(c: Layout["components"][number], plane: Plane, chunks: Int16Array[], quant: Uint16Array, width: number, height: number): Uint8Array {
@@ -100,17 +111,19 @@ function quadrantPlane(c: Layout["components"][number], plane: Plane, chunks: In
       let topRight = topLeft;
       let bottomLeft = topLeft;
       let bottomRight = topLeft;
-      // The non-zero values in zig-zag order (the masks say where each is), up to the last that counts.
+      // Only the non-zero coefficients that count (the masks say which, and where each value is
+      // stored: after as many values as there are set bits before it).
       const values = chunks[start[index]! >>> CHUNK_BITS]!;
-      let at = start[index]! & CHUNK_MASK;
-      for (let half = 0; half < 2 && 32 * half <= QUADRANT_LAST; half++) {
-        let mask = nonzero[2 * index + half]!;
+      const first = start[index]! & CHUNK_MASK;
+      for (let half = 0; half < 2; half++) {
+        const all = nonzero[2 * index + half]!;
+        const before = half === 0 ? first : first + popcount(nonzero[2 * index]!);
+        let mask = all & QUADRANT_MASKS[half]!;
         while (mask !== 0) {
           const bit = mask & -mask;
           mask ^= bit;
           const k = 31 - Math.clz32(bit) + 32 * half;
-          if (k > QUADRANT_LAST) break;
-          const f = values[at++]! * weight[k]!;
+          const f = values[before + popcount(all & (bit - 1))]! * weight[k]!;
           const right = f * QUADRANT_RIGHT[k]!;
           topLeft += f;
           topRight += right;
