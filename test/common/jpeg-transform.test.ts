@@ -227,6 +227,21 @@ describe("transformJpeg", () => {
     if (haveJpegtran) expect(transformJpegWithPreview(cjpeg(80, 48, ["-sample", "2x1"]), 3, 0)!.preview).toBeNull();
   });
 
+  it("with reuseOutput writes the same bytes, in memory kept for the next call, whatever the picture before", async () => {
+    const large = await sharpJpeg(640, 480, { quality: 95 });
+    const small = await sharpJpeg(99, 77, { chromaSubsampling: "4:4:4" });
+    const expectedSmall = transformJpeg(small, 5)!;
+    const expectedLarge = transformJpeg(large, 6)!;
+    // The larger picture first, so the smaller one is written over its leftovers.
+    const first = transformJpeg(large, 6, { reuseOutput: true })!;
+    expect(Buffer.from(first).equals(Buffer.from(expectedLarge))).toBe(true);
+    const second = transformJpeg(small, 5, { reuseOutput: true })!;
+    expect(Buffer.from(second).equals(Buffer.from(expectedSmall))).toBe(true);
+    expect(second.buffer).toBe(first.buffer); // the same memory, reused
+    // Without the option each result has memory of its own.
+    expect(transformJpeg(small, 5)!.buffer).not.toBe(transformJpeg(small, 5)!.buffer);
+  });
+
   it("turns each orientation upright as browsers and sharp do", async () => {
     for (const orientation of ORIENTATIONS) {
       const input = await addJpegMetadata(await sharpJpeg(64, 48, { chromaSubsampling: "4:4:4", quality: 95 }), orientation);

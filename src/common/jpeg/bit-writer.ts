@@ -10,8 +10,9 @@ export class BitWriter {
   acc = 0;
   count = 0; // bits in acc, at most 31 between calls
 
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(capacity, 1024));
+  /** `memory`, when given and large enough, is written into instead of a new buffer. */
+  constructor(capacity: number, memory?: Uint8Array) {
+    this.buf = memory && memory.length >= capacity ? memory : new Uint8Array(Math.max(capacity, 1024));
   }
 
   /** Makes room for `extra` more bytes; called once per MCU rather than per bit. */
