@@ -1,10 +1,10 @@
 import { missingFiles } from "./packages.js";
 import type { ModelEntry } from "./registry.js";
-import { TFJS_WASM_FILES } from "./tfjs-wasm.js";
 
 /**
  * The ESRGAN upscalers, one registry entry per package and scale. Weights ship in the packages
- * (@upscalerjs/esrgan-slim, -medium, -thick; MIT); nothing here imports TensorFlow.
+ * (@upscalerjs/esrgan-slim, -medium, -thick; MIT) as Keras models, which run on ONNX Runtime
+ * (see esrgan-onnx.ts); nothing here imports ONNX Runtime.
  */
 export const ESRGAN_SIZES = ["slim", "medium", "thick"] as const;
 export type EsrganSize = (typeof ESRGAN_SIZES)[number];
@@ -22,7 +22,7 @@ export interface EsrganFiles {
   files: string[];
   /** the pixel range the model takes and gives: slim and medium (RDN) work in 0..255, thick (RRDN) in 0..1 */
   range: 1 | 255;
-  /** thick is saved with layers of its own (see esrgan.ts) */
+  /** thick is saved with layers of its own (see keras-onnx.ts) */
   customLayers: boolean;
 }
 
@@ -42,7 +42,8 @@ export const ESRGAN_MODELS: Record<string, ModelEntry> = Object.fromEntries(
       const files = esrganFiles(size, scale);
       const entry: ModelEntry = {
         handler: () => import("./esrgan.js").then((m) => m.esrganHandler(size, scale)),
-        probe: async () => (await missingFiles(files.pkg, files.files)) ?? (await missingFiles("@tensorflow/tfjs-backend-wasm", TFJS_WASM_FILES)),
+        probe: () => missingFiles(files.pkg, files.files),
+        native: true,
       };
       return [esrganModelName(size, scale), entry];
     }),

@@ -1,8 +1,9 @@
-import type { LayersModel, Tensor } from "@tensorflow/tfjs";
-import { type EsrganScale, type EsrganSize, esrganFiles } from "./esrgan-models.js";
+import type * as ort from "onnxruntime-node";
+import type { EsrganScale, EsrganSize } from "./esrgan-models.js";
+import { esrganFiles } from "./esrgan-models.js";
+import { withConvertedModel } from "./keras-onnx-thread.js";
+import { createSession, runSession } from "./onnx.model.js";
 import type { ModelHandler } from "./registry.js";
-import { diskModel, rgbToTensor, tensorToRgb } from "./tf-disk.js";
-import { tfjsWasm } from "./tfjs-wasm.js";
 
 /** A picture or a tile of one as RGB bytes, row-major, 3 bytes a pixel. */
 export interface RgbImage {
@@ -11,62 +12,49 @@ export interface RgbImage {
   height: number;
 }
 
-type Tf = Awaited<ReturnType<typeof tfjsWasm>>;
-
-/**
- * The thick models are the residual-in-residual variant, saved with two layers of their own: a
- * fixed scaling of each residual branch and a pixel shuffle that turns channels into a larger
- * picture. They are defined here so the saved models deserialise; slim and medium use stock layers.
- */
-let customLayersRegistered = false;
-function registerCustomLayers(tf: Tf): void {
-  if (customLayersRegistered) return;
-  customLayersRegistered = true;
-  const first = (inputs: Tensor | Tensor[]): Tensor => (Array.isArray(inputs) ? inputs[0]! : inputs);
-
-  class MultiplyBeta extends tf.layers.Layer {
-    static className = "MultiplyBeta";
-    override call(inputs: Tensor | Tensor[]): Tensor {
-      return tf.mul(first(inputs), 0.2);
-    }
+/** RGB bytes as the `[1, 3, H, W]` floats the graph takes, scaled to 0..`range`. */
+export function rgbToPlanes(image: RgbImage, range: 1 | 255): Float32Array {
+  const plane = image.width * image.height;
+  const out = new Float32Array(plane * 3);
+  const factor = range / 255;
+  for (let i = 0; i < plane; i++) {
+    out[i] = image.data[i * 3]! * factor;
+    out[plane + i] = image.data[i * 3 + 1]! * factor;
+    out[2 * plane + i] = image.data[i * 3 + 2]! * factor;
   }
-  tf.serialization.registerClass(MultiplyBeta);
-
-  for (const factor of [2, 4] as const) {
-    class PixelShuffle extends tf.layers.Layer {
-      static className = `PixelShuffle${factor}x`;
-      override computeOutputShape(shape: number[]): number[] {
-        return [shape[0]!, shape[1]! * factor, shape[2]! * factor, 3];
-      }
-      override call(inputs: Tensor | Tensor[]): Tensor {
-        return tf.depthToSpace(first(inputs) as Parameters<Tf["depthToSpace"]>[0], factor, "NHWC");
-      }
-    }
-    tf.serialization.registerClass(PixelShuffle);
-  }
+  return out;
 }
 
-/** An ESRGAN model of one size and scale: an RGB tile in, the same tile `scale` times larger out. */
-export function esrganHandler(size: EsrganSize, scale: EsrganScale): ModelHandler<RgbImage, RgbImage, LayersModel> {
-  const files = esrganFiles(size, scale);
+/** The graph's `[1, 3, H, W]` output in 0..`range` back to RGB bytes, rounded and clamped (as TensorFlow.js's upscalers give them). */
+export function planesToRgb(planes: Float32Array, width: number, height: number, range: 1 | 255): Uint8Array {
+  const plane = width * height;
+  // Assigning to a Uint8ClampedArray clamps to 0..255 and rounds.
+  const out = new Uint8ClampedArray(plane * 3);
+  const factor = 255 / range;
+  for (let i = 0; i < plane; i++) {
+    out[i * 3] = planes[i]! * factor;
+    out[i * 3 + 1] = planes[plane + i]! * factor;
+    out[i * 3 + 2] = planes[2 * plane + i]! * factor;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/**
+ * An ESRGAN model of one size and scale: an RGB tile in, the same tile `scale` times larger out.
+ * The package's Keras model runs as an ONNX graph on ONNX Runtime (see esrgan-onnx.ts), converted
+ * once per model thread.
+ */
+export function esrganHandler(size: EsrganSize, scale: EsrganScale): ModelHandler<RgbImage, RgbImage, ort.InferenceSession> {
+  const { range } = esrganFiles(size, scale);
   return {
-    async load() {
-      const tf = await tfjsWasm();
-      if (files.customLayers) registerCustomLayers(tf);
-      return tf.loadLayersModel(await diskModel(files.pkg, files.modelJson));
-    },
-    async run(model, tile) {
-      const tf = await tfjsWasm();
-      const input = await rgbToTensor(tile.data, tile.width, tile.height, files.range);
-      let output: Tensor | undefined;
-      try {
-        output = tf.tidy(() => model.predict(input) as Tensor);
-        const data = await tensorToRgb(output, files.range);
-        return { value: { data, width: tile.width * scale, height: tile.height * scale }, transfer: [data.buffer as ArrayBuffer] };
-      } finally {
-        input.dispose();
-        output?.dispose();
-      }
+    load: () => withConvertedModel({ model: "esrgan", size, scale }, (file) => createSession(file)),
+    async run(session, tile) {
+      const { data, dims } = await runSession(session, rgbToPlanes(tile, range), [1, 3, tile.height, tile.width]);
+      const width = tile.width * scale;
+      const height = tile.height * scale;
+      if (dims[1] !== 3 || dims[2] !== height || dims[3] !== width) throw new Error(`the upscaler gave ${dims.join("×")}, not 1×3×${height}×${width}`);
+      const rgb = planesToRgb(data, width, height, range);
+      return { value: { data: rgb, width, height }, transfer: [rgb.buffer as ArrayBuffer] };
     },
   };
 }

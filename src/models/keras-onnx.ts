@@ -4,11 +4,14 @@ import { encodeOnnxModel, type OnnxInitializer, type OnnxNode } from "./onnx-wri
  * Keras layers models (the TensorFlow.js layers format NSFWJS ships) turned into ONNX graphs, so
  * that ONNX Runtime's native kernels run them: on one core about four times faster than
  * TensorFlow.js's WebAssembly backend, without loading TensorFlow.js at all. Covers the layers of
- * MobileNet-style classifiers; any other layer, option or weight format is refused with its name,
- * so a model this does not understand fails to load instead of computing something else.
+ * MobileNet-style classifiers and of the ESRGAN upscalers (concatenations, nearest upsampling, and
+ * the thick models' own residual scaling and pixel shuffle); any other layer, option or weight
+ * format is refused with its name, so a model this does not understand fails to load instead of
+ * computing something else.
  *
  * The graph takes NCHW float input (`[1, C, H, W]`, the model's own scaling already applied) and
- * keeps Keras's channels-last order only where it shows: before a Flatten.
+ * keeps Keras's channels-last order only where it shows: before a Flatten. An input of any height
+ * and width (Keras's `null`) stays so in the graph, as long as no layer needs to know it.
  */
 
 export interface KerasLayer {
@@ -62,7 +65,7 @@ export function readWeights(specs: readonly WeightSpec[], data: Uint8Array): Wei
   return weights;
 }
 
-/** What flows out of a layer: a feature map (batch 1, NCHW) or a flat vector. */
+/** What flows out of a layer: a feature map (batch 1, NCHW; NaN for a size known only when run) or a flat vector. */
 type Shape = { kind: "map"; c: number; h: number; w: number } | { kind: "flat"; n: number };
 
 const pair = (v: unknown, what: string): [number, number] => {
@@ -75,6 +78,9 @@ const pair = (v: unknown, what: string): [number, number] => {
 function axisPadding(padding: unknown, size: number, kernel: number, stride: number, dilation: number): [number, number] {
   if (padding === "valid") return [0, 0];
   if (padding !== "same") throw new Error(`padding ${String(padding)} is not supported`);
+  // Unit stride pads the same whatever the size; a larger one needs the size.
+  if (stride === 1) return [Math.floor(((kernel - 1) * dilation) / 2), (kernel - 1) * dilation - Math.floor(((kernel - 1) * dilation) / 2)];
+  if (Number.isNaN(size)) throw new Error("a strided convolution of an input of any size is not supported");
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
@@ -131,9 +137,9 @@ export function kerasToOnnx(topology: KerasTopology, weights: Weights, name = "k
     switch (layer.class_name) {
       case "InputLayer": {
         const shape = c.batch_input_shape as Array<number | null>;
-        if (shape?.length !== 4 || shape.slice(1).some((d) => typeof d !== "number")) throw new Error(`input ${id}: only [batch, height, width, channels] is supported`);
+        if (shape?.length !== 4 || typeof shape[3] !== "number" || shape.slice(1, 3).some((d) => d !== null && typeof d !== "number")) throw new Error(`input ${id}: only [batch, height, width, channels] is supported`);
         if (inputShape) throw new Error("only one input is supported");
-        inputShape = { kind: "map", h: shape[1]!, w: shape[2]!, c: shape[3]! };
+        inputShape = { kind: "map", h: shape[1] ?? NaN, w: shape[2] ?? NaN, c: shape[3] };
         inputName = id;
         out = { value: id, shape: inputShape };
         break;
@@ -267,6 +273,54 @@ export function kerasToOnnx(topology: KerasTopology, weights: Weights, name = "k
       case "Dropout":
         out = only();
         break;
+      case "Activation": {
+        const from = only();
+        out = { value: activation(id, from.value, c.activation), shape: from.shape };
+        break;
+      }
+      case "Concatenate": {
+        if (inbound.length < 2) throw new Error(`layer ${id} joins fewer than two inputs`);
+        const shapes = inbound.map((input) => mapShape(id, input.shape));
+        if (c.axis !== -1 && c.axis !== 3) throw new Error(`layer ${id}: only the channel axis is supported`);
+        nodes.push({ op: "Concat", inputs: inbound.map((input) => input.value), outputs: [id], attrs: { axis: { i: 1 } } });
+        out = { value: id, shape: { ...shapes[0]!, c: shapes.reduce((n, shape) => n + shape.c, 0) } };
+        break;
+      }
+      case "UpSampling2D": {
+        const from = only();
+        const s = mapShape(id, from.shape);
+        const [fh, fw] = pair(c.size, id);
+        if (c.interpolation !== "nearest") throw new Error(`layer ${id}: ${String(c.interpolation)} interpolation is not supported`);
+        // Whole factors with "asymmetric" coordinates and "floor" repeat each pixel, as Keras does.
+        nodes.push({
+          op: "Resize",
+          inputs: [from.value, "", constant(`${id}/scales`, [4], Float32Array.of(1, 1, fh, fw))],
+          outputs: [id],
+          attrs: { mode: { s: "nearest" }, coordinate_transformation_mode: { s: "asymmetric" }, nearest_mode: { s: "floor" } },
+        });
+        out = { value: id, shape: { ...s, h: s.h * fh, w: s.w * fw } };
+        break;
+      }
+      // The thick ESRGAN models' own layers (idealo's RRDN, as @upscalerjs saves it): each residual
+      // branch scaled by a fixed beta, and depth-to-space upsampling in TensorFlow's channel order.
+      case "MultiplyBeta": {
+        const from = only();
+        if (typeof c.beta !== "number") throw new Error(`layer ${id}: no beta`);
+        nodes.push({ op: "Mul", inputs: [from.value, constant(`${id}/beta`, [], Float32Array.of(c.beta))], outputs: [id] });
+        out = { value: id, shape: from.shape };
+        break;
+      }
+      case "PixelShuffle2x":
+      case "PixelShuffle4x": {
+        const from = only();
+        const s = mapShape(id, from.shape);
+        const factor = layer.class_name === "PixelShuffle2x" ? 2 : 4;
+        if (c.scale !== undefined && c.scale !== factor) throw new Error(`layer ${id}: scale ${String(c.scale)} does not match its class`);
+        if (s.c % (factor * factor) !== 0) throw new Error(`layer ${id}: ${s.c} channels do not shuffle by ${factor}`);
+        nodes.push({ op: "DepthToSpace", inputs: [from.value], outputs: [id], attrs: { blocksize: { i: factor }, mode: { s: "DCR" } } });
+        out = { value: id, shape: { kind: "map", c: s.c / (factor * factor), h: s.h * factor, w: s.w * factor } };
+        break;
+      }
       default:
         throw new Error(`layer ${id}: ${layer.class_name} is not supported`);
     }
@@ -278,12 +332,13 @@ export function kerasToOnnx(topology: KerasTopology, weights: Weights, name = "k
   const last = values.get(model.output_layers[0]![0]);
   if (!last) throw new Error("the output layer is missing");
   nodes.push({ op: "Identity", inputs: [last.value], outputs: ["output"] });
-  const outDims = last.shape.kind === "flat" ? [1, last.shape.n] : [1, last.shape.c, last.shape.h, last.shape.w];
+  const size = (n: number, symbol: string): number | string => (Number.isNaN(n) ? symbol : n);
+  const outDims = last.shape.kind === "flat" ? [1, last.shape.n] : [1, last.shape.c, size(last.shape.h, "output_height"), size(last.shape.w, "output_width")];
   return encodeOnnxModel({
     name,
     nodes,
     initializers,
-    inputs: [{ name: inputName, dims: [1, inputShape.c, inputShape.h, inputShape.w] }],
+    inputs: [{ name: inputName, dims: [1, inputShape.c, size(inputShape.h, "height"), size(inputShape.w, "width")] }],
     outputs: [{ name: "output", dims: outDims }],
     opset: 13,
   });

@@ -1,32 +1,16 @@
-import fs from "node:fs/promises";
-import path from "node:path";
 import type * as ort from "onnxruntime-node";
 import { NSFW_CLASSES, type NsfwScores } from "../common/nsfw.js";
-import { ThreadPool } from "../jobs/thread-pool.js";
+import { withConvertedModel } from "./keras-onnx-thread.js";
 import { NSFW_INPUT_SIZE } from "./nsfw.js";
 import { createSession, runSession } from "./onnx.model.js";
 import type { ModelHandler } from "./registry.js";
 
-/** NSFWJS's model as an ONNX file, converted in a short-lived thread (see nsfw-onnx.worker.ts). */
-async function convertedModel(): Promise<string> {
-  const converter = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "nsfw-onnx.worker"), 1);
-  try {
-    return await converter.run<string>({}, { timeoutMs: 120_000 });
-  } finally {
-    await converter.close();
-  }
-}
-
 async function loadSession(): Promise<ort.InferenceSession> {
-  const file = await convertedModel();
-  try {
-    // The memory arena stays on for this small model (about 40 MB held): without it every run
-    // maps and faults in its activations afresh, which with the server's malloc settings (a
-    // 128 KiB mmap threshold) made a 5 ms classification take 40-80 ms.
-    return await createSession(file, { enableCpuMemArena: true });
-  } finally {
-    await fs.rm(path.dirname(file), { recursive: true, force: true });
-  }
+  // NSFWJS's model, converted in a short-lived thread (see keras-onnx.worker.ts). The memory arena
+  // stays on for this small model (about 40 MB held): without it every run maps and faults in its
+  // activations afresh, which with the server's malloc settings (a 128 KiB mmap threshold) made a
+  // 5 ms classification take 40-80 ms.
+  return withConvertedModel({ model: "nsfw" }, (file) => createSession(file, { enableCpuMemArena: true }));
 }
 
 /**

@@ -3,7 +3,10 @@ import * as ort from "onnxruntime-node";
 import { NSFWJS } from "nsfwjs/core";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { type EsrganScale, type EsrganSize, esrganFiles } from "../../src/models/esrgan-models.js";
+import { esrganHandler, planesToRgb, rgbToPlanes } from "../../src/models/esrgan.js";
 import { kerasToOnnx, type KerasTopology, readWeights, type WeightSpec } from "../../src/models/keras-onnx.js";
+import { diskModel } from "../../src/models/tf-disk.js";
 import { NSFW_INPUT_SIZE } from "../../src/models/nsfw.js";
 import { handler as nsfwHandler, nsfwInput } from "../../src/models/nsfw.model.js";
 import { bundledNsfwModel, nsfwOnnxModel } from "../../src/models/nsfw-onnx.js";
@@ -43,6 +46,54 @@ function mobileNetLike(): tf.LayersModel {
   return model;
 }
 
+/**
+ * The thick ESRGAN models' own layers, as TensorFlow.js needs them to load and run those models
+ * (the converter turns them into Mul and DepthToSpace).
+ */
+class MultiplyBeta extends tf.layers.Layer {
+  static className = "MultiplyBeta";
+  beta: number;
+  constructor(config: { beta?: number; name?: string } = {}) {
+    super(config);
+    this.beta = config.beta ?? 0.2;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.mul(Array.isArray(inputs) ? inputs[0]! : inputs, this.beta);
+  }
+  override getConfig() {
+    return { ...super.getConfig(), beta: this.beta };
+  }
+}
+tf.serialization.registerClass(MultiplyBeta);
+const shuffles = ([2, 4] as const).map((factor) => {
+  class PixelShuffle extends tf.layers.Layer {
+    static className = `PixelShuffle${factor}x`;
+    override computeOutputShape(shape: number[]): number[] {
+      return [shape[0]!, shape[1]! && shape[1]! * factor, shape[2]! && shape[2]! * factor, shape[3]! / (factor * factor)];
+    }
+    override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      return tf.depthToSpace((Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D, factor, "NHWC");
+    }
+  }
+  tf.serialization.registerClass(PixelShuffle);
+  return PixelShuffle;
+});
+
+/** A small ESRGAN-style model of any input size with the layer kinds of the upscalers. */
+function esrganLike(): tf.LayersModel {
+  const input = tf.input({ shape: [null, null, 3] as unknown as number[] });
+  const a = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
+  const b = tf.layers.activation({ activation: "relu" }).apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same" }).apply(a) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const joined = tf.layers.concatenate({ axis: -1 }).apply([a, b]) as tf.SymbolicTensor;
+  const c = tf.layers.conv2d({ filters: 8, kernelSize: 1, padding: "same" }).apply(joined) as tf.SymbolicTensor;
+  const scaled = new MultiplyBeta({ beta: 0.3 }).apply(c) as tf.SymbolicTensor;
+  const sum = tf.layers.add().apply([a, scaled]) as tf.SymbolicTensor;
+  const nearest = tf.layers.upSampling2d({ size: [2, 2] }).apply(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: "same" }).apply(sum) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const shuffled = new shuffles[0]!({}).apply(tf.layers.conv2d({ filters: 12, kernelSize: 3, padding: "same" }).apply(sum) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const output = tf.layers.add().apply([nearest, shuffled]) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
+}
+
 async function artifacts(model: tf.LayersModel): Promise<{ topology: KerasTopology; specs: WeightSpec[]; data: Uint8Array }> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })));
@@ -75,6 +126,25 @@ describe("Keras models on ONNX Runtime", () => {
     const got = await runOnnx(onnx, nchw((await input.data()) as Float32Array, 17, 15, 3), [1, 3, 17, 15]);
     expect(got.length).toBe(5);
     expect(maxDifference(got, expected)).toBeLessThan(1e-5);
+  });
+
+  it("computes what TensorFlow.js computes for the upscalers' layer kinds, at any input size", async () => {
+    const model = esrganLike();
+    const { topology, specs, data } = await artifacts(model);
+    const onnx = kerasToOnnx(topology, readWeights(specs, data));
+    const session = await ort.InferenceSession.create(onnx);
+    // Two sizes through one graph: the sizes are symbolic.
+    for (const [h, w] of [
+      [9, 7],
+      [4, 12],
+    ] as const) {
+      const input = tf.randomUniform([1, h, w, 3], 0, 1, "float32", h);
+      const expected = (await (model.predict(input) as tf.Tensor).transpose([0, 3, 1, 2]).data()) as Float32Array;
+      const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", nchw((await input.data()) as Float32Array, h, w, 3), [1, 3, h, w]) });
+      const got = result[session.outputNames[0]!]!;
+      expect(got.dims).toEqual([1, 3, 2 * h, 2 * w]);
+      expect(maxDifference(got.data as Float32Array, expected)).toBeLessThan(1e-4);
+    }
   });
 
   it("reads affine-quantized weights as TensorFlow.js does, and refuses what it does not know", () => {
@@ -122,4 +192,30 @@ describe("Keras models on ONNX Runtime", () => {
     expect(nsfwInput(new Uint8Array(NSFW_INPUT_SIZE * NSFW_INPUT_SIZE * 3).fill(255)).every((v) => v === 1)).toBe(true);
     expect(nsfwOnnxModel().length).toBeGreaterThan(10_000_000);
   }, 120_000);
+
+  // One model of each package and each upsampling kind (nearest 4x, nearest 2x, pixel shuffle 4x),
+  // against the same package files run by TensorFlow.js, on a small tile.
+  for (const [size, scale] of [
+    ["slim", 4],
+    ["medium", 2],
+    ["thick", 4],
+  ] as Array<[EsrganSize, EsrganScale]>) {
+    it(`ESRGAN ${size} x${scale} upscales as TensorFlow.js runs it`, async () => {
+      const files = esrganFiles(size, scale);
+      const model = await tf.loadLayersModel(await diskModel(files.pkg, files.modelJson));
+      const tile = { width: 10, height: 7, data: new Uint8Array(10 * 7 * 3) };
+      for (let i = 0; i < tile.data.length; i++) tile.data[i] = (i * 37 + ((i * i) % 23) * 5) & 0xff;
+      const input = tf.tensor4d(Float32Array.from(tile.data, (v) => (v * files.range) / 255), [1, 7, 10, 3]);
+      const planes = (await (model.predict(input) as tf.Tensor).transpose([0, 3, 1, 2]).data()) as Float32Array;
+      const expected = planesToRgb(planes, 10 * scale, 7 * scale, files.range);
+      const handler = esrganHandler(size, scale);
+      const session = await handler.load();
+      const { value } = await handler.run(session, tile);
+      expect([value.width, value.height]).toEqual([10 * scale, 7 * scale]);
+      // Float sums in another order: a level at most, in a few pixels.
+      expect(maxDifference(value.data, expected)).toBeLessThanOrEqual(1);
+      expect(value.data.filter((v, i) => v !== expected[i]).length).toBeLessThan(value.data.length / 50);
+      expect(rgbToPlanes(tile, 1)[0]).toBeCloseTo(tile.data[0]! / 255);
+    }, 180_000);
+  }
 });
