@@ -7,7 +7,8 @@
  *   `BENCH_IMAGES=2 BENCH_CASES=upscale,restore-fast,restore-ai npm run bench:models`.
  * - run directly, `npx tsx bench/models-upscale.ts`: one 1 MP picture upscaled 4x with each model
  *   on 1 and then 2 model threads (seconds, speed-up, peak RSS; the tiles of one picture spread over
- *   the threads, so 2 threads should be at least 1.8x faster), and /healthz latency (p50, p99) of
+ *   the threads, so 2 threads should be at least 1.8x faster: run it with MODEL_COMPUTE_THREADS=1 so
+ *   that ONNX Runtime holds each thread to one core), and /healthz latency (p50, p99) of
  *   a server running four upscales at once. BENCH_QUICK=1 checks it runs (128² input, fast model
  *   only); BENCH_MODELS=fast,balanced selects models (best takes about 15 minutes a thread).
  */
@@ -22,6 +23,7 @@ import { RESTORE_AI_MARGIN, RESTORE_AI_TILE, fastFilters } from "../src/tools/re
 import { UPSCALE_MARGIN, UPSCALE_SIZES, UPSCALE_TILE } from "../src/tools/upscale.js";
 import { runTiled } from "../src/tools/upscale-tiles.js";
 import { MAXIM_DENOISE_MODEL, MAXIM_MULTIPLE } from "../src/models/maxim-models.js";
+import { loadConfig } from "../src/config.js";
 import { esrganModelName } from "../src/models/esrgan-models.js";
 import { ModelThreads } from "../src/models/pool.js";
 import type { UpscaleModel } from "../src/common/tools/upscale.js";
@@ -119,9 +121,13 @@ function rssMiB(): number {
 
 /** Seconds for one picture upscaled 4x with `threads` threads (models loaded first), and the peak RSS seen. */
 async function onePicture(model: UpscaleModel, threads: number, rgb: { data: Uint8Array; width: number; height: number }) {
-  const models = new ModelThreads(threads);
+  // ONNX Runtime threads per model thread as the server would set them (MODEL_COMPUTE_THREADS=1
+  // holds each model thread to one core, which is how 1 against 2 threads compares threads).
+  const models = new ModelThreads(threads, { computeThreads: loadConfig({ ...process.env, MODEL_WORKERS: String(threads) }).modelComputeThreads });
   const name = esrganModelName(UPSCALE_SIZES[model], 4);
-  const warm = { data: new Uint8Array(16 * 16 * 3), width: 16, height: 16 };
+  // A whole tile, so that each thread's memory arena has grown to a tile's working set.
+  const side = UPSCALE_TILE + 2 * UPSCALE_MARGIN;
+  const warm = { data: new Uint8Array(side * side * 3), width: side, height: side };
   await Promise.all(Array.from({ length: threads }, () => models.run(name, { ...warm, data: warm.data.slice() }, { timeoutMs: 120_000 })));
   let peak = rssMiB();
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 100);

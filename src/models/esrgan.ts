@@ -47,7 +47,11 @@ export function planesToRgb(planes: Float32Array, width: number, height: number,
 export function esrganHandler(size: EsrganSize, scale: EsrganScale): ModelHandler<RgbImage, RgbImage, ort.InferenceSession> {
   const { range } = esrganFiles(size, scale);
   return {
-    load: () => withConvertedModel({ model: "esrgan", size, scale }, (file) => createSession(file)),
+    // The memory arena stays on: tiles are all about the same size, so after two runs it holds one
+    // tile's working set and each run reuses it. Without it every run maps and faults in its
+    // activations afresh (with the server's 128 KiB mmap threshold), which made a slim 4x tile
+    // take 0.32 s instead of 0.09 s. The memory goes back when the idle model thread exits.
+    load: () => withConvertedModel({ model: "esrgan", size, scale }, (file) => createSession(file, { enableCpuMemArena: true })),
     async run(session, tile) {
       const { data, dims } = await runSession(session, rgbToPlanes(tile, range), [1, 3, tile.height, tile.width]);
       const width = tile.width * scale;

@@ -67,7 +67,7 @@ export interface TiledRun {
   margin: number;
   /** what each tile sees is grown to a multiple of this where the picture allows (default 1) */
   align?: number;
-  /** tiles in flight at once: the number of model threads keeps every thread busy */
+  /** the model threads to keep busy: each gets a second tile queued behind the one it runs */
   concurrency: number;
   /** for one tile */
   timeoutMs: number;
@@ -103,7 +103,9 @@ export async function runTiled(image: RgbImage, run: TiledRun): Promise<RgbImage
       run.onTile?.(++done, tiles.length);
     }
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(run.concurrency, tiles.length)) }, () =>
+  // Two tiles in flight per thread: while a thread runs one, the next waits in its queue, so the
+  // thread never idles through a round trip to this (possibly busy) event loop between tiles.
+  const workers = Array.from({ length: Math.max(1, Math.min(2 * run.concurrency, tiles.length)) }, () =>
     worker().catch((err: unknown) => {
       failed = true;
       throw err;

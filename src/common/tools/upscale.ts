@@ -10,11 +10,11 @@ export type UpscaleModel = (typeof UPSCALE_MODELS)[number];
 export const UPSCALE_MAX_OUTPUT_PIXELS = 16_000_000;
 
 /**
- * Seconds per input megapixel on one model thread (one idle core) at 4x, tiles' overlap included:
- * from one 128² tile measured at 0.36 s (slim), 1.6 s (medium) and about 23 s (thick). A server
- * with N model threads takes about 1/N of it. Shown before a run starts.
+ * Seconds per input megapixel on one model thread (one idle core) at 4x: 61 tiles, each seeing
+ * 160² pixels with its overlap, measured on ONNX Runtime at 0.14 s (slim), 0.27 s (medium) and
+ * 2.2 s (thick) a tile. A server with N model threads takes about 1/N of it. Shown before a run starts.
  */
-export const UPSCALE_SECONDS_PER_MEGAPIXEL: Record<UpscaleModel, number> = { fast: 35, balanced: 150, best: 2200 };
+export const UPSCALE_SECONDS_PER_MEGAPIXEL: Record<UpscaleModel, number> = { fast: 9, balanced: 17, best: 140 };
 
 export const upscaleSpec = defineToolSpec({
   name: "upscale",
@@ -26,7 +26,7 @@ export const upscaleSpec = defineToolSpec({
   runsOn: "server",
   params: z.strictObject({
     scale: z.literal([2, 4]).default(2).describe("Enlargement factor: 2 or 4."),
-    model: z.enum(UPSCALE_MODELS).default("fast").describe("fast (ESRGAN slim, default), balanced (ESRGAN medium, about 4x slower) or best (ESRGAN thick, about 60x slower)."),
+    model: z.enum(UPSCALE_MODELS).default("fast").describe("fast (ESRGAN slim, default), balanced (ESRGAN medium, about 2x slower) or best (ESRGAN thick, about 15x slower)."),
     format: z.enum(["png", "webp", "jpeg"]).default("png").describe("Output format: png (default, lossless), webp or jpeg."),
     quality: encodingFields.quality,
     lossless: encodingFields.lossless,
