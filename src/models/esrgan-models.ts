@@ -22,8 +22,6 @@ export interface EsrganFiles {
   files: string[];
   /** the pixel range the model takes and gives: slim and medium (RDN) work in 0..255, thick (RRDN) in 0..1 */
   range: 1 | 255;
-  /** thick is saved with layers of its own (see keras-onnx.ts) */
-  customLayers: boolean;
 }
 
 /** Weight shards per model.json; listed rather than read from model.json so a probe stays cheap. */
@@ -33,7 +31,7 @@ export function esrganFiles(size: EsrganSize, scale: EsrganScale): EsrganFiles {
   const thick = size === "thick";
   const dir = `models/x${scale}`;
   const shards = Array.from({ length: SHARDS[size] }, (_, i) => `${dir}/group1-shard${i + 1}of${SHARDS[size]}.bin`);
-  return { pkg: `@upscalerjs/esrgan-${size}`, modelJson: `${dir}/model.json`, files: [`${dir}/model.json`, ...shards], range: thick ? 1 : 255, customLayers: thick };
+  return { pkg: `@upscalerjs/esrgan-${size}`, modelJson: `${dir}/model.json`, files: [`${dir}/model.json`, ...shards], range: thick ? 1 : 255 };
 }
 
 export const ESRGAN_MODELS: Record<string, ModelEntry> = Object.fromEntries(

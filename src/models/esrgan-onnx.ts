@@ -1,13 +1,6 @@
-import fs from "node:fs/promises";
-import path from "node:path";
 import { type EsrganScale, type EsrganSize, esrganFiles } from "./esrgan-models.js";
 import { kerasToOnnx, type KerasTopology, readWeights, type WeightSpec } from "./keras-onnx.js";
-import { packageDir } from "./packages.js";
-
-interface ModelJson {
-  modelTopology: KerasTopology;
-  weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
-}
+import { readPackageModel } from "./tf-disk.js";
 
 /**
  * An ESRGAN upscaler as the ONNX graph of its Keras model, read from the installed package (its
@@ -16,14 +9,7 @@ interface ModelJson {
  */
 export async function esrganOnnxModel(size: EsrganSize, scale: EsrganScale): Promise<Uint8Array> {
   const files = esrganFiles(size, scale);
-  const dir = packageDir(files.pkg);
-  if (!dir) throw new Error(`${files.pkg} is not installed`);
-  const modelJson = path.join(dir, files.modelJson);
-  const json = JSON.parse(await fs.readFile(modelJson, "utf8")) as ModelJson;
-  const shards = await Promise.all(json.weightsManifest.flatMap((group) => group.paths).map((p) => fs.readFile(path.join(path.dirname(modelJson), p))));
-  const weights = readWeights(
-    json.weightsManifest.flatMap((group) => group.weights),
-    new Uint8Array(Buffer.concat(shards)),
-  );
-  return kerasToOnnx(json.modelTopology, weights, `esrgan-${size}-x${scale}`);
+  const { json, weights } = await readPackageModel(files.pkg, files.modelJson);
+  const specs = json.weightsManifest.flatMap((group) => group.weights) as WeightSpec[];
+  return kerasToOnnx(json.modelTopology as KerasTopology, readWeights(specs, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)), `esrgan-${size}-x${scale}`);
 }

@@ -9,7 +9,7 @@ import { tfjsWasm } from "./tfjs-wasm.js";
  * tensors. Imported only inside a model thread.
  */
 
-interface ModelJson {
+export interface ModelJson {
   format?: string;
   generatedBy?: string;
   convertedBy?: string;
@@ -19,18 +19,26 @@ interface ModelJson {
 }
 
 /**
- * An IOHandler over a model.json and its weight shards in an installed package. tfjs reads
- * `file://` URLs only with its native Node backend (whose install downloads libtensorflow); this
- * reads the files itself and joins the shards in manifest order.
+ * A TensorFlow.js model's model.json and its weight shards, joined in manifest order, read from an
+ * installed package (nothing fetched).
  */
-export async function diskModel(pkg: string, relativeModelJson: string): Promise<io.IOHandler> {
+export async function readPackageModel(pkg: string, relativeModelJson: string): Promise<{ json: ModelJson; weights: Buffer }> {
   const dir = packageDir(pkg);
   if (!dir) throw new Error(`the package ${pkg} is not installed`);
   const file = path.join(dir, relativeModelJson);
   const json = JSON.parse(await fs.readFile(file, "utf8")) as ModelJson;
   const shardNames = json.weightsManifest.flatMap((group) => group.paths);
   const shards = await Promise.all(shardNames.map((shard) => fs.readFile(path.join(path.dirname(file), shard))));
-  const joined = Buffer.concat(shards);
+  return { json, weights: Buffer.concat(shards) };
+}
+
+/**
+ * An IOHandler over a model.json and its weight shards in an installed package. tfjs reads
+ * `file://` URLs only with its native Node backend (whose install downloads libtensorflow); this
+ * reads the files itself (readPackageModel).
+ */
+export async function diskModel(pkg: string, relativeModelJson: string): Promise<io.IOHandler> {
+  const { json, weights: joined } = await readPackageModel(pkg, relativeModelJson);
   const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
   return {
     load: async () => ({

@@ -224,8 +224,9 @@ function decodeRow(state: DecodeState, my: number): void {
 
 /**
  * Decodes one block (JPEG F.2.2) from bit position `pos` into `block` (only the positions the masks
- * name are written; the others keep stale values), each coefficient at its moved index with its moved sign, and writes the block's non-zero
- * masks (DC left out); returns the new bit position. `preds[c]` is the DC prediction of the block's component, updated.
+ * name are written; the others keep stale values), each coefficient at its moved index with its
+ * moved sign, and writes the block's non-zero masks (DC left out); returns the new bit position.
+ * `preds[c]` is the DC prediction of the block's component, updated.
  */
 function decodeBlock(
   view: DataView,
