@@ -33,23 +33,20 @@ export class JobRepository {
    */
   async claimNext(now: number, leaseMs: number): Promise<JobRow | undefined> {
     for (let tries = 0; tries < 5; tries++) {
-      const next = await this.db.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("created_at").orderBy("id").limit(1).executeTakeFirst();
-      if (!next) return undefined;
-      const claimed = await this.start(next.id, now, leaseMs);
+      // One statement: the oldest queued job, taken only if it is still queued when the update runs
+      // (another worker may have taken it since the subquery read it; then the next one is tried).
+      const claimed = await this.db
+        .updateTable("jobs")
+        .set({ status: "running", attempts: sql`attempts + 1`, started_at: now, lease_until: now + leaseMs, progress: 0 })
+        .where("id", "=", (eb) => eb.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("created_at").orderBy("id").limit(1))
+        .where("status", "=", "queued")
+        .returningAll()
+        .executeTakeFirst();
       if (claimed) return claimed;
+      const queued = await this.db.selectFrom("jobs").select("id").where("status", "=", "queued").limit(1).executeTakeFirst();
+      if (!queued) return undefined;
     }
     return undefined;
-  }
-
-  /** queued → running, counting the attempt; undefined when another worker was first or the job ended. */
-  async start(id: string, now: number, leaseMs: number): Promise<JobRow | undefined> {
-    const result = await this.db
-      .updateTable("jobs")
-      .set({ status: "running", attempts: sql`attempts + 1`, started_at: now, lease_until: now + leaseMs, progress: 0 })
-      .where("id", "=", id)
-      .where("status", "=", "queued")
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1 ? this.find(id) : undefined;
   }
 
   async renewLease(id: string, until: number): Promise<boolean> {
@@ -78,18 +75,24 @@ export class JobRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Records the outputs and the success together, so a job succeeds exactly once with exactly its outputs. */
-  async succeed(id: string, attempt: number, outputs: NewOutput[], report: string | null, now: number, expiresAt: number): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const result = await tx
+  /**
+   * Records the outputs and the success together, so a job succeeds exactly once with exactly its
+   * outputs (one statement when there are none).
+   */
+  async succeed(id: string, attempt: number, result: { outputs: NewOutput[]; report: string | null; inputPixels: number | null }, now: number, expiresAt: number): Promise<boolean> {
+    const end = (db: Kysely<Database>) =>
+      db
         .updateTable("jobs")
-        .set({ status: "succeeded", progress: 1, report, finished_at: now, expires_at: expiresAt, lease_until: null })
+        .set({ status: "succeeded", progress: 1, report: result.report, finished_at: now, expires_at: expiresAt, lease_until: null, ...(result.inputPixels ? { input_pixels: result.inputPixels } : {}) })
         .where("id", "=", id)
         .where("status", "=", "running")
         .where("attempts", "=", attempt)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      if (outputs.length) await tx.insertInto("job_outputs").values(outputs.map((o) => ({ ...o, downloads: 0, last_download_at: null }))).execute();
+        .executeTakeFirst()
+        .then((r) => Number(r.numUpdatedRows) === 1);
+    if (result.outputs.length === 0) return end(this.db);
+    return this.db.transaction().execute(async (tx) => {
+      if (!(await end(tx))) return false;
+      await tx.insertInto("job_outputs").values(result.outputs.map((o) => ({ ...o, downloads: 0, last_download_at: null }))).execute();
       return true;
     });
   }
@@ -104,10 +107,6 @@ export class JobRepository {
     if (attempt !== undefined) query = query.where("attempts", "=", attempt);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
-  }
-
-  async setInputPixels(id: string, pixels: number): Promise<void> {
-    await this.db.updateTable("jobs").set({ input_pixels: pixels }).where("id", "=", id).execute();
   }
 
   async clearInput(id: string): Promise<void> {

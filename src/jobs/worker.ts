@@ -25,7 +25,7 @@ export interface ToolOutputFile {
 export interface ToolRunContext {
   progress(fraction: number): void;
   signal: AbortSignal;
-  /** an empty folder of this run's own, removed after it */
+  /** a folder of this run's own for its outputs, not made yet (a run with no output files needs none), removed after it */
   workDir: string;
 }
 
@@ -61,9 +61,12 @@ const PROGRESS_WRITE_MS = 200;
  */
 export class JobWorker {
   private active = new Map<string, AbortController>();
+  /** jobs whose tool is running: what `concurrency` bounds (storing outputs and ending a job do not hold a slot) */
+  private toolRuns = 0;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private filling = false;
+  private kickedWhileFilling = false;
   private stopped = true;
   private idle: Array<() => void> = [];
 
@@ -104,12 +107,19 @@ export class JobWorker {
   }
 
   kick(): void {
-    if (this.filling || this.stopped) return;
+    if (this.stopped) return;
+    // A kick while claiming (a slot freed, a job queued) is not lost: the claiming runs once more.
+    if (this.filling) {
+      this.kickedWhileFilling = true;
+      return;
+    }
     this.filling = true;
+    this.kickedWhileFilling = false;
     void this.fill()
       .catch((err) => this.deps.log.error({ err }, "claiming jobs failed"))
       .finally(() => {
         this.filling = false;
+        if (this.kickedWhileFilling) this.kick();
       });
   }
 
@@ -132,21 +142,31 @@ export class JobWorker {
 
   private async fill(): Promise<void> {
     const { repo, clock, settings } = this.deps;
-    while (!this.stopped && this.active.size < settings.concurrency) {
+    while (!this.stopped && this.toolRuns < settings.concurrency) {
       const job = await repo.claimNext(clock.now(), settings.leaseMs);
       if (!job) return;
       const controller = new AbortController();
       this.active.set(job.id, controller);
+      this.toolRuns++;
+      let slotHeld = true;
+      // The slot is handed on as soon as the tool stops using the cores, so the next job's input
+      // is read and decoded while this one's outputs are stored and its row is committed.
+      const releaseSlot = () => {
+        if (!slotHeld) return;
+        slotHeld = false;
+        this.toolRuns--;
+        this.kick();
+      };
       this.deps.events?.changed(job.id);
-      void this.execute(job, controller).finally(() => {
+      void this.execute(job, controller, releaseSlot).finally(() => {
+        releaseSlot();
         this.active.delete(job.id);
         if (this.active.size === 0) for (const resolve of this.idle.splice(0)) resolve();
-        this.kick();
       });
     }
   }
 
-  private async execute(job: JobRow, controller: AbortController): Promise<void> {
+  private async execute(job: JobRow, controller: AbortController, toolDone: () => void): Promise<void> {
     const { repo, blobs, clock, runTool, settings, log } = this.deps;
     const attempt = job.attempts;
     const heartbeat = setInterval(() => {
@@ -159,24 +179,22 @@ export class JobWorker {
     const workDir = path.join(this.deps.tmpDir, `job-${job.id}-${attempt}`);
     const stored: string[] = [];
     try {
-      await fs.mkdir(workDir, { recursive: true });
       if (!job.input_key) throw new AppError("input_missing", 410, "The input of this job is no longer stored.");
       // A store on this machine lends its file (tools only read their input); others are copied in.
       let inputPath: string;
       if (blobs.localFile) inputPath = await blobs.localFile(job.input_key);
       else {
+        await fs.mkdir(workDir, { recursive: true });
         inputPath = path.join(workDir, `input-${safeName(job.input_name)}`);
         await pipeline(await blobs.get(job.input_key), createWriteStream(inputPath));
       }
       const runDir = path.join(workDir, "run");
-      await fs.mkdir(runDir);
       const result = await runTool(job.tool, { path: inputPath, name: job.input_name }, JSON.parse(job.params), {
         progress: this.progressWriter(job.id),
         signal: controller.signal,
         workDir: runDir,
-      });
+      }).finally(toolDone);
       controller.signal.throwIfAborted();
-      if (result.inputPixels) await repo.setInputPixels(job.id, result.inputPixels);
       const outputs: NewOutput[] = [];
       for (const [idx, file] of result.outputs.entries()) {
         const key = jobKeys.output(job.id, attempt, idx, file.name);
@@ -186,7 +204,7 @@ export class JobWorker {
       }
       const now = clock.now();
       const report = result.report === undefined ? null : JSON.stringify(result.report);
-      if (await repo.succeed(job.id, attempt, outputs, report, now, now + settings.retentionMs)) {
+      if (await repo.succeed(job.id, attempt, { outputs, report, inputPixels: result.inputPixels ?? null }, now, now + settings.retentionMs)) {
         stored.length = 0; // committed: keep them
         await this.dropInput(job);
       }
@@ -229,14 +247,18 @@ export class JobWorker {
     await this.deps.repo.clearInput(job.id);
   }
 
-  /** Progress reaches the database at most every PROGRESS_WRITE_MS, and only forward. */
+  /**
+   * Progress reaches the database at most every PROGRESS_WRITE_MS, only forward, and not before the
+   * job has run that long: a job that ends sooner shows its end, and its row is written once.
+   */
   private progressWriter(jobId: string): (fraction: number) => void {
-    let last = 0;
+    let last = Date.now();
     let shown = 0;
     return (fraction) => {
-      const value = Math.min(1, Math.max(shown, fraction));
+      // The end is the success itself, which sets progress 1 with the status.
+      const value = Math.min(0.99, Math.max(shown, fraction));
       const now = Date.now();
-      if (value === shown || (now - last < PROGRESS_WRITE_MS && value < 1)) return;
+      if (value === shown || now - last < PROGRESS_WRITE_MS) return;
       last = now;
       shown = value;
       void this.deps.repo.setProgress(jobId, value).then(

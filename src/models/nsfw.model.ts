@@ -10,7 +10,7 @@ async function loadSession(): Promise<ort.InferenceSession> {
   // stays on for this small model (about 40 MB held): without it every run maps and faults in its
   // activations afresh, which with the server's malloc settings (a 128 KiB mmap threshold) made a
   // 5 ms classification take 40-80 ms.
-  return withConvertedModel({ model: "nsfw" }, (file) => createSession(file, { enableCpuMemArena: true }));
+  return withConvertedModel({ model: "nsfw" }, (file) => createSession(file, { enableCpuMemArena: true, spinning: false }));
 }
 
 /**

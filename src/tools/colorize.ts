@@ -43,7 +43,7 @@ export const colorizeTool: ServerTool<typeof colorizeSpec> = {
           MODEL_TIMEOUT_MS,
         );
         ctx.checkpoint(0.8);
-        const out = `${ctx.workDir}/out`;
+        const out = await ctx.scratch("out");
         const options = { quality: params.quality, lossless: false, chromaSubsampling: "4:2:0", mozjpeg: false, background: "#ffffff" } as const;
         await encode(openPixels(photo, { width, height, channels: 3 }), params.format, options).toFile(out);
         return { files: [{ path: out, format: params.format }], report: { modelSize: `${small.width}x${small.height}` } };

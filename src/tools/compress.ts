@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import path from "node:path";
 import { compressSpec } from "../common/tools/compress.js";
 import { DEFAULT_QUALITY, type OutputFormat } from "../common/tools/encoding.js";
 import type { ToolParams } from "../common/tools/tool.js";
@@ -32,7 +31,7 @@ export const compressTool: ServerTool<typeof compressSpec> = {
       async run() {
         const frames = animated ? await uprightFrames(input, ctx) : undefined;
         const encodeAt = (quality: number | undefined) => encodeOnce(input, frames, format, { ...params, quality }, ctx);
-        const file = path.join(ctx.workDir, "out");
+        const file = await ctx.scratch("out");
         if (params.targetKB === undefined) {
           const quality = params.lossless ? undefined : (params.quality ?? defaultQuality(format));
           const bytes = await encodeAt(quality);

@@ -14,7 +14,7 @@ export const convertTool: ServerTool<typeof convertSpec> = {
     return {
       memory: decodeCost(input.header, { kind: "reencode" }),
       async run() {
-        const out = `${ctx.workDir}/out`;
+        const out = await ctx.scratch("out");
         if (animated) {
           const frames = await uprightFrames(input, ctx);
           ctx.checkpoint(0.5);

@@ -1,4 +1,3 @@
-import path from "node:path";
 import type sharp from "sharp";
 import { cropSpec } from "../common/tools/crop.js";
 import type { ToolParams } from "../common/tools/tool.js";
@@ -35,7 +34,7 @@ export const cropTool: ServerTool<typeof cropSpec> = {
     return {
       memory: decodeCost(input.header, { kind: "reencode" }),
       async run() {
-        const file = path.join(ctx.workDir, "out");
+        const file = await ctx.scratch("out");
         if (animated) {
           const frames = await mapFrames(await uprightFrames(input, ctx), ctx, op);
           ctx.checkpoint(0.7);

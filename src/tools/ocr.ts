@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import path from "node:path";
 import { type OcrResult, ocrSpec } from "../common/tools/ocr.js";
 import { OCR_MODEL, recogniseText } from "../models/ocr.js";
 import { decodeCost, decodeFailure } from "./decode.js";
@@ -33,7 +32,7 @@ export const ocrTool: ServerTool<typeof ocrSpec> = {
         const report: OcrResult = { ...recognised, languages: params.languages };
         const files = [];
         if (params.textFile) {
-          const file = path.join(ctx.workDir, "text.txt");
+          const file = await ctx.scratch("text.txt");
           await fs.writeFile(file, recognised.text, "utf8");
           files.push({ path: file, format: "text" as const });
         }

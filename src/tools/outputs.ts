@@ -39,7 +39,7 @@ export async function deliverOutputs(files: ProducedFile[], inputName: string, o
       ...(frames > 1 ? { frames } : {}),
     });
   }
-  await fs.mkdir(outputDir, { recursive: true });
+  if (measured.length) await fs.mkdir(outputDir, { recursive: true });
   const outputs: ToolOutput[] = [];
   for (const { from, ...info } of measured) {
     const placed = await placeWithoutReplacing(from, outputDir, info.name);

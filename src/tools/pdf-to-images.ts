@@ -1,4 +1,3 @@
-import path from "node:path";
 import { AppError } from "../common/errors.js";
 import { pdfToImagesSpec } from "../common/tools/pdf-to-images.js";
 import { decodeFailure, openPixels } from "./decode.js";
@@ -39,7 +38,7 @@ export const pdfToImagesTool: ServerTool<typeof pdfToImagesSpec> = {
         for (const [i, target] of targets.entries()) {
           ctx.checkpoint(0.05 + (0.9 * i) / targets.length);
           const rendered = await ctx.pdf.render(input.path, target.page, target, i === targets.length - 1);
-          const file = path.join(ctx.workDir, `page-${target.page}`);
+          const file = await ctx.scratch(`page-${target.page}`);
           const image = openPixels(rendered.data, { width: rendered.width, height: rendered.height, channels: 3 });
           const options = { quality: params.quality, lossless: false, chromaSubsampling: "4:2:0", mozjpeg: false, background: "#ffffff" } as const;
           await encode(image, params.format, params.format === "png" ? { ...options, quality: undefined } : options).toFile(file).catch(decodeFailure);

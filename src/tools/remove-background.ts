@@ -58,7 +58,7 @@ export const removeBackgroundTool: ServerTool<typeof removeBackgroundSpec> = {
         const found = await segment(ctx.models, params.model, new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength), MODEL_TIMEOUT_MS);
         const mask = Buffer.from(found.buffer, found.byteOffset, found.byteLength);
         ctx.checkpoint(0.8);
-        const out = `${ctx.workDir}/out`;
+        const out = await ctx.scratch("out");
         // Grown bicubically: libvips enlarges with its bicubic interpolator whatever the kernel
         // (mitchell, cubic and lanczos3 give the same bytes), smooth and without Lanczos' ringing.
         const grown = sharp(mask, { raw: { width: ISNET_SIZE, height: ISNET_SIZE, channels: 1 } }).resize(width, height, { fit: "fill", kernel: "mitchell" }).toColourspace("b-w");

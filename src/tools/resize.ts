@@ -1,4 +1,3 @@
-import path from "node:path";
 import type sharp from "sharp";
 import { AppError } from "../common/errors.js";
 import { socialPreset } from "../common/tools/presets.js";
@@ -33,7 +32,7 @@ export const resizeTool: ServerTool<typeof resizeSpec> = {
       // The decoded input, plus the resized frames held at once.
       memory: decodeCost(input.header, { kind: "reencode" }) + out.width * out.height * 4 * frames,
       async run() {
-        const file = path.join(ctx.workDir, "out");
+        const file = await ctx.scratch("out");
         if (animated) {
           const resized = await mapFrames(await uprightFrames(input, ctx), ctx, resize);
           ctx.checkpoint(0.7);

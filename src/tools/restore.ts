@@ -1,4 +1,3 @@
-import path from "node:path";
 import sharp from "sharp";
 import { AppError } from "../common/errors.js";
 import { RESTORE_SECONDS_PER_MEGAPIXEL, restoreSpec } from "../common/tools/restore.js";
@@ -35,7 +34,6 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
     const region = params.rect ? checkedRegion(params.rect, upright) : undefined;
     const size = region ?? upright;
     const pixels = size.width * size.height;
-    const file = path.join(ctx.workDir, "out");
     const suffix = region ? `${region.width}x${region.height}` : "restored";
     if (params.mode === "fast") {
       return {
@@ -45,6 +43,7 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
           let image = await openUpright(input, ctx);
           if (region) image = image.extract({ left: region.x, top: region.y, width: region.width, height: region.height });
           ctx.checkpoint(0.2);
+          const file = await ctx.scratch("out");
           await encode(fastFilters(image, params), format, params).toFile(file).catch(decodeFailure);
           return { files: [{ path: file, format, suffix }], report: { mode: "fast", width: size.width, height: size.height } };
         },
@@ -85,6 +84,7 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
         });
         let image = sharp(result.data, { raw: { width: result.width, height: result.height, channels: 3 } });
         if (alpha) image = image.joinChannel(alpha, { raw: { width: result.width, height: result.height, channels: 1 } });
+        const file = await ctx.scratch("out");
         await writeEncoded(image, format, params, input.header.icc, file);
         return {
           files: [{ path: file, format, suffix }],

@@ -97,9 +97,13 @@ export class ToolRunner {
     if (input.kind !== tool.input) throw new AppError("unsupported_type", 415, `This tool does not take ${input.mime}.`);
 
     const workDir = path.join(this.deps.tempDir, `run-${randomBytes(8).toString("hex")}`);
-    await fs.mkdir(workDir, { recursive: true });
+    let made: Promise<unknown> | undefined;
+    const scratch = async (name: string) => {
+      await (made ??= fs.mkdir(workDir, { recursive: true }));
+      return path.join(workDir, name);
+    };
     try {
-      const ctx: ServerToolContext = { workDir, limits, threads: this.deps.threads, pdf: this.pdf, models: this.deps.models, signal, checkpoint, progress: progress.report };
+      const ctx: ServerToolContext = { scratch, limits, threads: this.deps.threads, pdf: this.pdf, models: this.deps.models, signal, checkpoint, progress: progress.report };
       // The union of tools narrows by `input`: each tool's prepare gets the kind it declared.
       const prepared: PreparedRun = await (tool.prepare as (input: unknown, params: unknown, ctx: ServerToolContext) => Promise<PreparedRun> | PreparedRun)(input, params, ctx);
       if (!this.deps.budget.fits(prepared.memory)) {
@@ -123,7 +127,7 @@ export class ToolRunner {
       if (signal.aborted) throw cancelledError();
       throw err;
     } finally {
-      await fs.rm(workDir, { recursive: true, force: true });
+      if (made) await fs.rm(workDir, { recursive: true, force: true });
     }
   }
 

@@ -41,8 +41,11 @@ export type ToolInput = ImageInput | PdfInput;
 
 /** What a server run may use. */
 export interface ServerToolContext extends ToolContext {
-  /** a folder of this run's own, removed by the runner whatever happens */
-  workDir: string;
+  /**
+   * A path for a file named `name` in a folder of this run's own. The folder is made on the first
+   * call (a run that writes no file makes none) and removed by the runner whatever happens.
+   */
+  scratch(name: string): Promise<string>;
   /** the effective limits: the operator's, narrowed by the tool's own */
   limits: DecodeLimits & { maxOutputPixels: number; maxPages: number; maxModelPixels: number };
   threads: ImageThreads;

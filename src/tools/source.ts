@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import path from "node:path";
 import type sharp from "sharp";
 import { addIccToPng } from "./icc.js";
 import { decodeFailure, openPixels, openUntrusted } from "./decode.js";
@@ -25,7 +24,7 @@ export async function openUpright(input: ImageInput, ctx: ServerToolContext): Pr
 
 async function heicAsPng(input: ImageInput, ctx: ServerToolContext): Promise<string> {
   // Decoded once a run: compress encodes the same pixels several times.
-  const out = path.join(ctx.workDir, "heic-decoded.png");
+  const out = await ctx.scratch("heic-decoded.png");
   try {
     await fs.access(out);
   } catch {

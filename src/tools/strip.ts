@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import path from "node:path";
 import { AppError } from "../common/errors.js";
 import type { OutputFormat } from "../common/tools/encoding.js";
 import { type MetadataCategory, exifCategories, labelCategory, sortCategories } from "../common/tools/metadata-report.js";
@@ -24,7 +23,7 @@ export const stripTool: ServerTool<typeof stripSpec> = {
       async run() {
         const found = await categoriesIn(input, ctx);
         ctx.checkpoint(0.2);
-        const stripped = path.join(ctx.workDir, "stripped");
+        const stripped = await ctx.scratch("stripped");
         const removed = await ctx.threads.strip(input.path, stripped, format);
         for (const label of removed?.removed ?? []) {
           const category = labelCategory(label);
@@ -40,7 +39,7 @@ export const stripTool: ServerTool<typeof stripSpec> = {
           method = "re-encoded";
         } else if (turn) {
           // The stripped copy no longer says how to turn; the orientation is passed along.
-          const turned = path.join(ctx.workDir, "turned");
+          const turned = await ctx.scratch("turned");
           const rotated = format === "jpeg" ? await ctx.threads.rotateJpeg(stripped, turned, input.header.orientation, ctx.limits.maxPixels) : null;
           file = rotated ? turned : await reencodeUpright(input, format, ctx);
           method = rotated ? "lossless-rotation" : "re-encoded";
@@ -73,7 +72,7 @@ async function categoriesIn(input: ImageInput, ctx: ServerToolContext): Promise<
 
 /** Pixels turned upright and written at high quality in the same format; animations frame by frame. */
 async function reencodeUpright(input: ImageInput, format: OutputFormat, ctx: ServerToolContext): Promise<string> {
-  const out = path.join(ctx.workDir, "upright");
+  const out = await ctx.scratch("upright");
   const lossless = format === "webp" && Buffer.from(input.head).includes("VP8L", 12, "latin1");
   // PNG and GIF stay lossless: a quality would quantise their palette.
   const quality = format === "jpeg" || format === "webp" ? 92 : format === "avif" ? 70 : undefined;

@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import path from "node:path";
 import sharp from "sharp";
 import { AppError } from "../common/errors.js";
 import type { EncodingOptions, OutputFormat } from "../common/tools/encoding.js";
@@ -88,7 +87,7 @@ async function upscale(input: ImageInput, params: UpscaleParams, encoding: Encod
     image = image.joinChannel(bigAlpha, { raw: { width: out.width, height: out.height, channels: 1 } });
   }
   ctx.checkpoint(0.92);
-  const file = path.join(ctx.workDir, "out");
+  const file = await ctx.scratch("out");
   await writeEncoded(image, params.format, encoding, input.header.icc, file);
   const seconds = (performance.now() - started) / 1000;
   return {

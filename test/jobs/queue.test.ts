@@ -20,6 +20,7 @@ function countingTool(runs: Map<string, number>, who: string, ran: Map<string, n
     // Long enough that a worker learning of work only by its poll (SQLite, another process) gets some.
     await new Promise((r) => setTimeout(r, 200));
     ctx.progress(0.5);
+    await fs.mkdir(ctx.workDir, { recursive: true });
     const out = path.join(ctx.workDir, "out.jpg");
     await fs.copyFile(input.path, out);
     return { outputs: [{ path: out, name: "out.jpg", mime: "image/jpeg", bytes: (await fs.stat(out)).size }] };
