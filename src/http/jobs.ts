@@ -12,7 +12,7 @@ import { batchSchema, jobSchema, submittedBatchSchema } from "../common/api/jobs
 import { AppError, notFound } from "../common/errors.js";
 import type { Config } from "../config.js";
 import { sanitiseFilename } from "../images/filename.js";
-import type { JobService, SubmittedInput } from "../jobs/service.js";
+import type { BatchIntake, JobService, SubmittedInput } from "../jobs/service.js";
 import { jobJson } from "./job-json.js";
 import { streamBatchZip } from "./job-zip.js";
 import { streamJobEvents } from "./job-events.js";
@@ -47,7 +47,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     {
       schema: {
         summary: "Run a server tool on one or more files",
-        description: `multipart/form-data: \`tool\` (a name from GET /api/v1/tools), \`params\` (JSON; defaults fill the rest), then one or more \`file\` parts and/or \`url\` fields (the server fetches those). Each file becomes a job of one batch. Files are stored only for the job and deleted automatically: inputs when their job ends, outputs ${Math.round(config.toolRetentionMs / 60000)} minutes after it (TOOL_RETENTION).`,
+        description: `multipart/form-data: \`tool\` (a name from GET /api/v1/tools), \`params\` (JSON; defaults fill the rest), then one or more \`file\` parts and/or \`url\` fields (the server fetches those). Each file becomes a job of one batch; sent after \`tool\` and \`params\`, a file is queued as soon as it has arrived, so the first jobs run while the rest upload (if the request then fails, they are withdrawn and leave nothing). Files are stored only for the job and deleted automatically: inputs when their job ends, outputs ${Math.round(config.toolRetentionMs / 60000)} minutes after it (TOOL_RETENTION).`,
         tags: ["jobs"],
         consumes: ["multipart/form-data"],
         response: { 202: submittedBatchSchema, 400: errorSchema, 403: errorSchema, 404: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 502: errorSchema, 504: errorSchema },
@@ -56,7 +56,9 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request, reply) => {
       if (!request.isMultipart()) throw new AppError("expected_multipart", 400, "Send the tool, its params and the files as multipart/form-data.");
       const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
+      // Files received and not yet moved into storage (removed if the request fails).
       const received: SubmittedInput[] = [];
+      let intake: BatchIntake | undefined;
       const stopWatching = watchProgress(request.raw.socket, progress, (err) => {
         void reply.header("connection", "close");
         request.raw.destroy(err);
@@ -64,37 +66,53 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       try {
         let tool: string | undefined;
         let params: unknown = {};
+        let paramsSeen = false;
         const urls: string[] = [];
+        // Each file becomes a queued job as soon as it has arrived, once the tool and its params
+        // are known (clients send those first), so the first runs while the rest upload. Files
+        // sent before them wait for the end of the request.
+        const queue = async (file: SubmittedInput) => {
+          await intake!.add(file);
+          received.splice(received.indexOf(file), 1);
+        };
         const parts = request.parts({
           limits: { files: config.maxBatchFiles, fileSize: config.maxUploadBytes + 1, fields: config.maxBatchFiles + 10, fieldSize: PARAMS_FIELD_BYTES, parts: 2 * config.maxBatchFiles + 10 },
         });
         for await (const part of parts) {
           if (part.type === "file") {
             if (part.fieldname !== "file") throw new AppError("unexpected_field", 400, `Send files in the field "file", not "${part.fieldname.slice(0, 50)}".`);
-            received.push(await receiveFile(part, tmpDir, config.maxUploadBytes));
+            const file = await receiveFile(part, tmpDir, config.maxUploadBytes);
+            received.push(file);
+            if (!intake && tool !== undefined && paramsSeen) intake = jobs.openBatch(tool, params, ownerId);
+            if (intake) await queue(file);
+          } else if (part.fieldname === "url") {
+            urls.push(String(part.value));
+          } else if (intake && (part.fieldname === "tool" || part.fieldname === "params")) {
+            throw new AppError("unexpected_field", 400, `Send the field "${part.fieldname}" before the files.`);
           } else if (part.fieldname === "tool") {
             tool = String(part.value);
           } else if (part.fieldname === "params") {
             params = parseParamsField(String(part.value));
-          } else if (part.fieldname === "url") {
-            urls.push(String(part.value));
+            paramsSeen = true;
           } else {
             throw new AppError("unexpected_field", 400, `Unknown field "${part.fieldname.slice(0, 50)}": send tool, params, file and url.`);
           }
         }
         if (!tool) throw new AppError("missing_tool", 400, 'Name the tool in the field "tool".');
-        jobs.parseParams(tool, params); // 404 unknown_tool, 400 invalid_params: before any fetch
+        intake ??= jobs.openBatch(tool, params, ownerId); // 404 unknown_tool, 400 invalid_params: before any fetch
         if (urls.length && !importUrl) throw new AppError("url_import_disabled", 403, "Importing from a URL is turned off on this server.");
-        if (received.length + urls.length > config.maxBatchFiles) throw new AppError("too_many_files", 413, `A batch takes at most ${config.maxBatchFiles} files.`);
+        if (intake.size + received.length + urls.length > config.maxBatchFiles) throw new AppError("too_many_files", 413, `A batch takes at most ${config.maxBatchFiles} files.`);
+        for (const file of [...received]) await queue(file);
         for (const url of urls) {
           const destination = path.join(tmpDir, `job-in-${randomBytes(8).toString("hex")}`);
-          received.push({ path: destination, name: "", bytes: 0 });
+          const file: SubmittedInput = { path: destination, name: "", bytes: 0 };
+          received.push(file);
           const fetched = await importUrl!(url, destination);
-          Object.assign(received.at(-1)!, { name: sanitiseFilename(fetched.name) || "download", bytes: fetched.bytes });
+          Object.assign(file, { name: sanitiseFilename(fetched.name) || "download", bytes: fetched.bytes });
+          await queue(file);
         }
-        if (received.length === 0) throw new AppError("missing_file", 400, 'Send at least one file in the field "file" or one "url".');
-        const batch = await jobs.submit(tool, params, received, ownerId);
-        received.length = 0; // moved into storage
+        if (intake.size === 0) throw new AppError("missing_file", 400, 'Send at least one file in the field "file" or one "url".');
+        const batch = await intake.finish();
         return reply.status(202).send({
           batchId: batch.batchId,
           deleteToken: batch.deleteToken,
@@ -103,6 +121,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
           jobs: batch.jobs.map((j) => ({ id: j.id, status: j.status, url: `${base}/api/v1/jobs/${j.id}` })),
         });
       } catch (err) {
+        await intake?.withdraw().catch((cause: unknown) => request.log.error({ err: cause }, "withdrawing the jobs of a failed request failed"));
         const code = (err as { code?: string }).code;
         if (!(err instanceof AppError) && !code?.startsWith("FST_")) throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
         throw err;

@@ -156,6 +156,15 @@ export class JobRepository {
     });
   }
 
+  /** Rows of jobs that never were (their request failed), outputs first. */
+  async deleteJobs(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("job_outputs").where("job_id", "in", ids).execute();
+      await tx.deleteFrom("jobs").where("id", "in", ids).execute();
+    });
+  }
+
   /** History older than its retention goes, outputs first. */
   async purgeHistory(finishedBefore: number): Promise<number> {
     const old = await this.db.selectFrom("jobs").select("id").where("status", "in", ["expired", "failed"]).where("finished_at", "<", finishedBefore).limit(1000).execute();

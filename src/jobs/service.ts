@@ -71,45 +71,25 @@ export class JobService {
   }
 
   /**
-   * One job per input, in one batch. Inputs move into storage (a worker in another process reads
-   * them from there); the rows are written queued and the workers are woken.
+   * A batch whose jobs are queued one by one as their files arrive, so the first runs while the
+   * rest are still being uploaded. The client learns of the batch only from `finish`; when its
+   * request fails instead, `withdraw` takes back every job queued for it, so a failed request
+   * leaves no job, file or row. Throws 404 unknown_tool or 400 invalid_params at once.
    */
+  openBatch(tool: string, rawParams: unknown, ownerId: string | null = null): BatchIntake {
+    return new BatchIntake(this.deps, tool, JSON.stringify(this.deps.gate.parseParams(tool, rawParams)), ownerId, (job) => this.removeFiles(job, []));
+  }
+
+  /** One job per input, in one batch (`openBatch`, for inputs all at hand). */
   async submit(tool: string, rawParams: unknown, inputs: SubmittedInput[], ownerId: string | null = null): Promise<SubmittedBatch> {
-    const { repo, blobs, clock, wakeup, gate } = this.deps;
-    const params = gate.parseParams(tool, rawParams);
-    for (const input of inputs) await gate.checkInput(tool, input.path);
-    const batchId = newShareId();
-    const deleteToken = newDeleteToken();
-    const now = clock.now();
-    const jobs: NewJob[] = inputs.map((input) => {
-      const id = newShareId();
-      return {
-        id,
-        batch_id: batchId,
-        tool,
-        params: JSON.stringify(params),
-        status: "queued",
-        input_name: input.name,
-        input_bytes: input.bytes,
-        input_key: jobKeys.input(id, input.name),
-        delete_token_hash: hashToken(deleteToken),
-        owner_id: ownerId,
-        created_at: now,
-      };
-    });
-    const stored: string[] = [];
+    const intake = this.openBatch(tool, rawParams, ownerId);
     try {
-      for (const [i, job] of jobs.entries()) {
-        await blobs.putFile(job.input_key!, inputs[i]!.path, "application/octet-stream");
-        stored.push(job.input_key!);
-      }
-      await repo.insertAll(jobs);
+      for (const input of inputs) await intake.add(input);
+      return await intake.finish();
     } catch (err) {
-      await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
+      await intake.withdraw();
       throw err;
     }
-    await wakeup.notify();
-    return { batchId, deleteToken, jobs: await Promise.all(jobs.map(async (j) => (await repo.find(j.id))!)) };
   }
 
   /**
@@ -202,6 +182,81 @@ export class JobService {
   private async removeFiles(job: JobRow, outputs: JobOutputRow[]): Promise<void> {
     const keys = [job.input_key, ...outputs.map((o) => o.blob_key)].filter((k): k is string => !!k);
     await Promise.all(keys.map((key) => this.deps.blobs.delete(key)));
+  }
+}
+
+/** The jobs of one batch as its request comes in (JobService.openBatch). */
+export class BatchIntake {
+  private readonly batchId = newShareId();
+  private readonly deleteToken = newDeleteToken();
+  private readonly ids: string[] = [];
+
+  constructor(
+    private readonly deps: { repo: JobRepository; blobs: BlobStore; clock: Clock; wakeup: JobWakeup; gate: ToolGate; events?: JobEvents },
+    private readonly tool: string,
+    private readonly params: string,
+    private readonly ownerId: string | null,
+    private readonly removeInput: (job: JobRow) => Promise<void>,
+  ) {}
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /**
+   * Checks the input (415 when the tool does not take it), moves it into storage (a worker in
+   * another process reads it from there), writes its row queued and wakes the workers. The file is
+   * left where it was when the check fails.
+   */
+  async add(input: SubmittedInput): Promise<void> {
+    const { repo, blobs, clock, wakeup, gate } = this.deps;
+    await gate.checkInput(this.tool, input.path);
+    const id = newShareId();
+    const job: NewJob = {
+      id,
+      batch_id: this.batchId,
+      tool: this.tool,
+      params: this.params,
+      status: "queued",
+      input_name: input.name,
+      input_bytes: input.bytes,
+      input_key: jobKeys.input(id, input.name),
+      delete_token_hash: hashToken(this.deleteToken),
+      owner_id: this.ownerId,
+      created_at: clock.now(),
+    };
+    await blobs.putFile(job.input_key!, input.path, "application/octet-stream");
+    try {
+      await repo.insertAll([job]);
+    } catch (err) {
+      await blobs.delete(job.input_key!).catch(() => undefined);
+      throw err;
+    }
+    this.ids.push(id);
+    await wakeup.notify();
+  }
+
+  async finish(): Promise<SubmittedBatch> {
+    const jobs = await Promise.all(this.ids.map(async (id) => (await this.deps.repo.find(id))!));
+    return { batchId: this.batchId, deleteToken: this.deleteToken, jobs };
+  }
+
+  /**
+   * The request failed: each job queued for it is cancelled (a worker running it stops at its next
+   * lease renewal, and its outputs are never committed), its files deleted and its rows removed.
+   */
+  async withdraw(): Promise<void> {
+    const { repo, blobs, clock, events } = this.deps;
+    if (this.ids.length === 0) return;
+    const now = clock.now();
+    for (const id of this.ids) await repo.fail(id, "cancelled", "The request that sent this job failed.", now, now);
+    for (const job of await repo.findBatch(this.batchId)) {
+      await this.removeInput(job);
+      await Promise.all((await repo.outputs([job.id])).map((o) => (o.blob_key ? blobs.delete(o.blob_key) : undefined)));
+    }
+    await repo.deleteJobs(this.ids);
+    for (const id of this.ids) events?.changed(id);
+    this.ids.length = 0;
   }
 }
 

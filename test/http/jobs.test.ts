@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { unzipSync } from "fflate";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseCidr } from "../../src/net/ip.js";
 import { ManualClock } from "../../src/common/clock.js";
@@ -166,6 +166,62 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expect(jobs.at(-1)).toMatchObject({ status: "succeeded", progress: 1 });
     const progress = jobs.map((j) => j.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("queues each file as it arrives: the first job of a batch runs while the rest is still uploading", async () => {
+    const boundary = "pixhaven-test-boundary";
+    const field = (name: string, value: string) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const file = (name: string) => [Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`), Buffer.from(photo), Buffer.from("\r\n")];
+    const { port } = new URL(srv.baseUrl);
+    const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+      });
+      req.on("error", reject);
+      // Up to the next part's boundary line, so the server knows the first file has ended.
+      req.write(Buffer.concat([Buffer.from(field("tool", "convert") + field("params", JSON.stringify({ format: "png" }))), ...file("early.jpg"), Buffer.from(`--${boundary}\r\n`)]));
+      // The request stays open until the first file's job has ended.
+      const { db } = srv.px.core.db;
+      const until = Date.now() + 30_000;
+      const poll = async (): Promise<void> => {
+        const row = await db.selectFrom("jobs").select("status").where("input_name", "=", "early.jpg").executeTakeFirst();
+        if (row?.status === "succeeded") return;
+        if (Date.now() > until) throw new Error(`the first job is ${row?.status ?? "not queued"} while its request is open`);
+        await new Promise((r) => setTimeout(r, 50));
+        return poll();
+      };
+      poll().then(
+        () => req.end(Buffer.concat([...file("late.jpg"), Buffer.from(`--${boundary}--\r\n`)]).subarray(`--${boundary}\r\n`.length)),
+        (err: unknown) => {
+          req.destroy();
+          reject(err);
+        },
+      );
+    });
+    const { status, body } = await answer;
+    expect(status).toBe(202);
+    expect(body.jobs).toHaveLength(2);
+    expect(body.jobs[0].status).toBe("succeeded");
+    const late = await waitForEnd(body.jobs[1].url);
+    expect(late).toMatchObject({ status: "succeeded", batchId: body.batchId, inputs: [{ name: "late.jpg" }] });
+  });
+
+  it("withdraws the jobs already queued when a later file of the batch is refused: no job, file or row is left", async () => {
+    const res = await submit(srv.baseUrl, "convert", { format: "webp" }, [
+      { bytes: photo, name: "withdrawn-1.jpg" },
+      { bytes: photo, name: "withdrawn-2.jpg" },
+      { bytes: Buffer.from("plain text, not a picture"), name: "withdrawn-3.jpg" },
+    ]);
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe("unsupported_type");
+    const rows = await srv.px.core.db.db.selectFrom("jobs").select("id").where("input_name", "like", "withdrawn-%").execute();
+    expect(rows).toEqual([]);
+    // A worker that had started one of them keeps none of its files either, once its run ends.
+    const left = async () => [...(await listBlobs(srv.px.blobs)).filter((k) => k.includes("withdrawn")), ...(await listTemp(srv.dataDir))];
+    for (let i = 0; i < 50 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await left()).toEqual([]);
   });
 
   it("answers bad requests with clear errors and keeps nothing", async () => {
