@@ -13,6 +13,8 @@
  *   npm run bench:models            (builds first; BENCH_IMAGES=n per measurement, default 16)
  *   BENCH_QUICK=1 npx tsx bench/models.ts   (2 images, 1 thread: checks that it runs)
  *   BENCH_CASES=nsfw,ocr ...        (only these cases)
+ *   BENCH_JOBS_AT_ONCE=n ...         (jobs run at once by the server, TOOL_CONCURRENCY, and by the
+ *                                     in-process runner; default: as many as model threads)
  *   MODEL_COMPUTE_THREADS=1 ...      (ONNX Runtime on one core per model thread in every column, so
  *                                     that 1 against 2 threads measures the threads alone; by
  *                                     default one thread gets both cores)
@@ -38,6 +40,7 @@ import { measure } from "./measure.js";
 import { SERVER_MALLOC_ENV, SERVER_NODE_FLAGS, startServer } from "./server-process.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
 import { upscaleCases } from "./models-upscale.js";
+import { addJpegMetadata } from "../test/fixtures/metadata.js";
 
 interface BenchInput {
   bytes: Uint8Array;
@@ -76,6 +79,16 @@ async function photo(width: number, height: number): Promise<Buffer> {
     .toBuffer();
 }
 
+/** What a phone sends: 12 MP, with EXIF, XMP and IPTC, stored sideways with orientation 6. */
+async function phonePhoto(): Promise<Uint8Array> {
+  return addJpegMetadata(await photo(4032, 3024), 6);
+}
+
+/** NSFW's model input, made as the tool makes it (upright, squashed to 224², RGB). */
+async function nsfwPrepared(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(bytes).rotate().resize(NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, { fit: "fill" }).removeAlpha().raw().toBuffer());
+}
+
 export const CASES: ModelCase[] = [
   {
     name: "nsfw",
@@ -83,8 +96,17 @@ export const CASES: ModelCase[] = [
     params: {},
     makeInput: async () => ({ bytes: await photo(1600, 1200), name: "photo.jpg" }),
     direct: {
-      prepare: async ({ bytes }) =>
-        new Uint8Array(await sharp(bytes).resize(NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, { fit: "fill" }).removeAlpha().raw().toBuffer()),
+      prepare: ({ bytes }) => nsfwPrepared(bytes),
+      call: (models, pixels) => classifyNsfw(models, pixels.slice(), 60_000),
+    },
+  },
+  {
+    name: "nsfw-phone",
+    tool: "nsfw",
+    params: {},
+    makeInput: async () => ({ bytes: await phonePhoto(), name: "IMG_0001.jpg" }),
+    direct: {
+      prepare: ({ bytes }) => nsfwPrepared(bytes),
       call: (models, pixels) => classifyNsfw(models, pixels.slice(), 60_000),
     },
   },
@@ -123,6 +145,9 @@ interface Measured {
   msPerImage: number;
   peakRssMiB: number;
 }
+
+/** Jobs run at once, by the server (TOOL_CONCURRENCY) and by the in-process runner alike. */
+const jobsAtOnce = (threads: number) => (process.env.BENCH_JOBS_AT_ONCE ? Number(process.env.BENCH_JOBS_AT_ONCE) : threads);
 
 /** Runs `task` `count` times (IMAGES by default), `concurrency` at a time. */
 async function timed(concurrency: number, task: () => Promise<void>, count = IMAGES): Promise<{ perSecond: number; msPerImage: number; ms: number }> {
@@ -175,7 +200,7 @@ async function localChild(caseName: string, threads: number): Promise<void> {
   await Promise.all(Array.from({ length: threads }, once)); // load the model in each thread
   process.send!({ ready: true });
   process.on("message", (message: { run?: number; stop?: boolean }) => {
-    if (message.run) void timed(threads, once, message.run).then(({ ms }) => process.send!({ ms }));
+    if (message.run) void timed(jobsAtOnce(threads), once, message.run).then(({ ms }) => process.send!({ ms }));
     if (message.stop) {
       void local
         .close()
@@ -244,7 +269,7 @@ async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): P
  */
 async function measureJobsAndLocal(c: ModelCase, input: BenchInput, threads: number): Promise<{ jobs: Measured; local: Measured; singleMs: number }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-bench-models-"));
-  const server = await startServer({ dataDir, stdio: "ignore", env: { LOG_LEVEL: "silent", MODEL_WORKERS: String(threads), TOOL_CONCURRENCY: String(threads) } });
+  const server = await startServer({ dataDir, stdio: "ignore", env: { LOG_LEVEL: "silent", MODEL_WORKERS: String(threads), TOOL_CONCURRENCY: String(jobsAtOnce(threads)) } });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const single = jobBody(c.tool, c.params, { name: input.name, bytes: Buffer.from(input.bytes) });
   const local = await startLocal(c.name, threads);

@@ -107,7 +107,9 @@ export class JobService {
   async get(id: string): Promise<JobView> {
     const job = isShareId(id) ? await this.deps.repo.find(id) : undefined;
     if (!job) throw notFound();
-    return { job, outputs: await this.deps.repo.outputs([job.id]) };
+    // Outputs are written with the success, in one transaction: a job that has not succeeded has none.
+    const ended = job.status === "succeeded" || job.status === "expired";
+    return { job, outputs: ended ? await this.deps.repo.outputs([job.id]) : [] };
   }
 
   async batch(id: string): Promise<JobView[]> {
