@@ -23,6 +23,16 @@ async function submit(baseUrl: string, tool: string, params: unknown, files: Arr
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/** A multipart body written by hand, in pieces, so a test can hold a request open midway. */
+const BOUNDARY = "pixhaven-test-boundary";
+const multipart = {
+  headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
+  field: (name: string, value: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+  /** a file part's boundary line and headers; its bytes and "\r\n" follow */
+  fileHead: (name: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`),
+  end: Buffer.from(`--${BOUNDARY}--\r\n`),
+};
+
 async function waitForEnd(url: string, timeoutMs = 30_000): Promise<any> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -169,19 +179,17 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
   });
 
   it("queues each file as it arrives: the first job of a batch runs while the rest is still uploading", async () => {
-    const boundary = "pixhaven-test-boundary";
-    const field = (name: string, value: string) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-    const file = (name: string) => [Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`), Buffer.from(photo), Buffer.from("\r\n")];
+    const file = (name: string) => [multipart.fileHead(name), Buffer.from(photo), Buffer.from("\r\n")];
     const { port } = new URL(srv.baseUrl);
     const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}` } }, (res) => {
+      const req = request({ host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", headers: multipart.headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) }));
       });
       req.on("error", reject);
       // Up to the next part's boundary line, so the server knows the first file has ended.
-      req.write(Buffer.concat([Buffer.from(field("tool", "convert") + field("params", JSON.stringify({ format: "png" }))), ...file("early.jpg"), Buffer.from(`--${boundary}\r\n`)]));
+      req.write(Buffer.concat([multipart.field("tool", "convert"), multipart.field("params", JSON.stringify({ format: "png" })), ...file("early.jpg"), Buffer.from(`--${BOUNDARY}\r\n`)]));
       // The request stays open until the first file's job has ended.
       const { db } = srv.px.core.db;
       const until = Date.now() + 30_000;
@@ -193,7 +201,7 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
         return poll();
       };
       poll().then(
-        () => req.end(Buffer.concat([...file("late.jpg"), Buffer.from(`--${boundary}--\r\n`)]).subarray(`--${boundary}\r\n`.length)),
+        () => req.end(Buffer.concat([...file("late.jpg"), multipart.end]).subarray(`--${BOUNDARY}\r\n`.length)),
         (err: unknown) => {
           req.destroy();
           reject(err);
@@ -221,6 +229,29 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     // A worker that had started one of them keeps none of its files either, once its run ends.
     const left = async () => [...(await listBlobs(srv.px.blobs)).filter((k) => k.includes("withdrawn")), ...(await listTemp(srv.dataDir))];
     for (let i = 0; i < 50 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await left()).toEqual([]);
+  });
+
+  it("withdraws the jobs already queued when the client cuts the upload midway", async () => {
+    const { port } = new URL(srv.baseUrl);
+    const { db } = srv.px.core.db;
+    const req = request({ host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", headers: multipart.headers });
+    req.on("error", () => undefined); // the connection is cut on purpose
+    // The first file whole (and the next part begun, so it is known to have ended), then half of the second.
+    req.write(Buffer.concat([multipart.field("tool", "convert"), multipart.field("params", JSON.stringify({ format: "png" })), multipart.fileHead("cut-1.jpg"), Buffer.from(photo), Buffer.from("\r\n"), multipart.fileHead("cut-2.jpg")]));
+    req.write(Buffer.from(photo).subarray(0, photo.length >> 1));
+    const until = Date.now() + 30_000;
+    while (!(await db.selectFrom("jobs").select("id").where("input_name", "=", "cut-1.jpg").executeTakeFirst())) {
+      if (Date.now() > until) throw new Error("the first file was never queued");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    req.destroy();
+    const left = async () => [
+      ...(await db.selectFrom("jobs").select("input_name").where("input_name", "like", "cut-%").execute()).map((r) => r.input_name),
+      ...(await listBlobs(srv.px.blobs)).filter((k) => k.includes("cut-")),
+      ...(await listTemp(srv.dataDir)),
+    ];
+    for (let i = 0; i < 100 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await left()).toEqual([]);
   });
 
