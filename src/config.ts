@@ -66,6 +66,7 @@ const envSchema = z.object({
   TOOL_CONCURRENCY: positiveInt.default(availableParallelism()),
   MODEL_WORKERS: positiveInt.max(256).default(availableParallelism()),
   MODEL_COMPUTE_THREADS: positiveInt.max(256).optional(),
+  MODEL_NICE: z.coerce.number().int().min(0).max(19).default(10),
   RESTORE_MAX_PIXELS: positiveInt.default(250_000),
   UPSCALE_MAX_OUTPUT_PIXELS: positiveInt.default(16_000_000),
   COLORIZE_MODEL: z.string().min(1).optional(),
@@ -183,6 +184,8 @@ export interface Config {
   modelWorkers: number;
   /** threads ONNX Runtime may use inside each model thread (default: cores ÷ MODEL_WORKERS) */
   modelComputeThreads: number;
+  /** how far below the server's CPU priority model threads run (Linux nice, 0-19) */
+  modelNice: number;
   /** the operator's limits for particular tools, over their specs' own (RESTORE_MAX_PIXELS, UPSCALE_MAX_OUTPUT_PIXELS) */
   toolLimits: Record<string, { maxModelPixels?: number; maxOutputPixels?: number }>;
   /** the manifest (JSON) of an operator-supplied ONNX colourisation model; colorize is unavailable without one */
@@ -241,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     toolConcurrency: e.TOOL_CONCURRENCY,
     modelWorkers: e.MODEL_WORKERS,
     modelComputeThreads: e.MODEL_COMPUTE_THREADS ?? Math.max(1, Math.floor(availableParallelism() / e.MODEL_WORKERS)),
+    modelNice: e.MODEL_NICE,
     toolLimits: { restore: { maxModelPixels: e.RESTORE_MAX_PIXELS }, upscale: { maxOutputPixels: e.UPSCALE_MAX_OUTPUT_PIXELS } },
     colorizeModel: e.COLORIZE_MODEL ? path.resolve(e.COLORIZE_MODEL) : undefined,
     nsfwThreshold: e.NSFW_THRESHOLD,

@@ -82,7 +82,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const workers = new ImageWorkers(config.uploadConcurrency, config.decodeTimeoutMs);
   const budget = new MemoryBudget(config.decodeMemoryBytes);
   const limits = { maxPixels: config.maxPixels, maxAnimationPixels: config.maxAnimationPixels, decodeTimeoutMs: config.decodeTimeoutMs };
-  const models = new ModelThreads(config.modelWorkers, { computeThreads: config.modelComputeThreads, settings: { colorizeManifest: config.colorizeModel } });
+  const models = new ModelThreads(config.modelWorkers, { computeThreads: config.modelComputeThreads, nice: config.modelNice, settings: { colorizeManifest: config.colorizeModel } });
   const imageRepo = new ImageRepository(db.db);
   const nsfw = new NsfwClassification({
     repo: imageRepo,

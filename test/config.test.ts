@@ -54,6 +54,9 @@ describe("storage settings", () => {
     expect(loadConfig({ MODEL_WORKERS: String(cores * 2) }).modelComputeThreads).toBe(1);
     expect(loadConfig({ MODEL_WORKERS: "1", MODEL_COMPUTE_THREADS: "3" }).modelComputeThreads).toBe(3);
     expect(() => loadConfig({ MODEL_COMPUTE_THREADS: "0" })).toThrow(/MODEL_COMPUTE_THREADS/);
+    expect(loadConfig({}).modelNice).toBe(10);
+    expect(loadConfig({ MODEL_NICE: "0" }).modelNice).toBe(0);
+    expect(() => loadConfig({ MODEL_NICE: "20" })).toThrow(/MODEL_NICE/);
   });
 
   it("reads the upload rate limit as uploads per duration, or off", () => {

@@ -27,7 +27,7 @@ export function openLocalRunner(config: Config, threads: number): LocalRunner {
   const removeNow = () => rmSync(tempDir, { recursive: true, force: true });
   process.on("exit", removeNow);
   const workers = new ImageWorkers(threads, config.decodeTimeoutMs);
-  const models = new ModelThreads(config.modelWorkers, { computeThreads: config.modelComputeThreads, settings: { colorizeManifest: config.colorizeModel } });
+  const models = new ModelThreads(config.modelWorkers, { computeThreads: config.modelComputeThreads, nice: config.modelNice, settings: { colorizeManifest: config.colorizeModel } });
   const runner = new ToolRunner({
     models,
     toolLimits: config.toolLimits,

@@ -1,5 +1,27 @@
+import { readlinkSync } from "node:fs";
+import os from "node:os";
+import { workerData } from "node:worker_threads";
 import { serveTasks } from "../jobs/worker-main.js";
+import type { ModelThreadData } from "./pool.js";
 import { MODELS, type ModelHandler } from "./registry.js";
+
+/**
+ * Model threads run below the server's CPU priority (MODEL_NICE, Linux only; the threads ONNX
+ * Runtime starts from this one inherit it): inference takes every idle cycle, and the event loop,
+ * uploads and their image threads get a core the moment they want one instead of waiting for the
+ * scheduler's next turn. Elsewhere, or where it is refused, the thread runs at the usual priority.
+ */
+function lowerPriority(nice: number): void {
+  if (process.platform !== "linux" || nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").at(-1));
+    if (Number.isInteger(tid) && os.getPriority(tid) < nice) os.setPriority(tid, nice);
+  } catch {
+    // No /proc, or a sandbox that forbids it: the usual priority.
+  }
+}
+
+lowerPriority((workerData as ModelThreadData | undefined)?.nice ?? 0);
 
 /** One model thread: loads each model it is asked for once and keeps it warm. */
 const loaded = new Map<string, Promise<{ handler: ModelHandler; model: unknown }>>();

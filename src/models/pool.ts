@@ -22,6 +22,8 @@ export class ModelThreadLostError extends Error {
 export interface ModelThreadData {
   /** how many threads of its own a runtime may use in one model thread */
   computeThreads: number;
+  /** how far the thread lowers its CPU priority (Linux nice) before loading anything */
+  nice: number;
 }
 
 export interface ModelThreadsOptions {
@@ -32,6 +34,8 @@ export interface ModelThreadsOptions {
   settings?: ModelSettings;
   /** threads ONNX Runtime may use in each model thread; default: cores ÷ size */
   computeThreads?: number;
+  /** Linux nice of the model threads and the runtime threads they start (MODEL_NICE; default 0) */
+  nice?: number;
 }
 
 /**
@@ -54,7 +58,7 @@ export class ModelThreads {
     this.settings = options.settings ?? {};
     // The threads share the cores: ONNX Runtime, which would start a thread per core in every
     // model thread (MODEL_WORKERS × cores in all), gets each one's share.
-    const threadData: ModelThreadData = { computeThreads: options.computeThreads ?? Math.max(1, Math.floor(availableParallelism() / size)) };
+    const threadData: ModelThreadData = { computeThreads: options.computeThreads ?? Math.max(1, Math.floor(availableParallelism() / size)), nice: options.nice ?? 0 };
     this.pool = new ThreadPool(options.module ?? ThreadPool.moduleNextTo(import.meta.url, "model.worker"), size, options.idleMs ?? IDLE_MS, threadData);
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { ISNET_SIZE, segment } from "../../src/models/isnet.js";
 import { classifyNsfw } from "../../src/models/nsfw.js";
@@ -66,6 +67,29 @@ describe("model threads", () => {
     expect((await classifyNsfw(models, pixels(), 60_000)).Neutral).toBeGreaterThan(0);
     await models.close();
   }, 60_000);
+});
+
+/** The nice value of each thread of this process (Linux), from /proc. */
+function threadNices(): number[] {
+  return readdirSync("/proc/self/task").map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]); // field 19: nice
+  });
+}
+
+describe.runIf(process.platform === "linux")("model threads' priority", () => {
+  it("run below the server's priority (MODEL_NICE), with the threads ONNX Runtime starts for them, the rest of the process untouched", async () => {
+    const before = threadNices().filter((n) => n === 7).length;
+    const models = new ModelThreads(1, { computeThreads: 2, nice: 7 });
+    try {
+      expect((await classifyNsfw(models, new Uint8Array(224 * 224 * 3).fill(128), 60_000)).Neutral).toBeGreaterThan(0);
+      // The model thread and ONNX Runtime's helper thread for its second core.
+      expect(threadNices().filter((n) => n === 7).length - before).toBeGreaterThanOrEqual(2);
+      expect(Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")[16])).toBe(0);
+    } finally {
+      await models.close();
+    }
+  });
 });
 
 describe("a job whose model thread dies", () => {
