@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { PassThrough, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { MultipartFile } from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -18,6 +16,7 @@ import { streamBatchZip } from "./job-zip.js";
 import { streamJobEvents } from "./job-events.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
+import { writeNewFile } from "../storage/temp-dir.js";
 
 export interface JobsRouteDeps {
   jobs: JobService;
@@ -256,7 +255,7 @@ async function receiveFile(part: MultipartFile, tmpDir: string, maxBytes: number
     },
   });
   try {
-    await pipeline(part.file, limit, createWriteStream(file.path, { flags: "wx" }));
+    await writeNewFile(file.path, part.file, limit);
   } catch (err) {
     await fs.rm(file.path, { force: true });
     throw err;

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -17,6 +16,7 @@ import { hashToken, isShareId, newDeleteToken, newShareId, type ShareId, tokenMa
 import { type PipelineLimits, processImage } from "./pipeline.js";
 import type { ImageRepository } from "./repository.js";
 import type { ViewCounter } from "./views.js";
+import { writeNewFile } from "../storage/temp-dir.js";
 
 export interface UploadedImage {
   image: ImageRow;
@@ -63,7 +63,7 @@ export class ImageService {
     const stored: string[] = [];
     let pendingId: string | null = null;
     try {
-      await pipeline(source, byteLimit(this.deps.maxUploadBytes), createWriteStream(input, { flags: "wx" }));
+      await writeNewFile(input, source, byteLimit(this.deps.maxUploadBytes));
       const result = await this.processing.run(() => processImage(input, work, { limits: this.deps.limits, workers: this.deps.workers, budget: this.deps.budget }));
       const id = await this.unusedShareId();
       const blobKey = `img/${id.slice(0, 2)}/${id}.${result.ext}`;

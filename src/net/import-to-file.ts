@@ -1,8 +1,7 @@
-import { createWriteStream } from "node:fs";
 import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Cidr } from "./ip.js";
 import { fetchUrl } from "./fetch-url.js";
+import { writeNewFile } from "../storage/temp-dir.js";
 
 export interface UrlImportSettings {
   maxBytes: number;
@@ -25,6 +24,6 @@ export async function importUrlToFile(url: string, destination: string, settings
       done(null, chunk);
     },
   });
-  await pipeline(fetched.stream, count, createWriteStream(destination, { flags: "wx" }));
+  await writeNewFile(destination, fetched.stream, count);
   return { name: fetched.filename ?? new URL(fetched.url).pathname.split("/").pop() ?? "download", bytes };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 
 /**
  * Each process works in its own folder under DATA_DIR/tmp, so that a process starting (or
@@ -74,5 +75,22 @@ function startTime(pid: number): string | undefined {
     return start && /^\d+$/.test(start) ? start : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Streams `source` (through `through`, if given) into a new file, which must not exist yet. The
+ * file is created before the first byte flows and closed before this returns or throws, so a
+ * caller that removes it afterwards, whatever failed, removes it for good: a write stream left to
+ * open its file itself may still be opening it when a failed pipeline returns, and create it just
+ * after the caller's cleanup.
+ */
+export async function writeNewFile(file: string, source: NodeJS.ReadableStream, through?: NodeJS.ReadWriteStream): Promise<void> {
+  const handle = await fs.open(file, "wx");
+  try {
+    const sink = handle.createWriteStream();
+    await (through ? pipeline(source, through, sink) : pipeline(source, sink));
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }

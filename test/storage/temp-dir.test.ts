@@ -4,7 +4,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { claimTempDir, sweepAbandonedTempDirs } from "../../src/storage/temp-dir.js";
+import { Readable, Transform } from "node:stream";
+import { claimTempDir, sweepAbandonedTempDirs, writeNewFile } from "../../src/storage/temp-dir.js";
 
 function startTime(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -77,3 +78,29 @@ describe("per-process temp folders", () => {
     }
   });
 });
+
+describe("writing an upload to a new temp file", () => {
+  it("leaves nothing once removed after a failure, however early the stream failed", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-write-"));
+    try {
+      for (let i = 0; i < 50; i++) {
+        const file = path.join(dir, `upload-${i}.in`);
+        // A body that fails at once, before any byte: the file must already exist and be closed.
+        const failing = new Readable({ read() { this.destroy(new Error("the client went away")); } });
+        await expect(writeNewFile(file, failing)).rejects.toThrow(/went away/);
+        await fs.rm(file, { force: true });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await fs.readdir(dir)).toEqual([]);
+      // And a body that arrives whole is written whole, through the transform.
+      const file = path.join(dir, "whole.in");
+      const upper = new Transform({ transform: (chunk: Buffer, _e, done) => done(null, Buffer.from(chunk.toString().toUpperCase())) });
+      await writeNewFile(file, Readable.from([Buffer.from("abc"), Buffer.from("def")]), upper);
+      expect(await fs.readFile(file, "utf8")).toBe("ABCDEF");
+      await expect(writeNewFile(file, Readable.from([Buffer.from("x")]))).rejects.toThrow(/EEXIST/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
