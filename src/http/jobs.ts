@@ -64,8 +64,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       });
       try {
         let tool: string | undefined;
-        let params: unknown = {};
-        let paramsSeen = false;
+        let params: unknown; // undefined until the field arrives (the tool's defaults then fill it)
         const urls: string[] = [];
         // Each file becomes a queued job as soon as it has arrived, once the tool and its params
         // are known (clients send those first), so the first runs while the rest upload. Files
@@ -82,7 +81,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
             if (part.fieldname !== "file") throw new AppError("unexpected_field", 400, `Send files in the field "file", not "${part.fieldname.slice(0, 50)}".`);
             const file = await receiveFile(part, tmpDir, config.maxUploadBytes);
             received.push(file);
-            if (!intake && tool !== undefined && paramsSeen) intake = jobs.openBatch(tool, params, ownerId);
+            if (!intake && tool !== undefined && params !== undefined) intake = jobs.openBatch(tool, params, ownerId);
             if (intake) await queue(file);
           } else if (part.fieldname === "url") {
             urls.push(String(part.value));
@@ -92,13 +91,12 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
             tool = String(part.value);
           } else if (part.fieldname === "params") {
             params = parseParamsField(String(part.value));
-            paramsSeen = true;
           } else {
             throw new AppError("unexpected_field", 400, `Unknown field "${part.fieldname.slice(0, 50)}": send tool, params, file and url.`);
           }
         }
         if (!tool) throw new AppError("missing_tool", 400, 'Name the tool in the field "tool".');
-        intake ??= jobs.openBatch(tool, params, ownerId); // 404 unknown_tool, 400 invalid_params: before any fetch
+        intake ??= jobs.openBatch(tool, params ?? {}, ownerId); // 404 unknown_tool, 400 invalid_params: before any fetch
         if (urls.length && !importUrl) throw new AppError("url_import_disabled", 403, "Importing from a URL is turned off on this server.");
         if (intake.size + received.length + urls.length > config.maxBatchFiles) throw new AppError("too_many_files", 413, `A batch takes at most ${config.maxBatchFiles} files.`);
         for (const file of [...received]) await queue(file);

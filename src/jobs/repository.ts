@@ -156,7 +156,7 @@ export class JobRepository {
     });
   }
 
-  /** Rows of jobs that never were (their request failed), outputs first. */
+  /** Removes jobs' rows, outputs first (history past its retention, jobs whose request failed). */
   async deleteJobs(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
@@ -169,12 +169,8 @@ export class JobRepository {
   async purgeHistory(finishedBefore: number): Promise<number> {
     const old = await this.db.selectFrom("jobs").select("id").where("status", "in", ["expired", "failed"]).where("finished_at", "<", finishedBefore).limit(1000).execute();
     if (old.length === 0) return 0;
-    const ids = old.map((r) => r.id);
-    await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom("job_outputs").where("job_id", "in", ids).execute();
-      await tx.deleteFrom("jobs").where("id", "in", ids).execute();
-    });
-    return ids.length;
+    await this.deleteJobs(old.map((r) => r.id));
+    return old.length;
   }
 
   /** Seconds a run of `tool` took per input megapixel, over its recent successes (for cost estimates). */

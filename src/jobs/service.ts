@@ -62,10 +62,6 @@ export class JobService {
     return this.deps.events?.watch(jobId, listener) ?? (() => undefined);
   }
 
-  parseParams(tool: string, params: unknown): unknown {
-    return this.deps.gate.parseParams(tool, params);
-  }
-
   get settings(): JobSettings {
     return this.deps.settings;
   }
@@ -77,7 +73,7 @@ export class JobService {
    * leaves no job, file or row. Throws 404 unknown_tool or 400 invalid_params at once.
    */
   openBatch(tool: string, rawParams: unknown, ownerId: string | null = null): BatchIntake {
-    return new BatchIntake(this.deps, tool, JSON.stringify(this.deps.gate.parseParams(tool, rawParams)), ownerId, (job) => this.removeFiles(job, []));
+    return new BatchIntake(this.deps, tool, JSON.stringify(this.deps.gate.parseParams(tool, rawParams)), ownerId, (job, outputs) => this.removeFiles(job, outputs));
   }
 
   /** One job per input, in one batch (`openBatch`, for inputs all at hand). */
@@ -198,7 +194,7 @@ export class BatchIntake {
     private readonly tool: string,
     private readonly params: string,
     private readonly ownerId: string | null,
-    private readonly removeInput: (job: JobRow) => Promise<void>,
+    private readonly removeFiles: (job: JobRow, outputs: JobOutputRow[]) => Promise<void>,
   ) {}
 
   get size(): number {
@@ -248,14 +244,12 @@ export class BatchIntake {
    * lease renewal, and its outputs are never committed), its files deleted and its rows removed.
    */
   async withdraw(): Promise<void> {
-    const { repo, blobs, clock, events } = this.deps;
+    const { repo, clock, events } = this.deps;
     if (this.ids.length === 0) return;
     const now = clock.now();
     for (const id of this.ids) await repo.fail(id, "cancelled", "The request that sent this job failed.", now, now);
-    for (const job of await repo.findBatch(this.batchId)) {
-      await this.removeInput(job);
-      await Promise.all((await repo.outputs([job.id])).map((o) => (o.blob_key ? blobs.delete(o.blob_key) : undefined)));
-    }
+    const outputs = await repo.outputs(this.ids);
+    for (const job of await repo.findBatch(this.batchId)) await this.removeFiles(job, outputs.filter((o) => o.job_id === job.id));
     await repo.deleteJobs(this.ids);
     for (const id of this.ids) events?.changed(id);
     this.ids.length = 0;
