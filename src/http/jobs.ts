@@ -70,7 +70,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         // are known (clients send those first), so the first runs while the rest upload. Files
         // sent before them wait for the end of the request.
         const queue = async (file: SubmittedInput) => {
-          await intake!.add(file);
+          await ours(intake!.add(file));
           received.splice(received.indexOf(file), 1);
         };
         const parts = request.parts({
@@ -104,12 +104,12 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
           const destination = path.join(tmpDir, `job-in-${randomBytes(8).toString("hex")}`);
           const file: SubmittedInput = { path: destination, name: "", bytes: 0 };
           received.push(file);
-          const fetched = await importUrl!(url, destination);
+          const fetched = await ours(importUrl!(url, destination));
           Object.assign(file, { name: sanitiseFilename(fetched.name) || "download", bytes: fetched.bytes });
           await queue(file);
         }
         if (intake.size === 0) throw new AppError("missing_file", 400, 'Send at least one file in the field "file" or one "url".');
-        const batch = await intake.finish();
+        const batch = await ours(intake.finish());
         return reply.status(202).send({
           batchId: batch.batchId,
           deleteToken: batch.deleteToken,
@@ -119,8 +119,11 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         });
       } catch (err) {
         await intake?.withdraw().catch((cause: unknown) => request.log.error({ err: cause }, "withdrawing the jobs of a failed request failed"));
+        // What is left is the body's own fault: the multipart parser's errors, or the file stream ending early.
         const code = (err as { code?: string }).code;
-        if (!(err instanceof AppError) && !code?.startsWith("FST_")) throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
+        if (!(err instanceof AppError) && !code?.startsWith("FST_") && !serverSide.has(err as object)) {
+          throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
+        }
         throw err;
       } finally {
         stopWatching();
@@ -233,6 +236,16 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     },
   );
 };
+
+/** Errors of the server's own steps (storing, queueing, fetching), which a malformed body cannot cause: they keep their status (500 when unexpected). */
+const serverSide = new WeakSet<object>();
+
+function ours<T>(step: Promise<T>): Promise<T> {
+  return step.catch((err: unknown) => {
+    if (err !== null && typeof err === "object") serverSide.add(err);
+    throw err;
+  });
+}
 
 function parseParamsField(text: string): unknown {
   try {

@@ -8,6 +8,7 @@ import { jpegWithMetadata } from "../fixtures/metadata.js";
 import { leakedSecrets } from "../common/metadata-helpers.js";
 import { describeEachDialect, getBytes, listBlobs, listTemp } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { jobKeys } from "../../src/jobs/keys.js";
 
 const MINUTE = 60_000;
 const RETENTION = 60 * MINUTE;
@@ -117,7 +118,7 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
       expect(after.outputs[0].lastDownloadAt).toBe(new Date(clock.now()).toISOString());
     }
     // P5: each input is deleted as soon as its job ends.
-    expect((await listBlobs(srv.px.blobs)).filter((k) => k.includes("/in/"))).toEqual([]);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => jobKeys.isInput(k))).toEqual([]);
     const batch = await (await fetch(`${srv.baseUrl}/api/v1/batches/${res.body.batchId}`)).json();
     expect(batch.jobs.map((j: any) => j.status)).toEqual(["succeeded", "succeeded"]);
     const zip = unzipSync(new Uint8Array(await (await fetch(res.body.zipUrl)).arrayBuffer()));
@@ -125,11 +126,30 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expect((await sharp(zip["holiday.webp"]!).metadata()).width).toBe(320);
   });
 
+  it("takes files as phones and desktops name them (IMG_0001.JPG, several dots, other scripts), and makes no folder per job", async () => {
+    const names = ["IMG_0001.JPG", "my.holiday.photo.jpeg", "фото отпуск.jpg", "no extension", "..jpg"];
+    const res = await submit(
+      srv.baseUrl,
+      "convert",
+      { format: "png" },
+      names.map((name) => ({ bytes: photo, name })),
+    );
+    expect(res.status).toBe(202);
+    const jobs = await Promise.all(res.body.jobs.map((j: any) => waitForEnd(j.url)));
+    expect(jobs.map((j) => j.status)).toEqual(names.map(() => "succeeded"));
+    expect(jobs.map((j) => j.inputs[0].name)).toEqual(["IMG_0001.JPG", "my.holiday.photo.jpeg", "фото отпуск.jpg", "no extension", "jpg"]);
+    expect((await getBytes(jobs[0].outputs[0].url)).status).toBe(200);
+    // Every key of a job lies in one of the shared folders (jobs/<two symbols>/), named by the job.
+    const keys = (await listBlobs(srv.px.blobs)).filter((k) => jobs.some((j) => k.startsWith(jobKeys.ofJob(j.id))));
+    expect(keys).toHaveLength(names.length);
+    for (const key of keys) expect(key).toMatch(/^jobs\/[A-Za-z0-9_-]{2}\/[A-Za-z0-9_-]{11}-out-a1-0\.png$/);
+  });
+
   it("P5: outputs live until TOOL_RETENTION, then go (410); P6: the job stays in history without any file until JOB_HISTORY_RETENTION", async () => {
     const res = await submit(srv.baseUrl, "convert", { format: "png" }, [{ bytes: photo, name: "a.jpg" }]);
     const job = await waitForEnd(res.body.jobs[0].url);
     const outputUrl = job.outputs[0].url;
-    const keysOfJob = async () => (await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(`jobs/${job.id}/`));
+    const keysOfJob = async () => (await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(jobKeys.ofJob(job.id)));
 
     clock.set(Date.parse(job.finishedAt) + RETENTION - 1000);
     await srv.px.core.retention.runAll();
@@ -157,9 +177,10 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     const job = await waitForEnd(res.body.jobs[0].url);
     const wrong = await fetch(job.url, { method: "DELETE", headers: { "x-delete-token": "nope" } });
     expect(wrong.status).toBe(403);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(jobKeys.ofJob(job.id)))).toHaveLength(1);
     const del = await fetch(job.url, { method: "DELETE", headers: { "x-delete-token": res.body.deleteToken } });
     expect(del.status).toBe(204);
-    expect((await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(`jobs/${job.id}/`))).toEqual([]);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => k.startsWith(jobKeys.ofJob(job.id)))).toEqual([]);
     expect((await getBytes(job.outputs[0].url)).status).toBe(410);
   });
 
@@ -269,6 +290,6 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, []), 400, "missing_file");
     expect((await fetch(`${srv.baseUrl}/api/v1/jobs/AAAAAAAAAAA`)).status).toBe(404);
     expect(await listTemp(srv.dataDir)).toEqual([]);
-    expect((await listBlobs(srv.px.blobs)).filter((k) => k.includes("/in/"))).toEqual([]);
+    expect((await listBlobs(srv.px.blobs)).filter((k) => jobKeys.isInput(k))).toEqual([]);
   });
 });
