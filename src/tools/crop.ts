@@ -27,8 +27,11 @@ export const cropTool: ServerTool<typeof cropSpec> = {
       // lets libvips choose where to cut.
       else if (region) out = out.resize(region.width, region.height, { fit: "cover", position: params.position === "attention" ? "attention" : "entropy" });
       if (params.rotate) out = out.rotate(params.rotate);
-      if (params.flip) out = out.flip();
-      if (params.flop) out = out.flop();
+      // sharp mirrors before it turns, whatever the call order; the spec mirrors after. After a
+      // quarter turn, mirroring top to bottom is mirroring left to right before it, and so on.
+      const quarter = params.rotate === 90 || params.rotate === 270;
+      if (quarter ? params.flop : params.flip) out = out.flip();
+      if (quarter ? params.flip : params.flop) out = out.flop();
       return out;
     };
     return {
@@ -44,7 +47,9 @@ export const cropTool: ServerTool<typeof cropSpec> = {
           ctx.checkpoint(0.2);
           await encode(image, format, params).toFile(file).catch(decodeFailure);
         }
-        return { files: [{ path: file, format, ...(region ? { suffix: `${region.width}x${region.height}` } : {}) }] };
+        // Named by the size delivered: a quarter turn swaps the sides.
+        const [w, h] = params.rotate === 90 || params.rotate === 270 ? [region?.height, region?.width] : [region?.width, region?.height];
+        return { files: [{ path: file, format, ...(region ? { suffix: `${w}x${h}` } : {}) }] };
       },
     };
   },

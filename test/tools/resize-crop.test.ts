@@ -89,10 +89,25 @@ describe("crop", () => {
     near(await pixelAt(flopped.outputs[0]!.path, 5, 30), [0, 0, 255]);
     const flipped = await h.run("crop", await marked(), { flip: true });
     near(await pixelAt(flipped.outputs[0]!.path, 5, 38), [0, 255, 0]);
+    // Mirrored after the turn: the turned picture (green right edge, red top) flipped top to
+    // bottom has red at the bottom; mirrored left to right, green on the left.
+    for (const rotate of [90, 270] as const) {
+      const flippedTurn = await h.run("crop", await marked(), { rotate, flip: true, format: "png" });
+      const floppedTurn = await h.run("crop", await marked(), { rotate, flop: true, format: "png" });
+      const turnedOnly = await h.run("crop", await marked(), { rotate, format: "png" });
+      const raw = async (file: string) => sharp(file).raw().toBuffer();
+      const [plain, flippedPixels, floppedPixels] = await Promise.all([raw(turnedOnly.outputs[0]!.path), raw(flippedTurn.outputs[0]!.path), raw(floppedTurn.outputs[0]!.path)]);
+      // 40×60 after the turn: row y of the flipped output is row 59 - y of the turned one.
+      const row = (pixels: Buffer, y: number) => pixels.subarray(y * 40 * 3, (y + 1) * 40 * 3);
+      for (const y of [0, 15, 59]) expect(row(flippedPixels, y).equals(row(plain, 59 - y)), `rotate ${rotate}, flip, row ${y}`).toBe(true);
+      const pixel = (pixels: Buffer, x: number, y: number) => [...pixels.subarray((y * 40 + x) * 3, (y * 40 + x) * 3 + 3)];
+      for (const [x, y] of [[0, 0], [5, 30], [39, 59]] as const) expect(pixel(floppedPixels, x, y), `rotate ${rotate}, flop, (${x}, ${y})`).toEqual(pixel(plain, 39 - x, y));
+    }
   });
 
   it("crops and turns every frame of an animation", async () => {
-    const result = await h.run("crop", await animatedGif(), { rect: { x: 0, y: 0, width: 20, height: 10 }, rotate: 270 });
-    expect(result.outputs[0]).toMatchObject({ width: 10, height: 20, frames: 4 });
+    const result = await h.run("crop", await animatedGif(), { rect: { x: 0, y: 0, width: 20, height: 10 }, rotate: 270 }, { name: "anim.gif" });
+    // Named by the size delivered, after the turn.
+    expect(result.outputs[0]).toMatchObject({ name: "anim-10x20.gif", width: 10, height: 20, frames: 4 });
   });
 });
