@@ -177,6 +177,9 @@ export class JobWorker {
       );
     }, settings.leaseMs / 3);
     const workDir = path.join(this.deps.tmpDir, `job-${job.id}-${attempt}`);
+    // Made when the input is copied in, or by the run for its outputs; a run with neither (or that
+    // ended early, which may have left a part) needs no removal.
+    let mayHoldFiles = true;
     const stored: string[] = [];
     try {
       if (!job.input_key) throw new AppError("input_missing", 410, "The input of this job is no longer stored.");
@@ -194,6 +197,7 @@ export class JobWorker {
         signal: controller.signal,
         workDir: runDir,
       }).finally(toolDone);
+      if (result.outputs.length === 0 && blobs.localFile) mayHoldFiles = false;
       controller.signal.throwIfAborted();
       const outputs: NewOutput[] = [];
       for (const [idx, file] of result.outputs.entries()) {
@@ -225,7 +229,7 @@ export class JobWorker {
       this.deps.events?.changed(job.id);
       clearInterval(heartbeat);
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
-      await fs.rm(workDir, { recursive: true, force: true });
+      if (mayHoldFiles) await fs.rm(workDir, { recursive: true, force: true });
     }
   }
 
