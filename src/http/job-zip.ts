@@ -24,8 +24,9 @@ function uniqueName(name: string, used: Set<string>): string {
   const dot = name.lastIndexOf(".");
   const stem = dot > 0 ? name.slice(0, dot) : name;
   const ext = dot > 0 ? name.slice(dot) : "";
+  // Compared without case: extracted on Windows or macOS, a.png and A.png would be one file.
   let candidate = name;
-  for (let n = 2; used.has(candidate); n++) candidate = `${stem}-${n}${ext}`;
-  used.add(candidate);
+  for (let n = 2; used.has(candidate.toLowerCase()); n++) candidate = `${stem}-${n}${ext}`;
+  used.add(candidate.toLowerCase());
   return candidate;
 }

@@ -98,7 +98,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         if (!tool) throw new AppError("missing_tool", 400, 'Name the tool in the field "tool".');
         intake ??= jobs.openBatch(tool, params ?? {}, ownerId); // 404 unknown_tool, 400 invalid_params: before any fetch
         if (urls.length && !importUrl) throw new AppError("url_import_disabled", 403, "Importing from a URL is turned off on this server.");
-        if (intake.size + received.length + urls.length > config.maxBatchFiles) throw new AppError("too_many_files", 413, `A batch takes at most ${config.maxBatchFiles} files.`);
+        if (intake.size + received.length + urls.length > config.maxBatchFiles) throw tooManyFiles(config.maxBatchFiles);
         for (const file of [...received]) await queue(file);
         for (const url of urls) {
           const destination = path.join(tmpDir, `job-in-${randomBytes(8).toString("hex")}`);
@@ -121,6 +121,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         await intake?.withdraw().catch((cause: unknown) => request.log.error({ err: cause }, "withdrawing the jobs of a failed request failed"));
         // What is left is the body's own fault: the multipart parser's errors, or the file stream ending early.
         const code = (err as { code?: string }).code;
+        if (code === "FST_FILES_LIMIT") throw tooManyFiles(config.maxBatchFiles);
         if (!(err instanceof AppError) && !code?.startsWith("FST_") && !serverSide.has(err as object)) {
           throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
         }
@@ -167,17 +168,19 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         summary: "Download one output (counted)",
         tags: ["jobs"],
         description: "The file as an attachment; 404 for an unknown job or output, 410 `expired` once the retention period deleted it.",
-        params: z.object({ id: z.string(), idx: z.coerce.number().int().min(0).max(10_000) }),
+        params: z.object({ id: z.string(), idx: z.string() }),
       },
     },
     async (request, reply) => {
       await visible(request, [await jobs.get(request.params.id)]);
-      const { output, stream } = await jobs.openOutput(request.params.id, request.params.idx);
+      // An output's index as the job's JSON gives it; anything else names no output.
+      if (!/^(0|[1-9][0-9]{0,4})$/.test(request.params.idx)) throw notFound();
+      const { output, stream } = await jobs.openOutput(request.params.id, Number(request.params.idx), { count: request.method !== "HEAD" });
       return reply
         .type(output.mime)
         .header("content-length", output.bytes)
         .header("cache-control", "private, no-store")
-        .header("content-disposition", `attachment; filename="${output.name.replace(/[^A-Za-z0-9._-]/g, "_")}"`)
+        .header("content-disposition", attachment(output.name))
         .send(stream);
     },
   );
@@ -225,7 +228,12 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       const views = await jobs.batch(request.params.id);
       await visible(request, views);
       const outputs = views.flatMap((v) => v.outputs.filter((o) => o.blob_key));
-      if (outputs.length === 0) throw new AppError("expired", 410, "This batch has no files left to download.");
+      if (outputs.length === 0) {
+        if (views.some((v) => v.job.status === "queued" || v.job.status === "running")) {
+          throw new AppError("not_ready", 409, "No job of this batch has finished yet; ask again when one has (its events say when).");
+        }
+        throw new AppError("expired", 410, "This batch has no files left to download.");
+      }
       const body = new PassThrough();
       void streamBatchZip(outputs, (o) => jobs.openForArchive(o), body);
       return reply
@@ -236,6 +244,18 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     },
   );
 };
+
+const tooManyFiles = (max: number) => new AppError("too_many_files", 413, `A batch takes at most ${max} files.`);
+
+/**
+ * A download's Content-Disposition: an ASCII name for old clients and the real one, in UTF-8
+ * (RFC 6266, RFC 8187), for the rest.
+ */
+export function attachment(name: string): string {
+  const ascii = name.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9._-]/g, "_");
+  const utf8 = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
+}
 
 /** Errors of the server's own steps (storing, queueing, fetching), which a malformed body cannot cause: they keep their status (500 when unexpected). */
 const serverSide = new WeakSet<object>();

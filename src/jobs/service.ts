@@ -116,14 +116,14 @@ export class JobService {
   }
 
   /** The bytes of one output, counted as a download; 410 once retention removed them. */
-  async openOutput(id: string, idx: number): Promise<{ output: JobOutputRow; stream: Readable }> {
+  async openOutput(id: string, idx: number, { count = true } = {}): Promise<{ output: JobOutputRow; stream: Readable }> {
     const { job, outputs } = await this.get(id);
     const output = outputs.find((o) => o.idx === idx);
     if (!output) throw notFound();
     if (job.status === "expired" || !output.blob_key) throw expired();
     try {
       const stream = await this.deps.blobs.get(output.blob_key);
-      await this.deps.repo.countDownload(job.id, idx, this.deps.clock.now());
+      if (count) await this.deps.repo.countDownload(job.id, idx, this.deps.clock.now());
       return { output, stream };
     } catch (err) {
       if (err instanceof BlobNotFoundError) throw expired();
@@ -256,4 +256,4 @@ export class BatchIntake {
   }
 }
 
-export const expired = () => new AppError("expired", 410, "The files of this job were deleted when its retention period ended.");
+export const expired = () => new AppError("expired", 410, "The files of this job have been deleted: by its creator, or when its retention period ended.");

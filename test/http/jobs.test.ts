@@ -106,6 +106,8 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
       expect(Date.parse(job.expiresAt) - Date.parse(job.finishedAt)).toBe(RETENTION);
       const [output] = job.outputs;
       expect(output).toMatchObject({ mime: "image/webp", width: 320, height: 240, downloads: 0 });
+      // A HEAD (a client checking the size first) is not a download.
+      expect((await fetch(output.url, { method: "HEAD" })).headers.get("content-length")).toBe(String(output.bytes));
       const download = await getBytes(output.url);
       expect(download.status).toBe(200);
       expect(download.headers.get("content-disposition")).toMatch(/^attachment/);
@@ -139,10 +141,34 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expect(jobs.map((j) => j.status)).toEqual(names.map(() => "succeeded"));
     expect(jobs.map((j) => j.inputs[0].name)).toEqual(["IMG_0001.JPG", "my.holiday.photo.jpeg", "фото отпуск.jpg", "no extension", "jpg"]);
     expect((await getBytes(jobs[0].outputs[0].url)).status).toBe(200);
+    // The download keeps the real name for clients that read RFC 8187, with an ASCII one for the rest.
+    const cyrillic = await fetch(jobs[2].outputs[0].url);
+    expect(cyrillic.headers.get("content-disposition")).toBe(
+      `attachment; filename="____-______.png"; filename*=UTF-8''${encodeURIComponent("фото-отпуск.png")}`,
+    );
+    expect(jobs[2].outputs[0].name).toBe("фото-отпуск.png");
     // Every key of a job lies in one of the shared folders (jobs/<two symbols>/), named by the job.
     const keys = (await listBlobs(srv.px.blobs)).filter((k) => jobs.some((j) => k.startsWith(jobKeys.ofJob(j.id))));
     expect(keys).toHaveLength(names.length);
     for (const key of keys) expect(key).toMatch(/^jobs\/[A-Za-z0-9_-]{2}\/[A-Za-z0-9_-]{11}-out-a1-0\.png$/);
+  });
+
+  it("zips a batch once a job has finished (409 before), with names that differ in more than case", async () => {
+    await srv.px.core.jobWorker.stop();
+    const res = await submit(srv.baseUrl, "convert", { format: "png" }, [
+      { bytes: photo, name: "a.jpg" },
+      { bytes: photo, name: "A.JPG" },
+    ]);
+    const early = await fetch(res.body.zipUrl);
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as any).error.code).toBe("not_ready");
+    srv.px.core.jobWorker.start();
+    const jobs = await Promise.all(res.body.jobs.map((j: any) => waitForEnd(j.url)));
+    expect(jobs.map((j) => j.outputs[0].name)).toEqual(["a.png", "A.png"]);
+    const zip = unzipSync(new Uint8Array(await (await fetch(res.body.zipUrl)).arrayBuffer()));
+    expect(Object.keys(zip).map((name) => name.toLowerCase()).sort()).toEqual(["a-2.png", "a.png"]);
+    // Only indexes as the job's JSON writes them name an output.
+    for (const idx of ["0x0", "+0", "0.0", "%20", "abc", "-1", "00"]) expect((await fetch(`${jobs[0].url}/outputs/${idx}`)).status, idx).toBe(404);
   });
 
   it("P5: outputs live until TOOL_RETENTION, then go (410); P6: the job stays in history without any file until JOB_HISTORY_RETENTION", async () => {
@@ -289,6 +315,17 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, [{ bytes: Buffer.from("plain text, not a picture"), name: "x.jpg" }]), 415, "unsupported_type");
     expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, []), 400, "missing_file");
     expect((await fetch(`${srv.baseUrl}/api/v1/jobs/AAAAAAAAAAA`)).status).toBe(404);
+    // One file more than a batch takes: the batch's own limit, not the image upload's message.
+    const tooMany = await submit(
+      srv.baseUrl,
+      "convert",
+      { format: "webp" },
+      Array.from({ length: srv.px.config.maxBatchFiles + 1 }, (_, i) => ({ bytes: photo, name: `${i}.jpg` })),
+    );
+    expectError(tooMany, 413, "too_many_files");
+    expect(tooMany.body.error.message).toBe(`A batch takes at most ${srv.px.config.maxBatchFiles} files.`);
+    // Jobs of the refused batch that had started stop at their next step; their work folders go with them.
+    for (let i = 0; i < 300 && srv.px.core.jobWorker.running > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await listTemp(srv.dataDir)).toEqual([]);
     expect((await listBlobs(srv.px.blobs)).filter((k) => jobKeys.isInput(k))).toEqual([]);
   });
