@@ -1,9 +1,10 @@
 import fs from "node:fs/promises";
-import { compressSpec } from "../common/tools/compress.js";
+import { MAX_SEARCH_QUALITY, compressSpec } from "../common/tools/compress.js";
 import { DEFAULT_QUALITY, type OutputFormat } from "../common/tools/encoding.js";
 import type { ToolParams } from "../common/tools/tool.js";
 import { decodeCost, decodeFailure } from "./decode.js";
-import { canAnimate, checkEncoding, encode, invalidParam, targetFormat } from "./encode.js";
+import { canAnimate, checkEncoding, encode, targetFormat } from "./encode.js";
+import { stripLosslessly } from "./strip.js";
 import { type RawFrames, framesInput } from "./orient.js";
 import type { ImageInput, ServerTool, ServerToolContext } from "./server-tool.js";
 import { isAnimation, openUpright, uprightFrames } from "./source.js";
@@ -12,8 +13,6 @@ type CompressParams = ToolParams<typeof compressSpec>;
 
 /** PNG is made smaller by palette quantisation, which is lossy; this is its quality when none is given. */
 const PNG_QUALITY = 80;
-/** Above this, lossy codecs grow fast for no visible gain: the search never goes higher. */
-const MAX_SEARCH_QUALITY = 95;
 /** log2 of the quality range: enough steps for the exact answer. */
 const MAX_STEPS = 7;
 
@@ -23,7 +22,6 @@ export const compressTool: ServerTool<typeof compressSpec> = {
   prepare(input, params, ctx) {
     const format = targetFormat(params.format, input);
     checkEncoding(format, params);
-    if (params.targetKB !== undefined && params.minQuality > MAX_SEARCH_QUALITY) throw invalidParam("minQuality", `is at most ${MAX_SEARCH_QUALITY} with a target size.`);
     const animated = isAnimation(input) && canAnimate(format);
     return {
       // The decoded picture, plus the encoded candidate kept while the next is tried.
@@ -35,11 +33,20 @@ export const compressTool: ServerTool<typeof compressSpec> = {
         if (params.targetKB === undefined) {
           const quality = params.lossless ? undefined : (params.quality ?? defaultQuality(format));
           const bytes = await encodeAt(quality);
+          const kept = await originalIfSmaller(input, format, animated, bytes.length, Infinity, ctx);
+          if (kept) return { files: [{ path: kept.file, format }], report: { format, quality: null, lossless: true, bytes: kept.bytes, inputBytes: input.bytes, keptOriginal: true, message: keptMessage(bytes.length) } };
           await fs.writeFile(file, bytes);
           return { files: [{ path: file, format }], report: { format, quality: quality ?? null, lossless: quality === undefined, bytes: bytes.length, inputBytes: input.bytes } };
         }
         const target = Math.floor(params.targetKB * 1000);
         const found = await searchQuality(encodeAt, target, params.minQuality, ctx);
+        const kept = await originalIfSmaller(input, format, animated, found.bytes.length, target, ctx);
+        if (kept) {
+          return {
+            files: [{ path: kept.file, format }],
+            report: { format, targetBytes: target, reached: true, quality: null, bytes: kept.bytes, inputBytes: input.bytes, keptOriginal: true, message: keptMessage(found.bytes.length) },
+          };
+        }
         await fs.writeFile(file, found.bytes);
         return {
           files: [{ path: file, format }],
@@ -57,6 +64,23 @@ export const compressTool: ServerTool<typeof compressSpec> = {
     };
   },
 };
+
+/**
+ * Compressing never hands back more than was sent: when the re-encoded file (`encodedBytes`) is no
+ * smaller than the input, in the input's own format, the input's own data without its metadata
+ * (turned losslessly if need be) is kept instead, if it is the smaller and fits `target`. An input
+ * whose other frames the output would drop is not kept.
+ */
+async function originalIfSmaller(input: ImageInput, format: OutputFormat, animated: boolean, encodedBytes: number, target: number, ctx: ServerToolContext): Promise<{ file: string; bytes: number } | null> {
+  if (format !== input.format || encodedBytes < input.bytes || (isAnimation(input) && !animated)) return null;
+  const { file } = await stripLosslessly(input, ctx);
+  if (!file) return null;
+  const { size } = await fs.stat(file);
+  return size < encodedBytes && size <= target ? { file, bytes: size } : null;
+}
+
+const keptMessage = (encodedBytes: number) =>
+  `Re-encoding made the file larger (${encodedBytes} bytes) than it was: this is the original's own compressed data, with its metadata removed.`;
 
 function defaultQuality(format: OutputFormat): number | undefined {
   return format === "png" ? PNG_QUALITY : DEFAULT_QUALITY[format];

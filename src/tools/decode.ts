@@ -145,6 +145,12 @@ export function openPixels(data: Uint8Array, shape: { width: number; height: num
 export function decodeFailure(err: Error): never {
   if (err instanceof AppError) throw err;
   if (/timeout/i.test(err.message)) throw new AppError("decode_timeout", 422, "The image took too long to decode.");
+  // The output, not the input, is at fault: each format has a largest side (WebP 16383 pixels).
+  const format = /too large for the (\w+) format/i.exec(err.message)?.[1];
+  if (format) {
+    const name = { WEBP: "WebP (at most 16383 pixels a side)", HEIF: "AVIF" }[format.toUpperCase()] ?? format.toUpperCase();
+    throw new AppError("too_large_for_format", 422, `The result is too large for ${name}; choose PNG or a smaller size.`);
+  }
   throw new AppError("invalid_image", 422, "The image is corrupt or truncated and could not be decoded.");
 }
 

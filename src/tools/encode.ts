@@ -1,6 +1,6 @@
 import type sharp from "sharp";
 import { AppError } from "../common/errors.js";
-import { DEFAULT_QUALITY, EFFORT_RANGE, type EncodingOptions, type OutputFormat } from "../common/tools/encoding.js";
+import { DEFAULT_QUALITY, EFFORT_RANGE, type EncodingOptions, type OutputFormat, encodingProblem } from "../common/tools/encoding.js";
 import type { ImageHeader } from "./decode.js";
 import type { ImageInput } from "./server-tool.js";
 
@@ -21,12 +21,8 @@ export function canAnimate(format: OutputFormat): boolean {
 
 /** Refuses settings the target format cannot honour, instead of silently ignoring them. */
 export function checkEncoding(format: OutputFormat, options: EncodingOptions): void {
-  const range = EFFORT_RANGE[format];
-  if (options.effort !== undefined) {
-    if (!range) throw invalidParam("effort", `${format} has no effort setting.`);
-    if (options.effort < range.min || options.effort > range.max) throw invalidParam("effort", `${format} effort is ${range.min} to ${range.max}.`);
-  }
-  if (options.lossless && format === "jpeg") throw invalidParam("lossless", "JPEG cannot be lossless.");
+  const problem = encodingProblem(format, options);
+  if (problem) throw invalidParam(...problem);
 }
 
 /**

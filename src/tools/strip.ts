@@ -23,27 +23,16 @@ export const stripTool: ServerTool<typeof stripSpec> = {
       async run() {
         const found = await categoriesIn(input, ctx);
         ctx.checkpoint(0.2);
-        const stripped = await ctx.scratch("stripped");
-        const removed = await ctx.threads.strip(input.path, stripped, format);
-        for (const label of removed?.removed ?? []) {
+        const lossless = await stripLosslessly(input, ctx);
+        for (const label of lossless.removed) {
           const category = labelCategory(label);
           if (category) found.add(category);
         }
         ctx.checkpoint(0.5);
-        let file = stripped;
-        let method: Method = "lossless";
-        if (!removed) {
-          // AVIF boxes that cannot be edited safely are re-encoded; other containers that cannot be walked are broken.
-          if (format !== "avif") throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
-          file = await reencodeUpright(input, format, ctx);
-          method = "re-encoded";
-        } else if (turn) {
-          // The stripped copy no longer says how to turn; the orientation is passed along.
-          const turned = await ctx.scratch("turned");
-          const rotated = format === "jpeg" ? await ctx.threads.rotateJpeg(stripped, turned, input.header.orientation, ctx.limits.maxPixels) : null;
-          file = rotated ? turned : await reencodeUpright(input, format, ctx);
-          method = rotated ? "lossless-rotation" : "re-encoded";
-        }
+        // AVIF boxes that cannot be edited safely are re-encoded; other containers that cannot be walked are broken.
+        if (!lossless.readable && format !== "avif") throw new AppError("invalid_image", 422, "The image is corrupt or truncated.");
+        const file = lossless.file ?? (await reencodeUpright(input, format, ctx));
+        const method: Method = lossless.method ?? "re-encoded";
         const bytes = (await fs.stat(file)).size;
         return {
           files: [{ path: file, format }],
@@ -59,6 +48,25 @@ export const stripTool: ServerTool<typeof stripSpec> = {
     };
   },
 };
+
+/**
+ * The input's own compressed data without its metadata, turned upright losslessly when its
+ * orientation says so (JPEG): `file` is absent when that cannot be done without re-encoding, and
+ * `readable` false when the container could not be walked at all.
+ */
+export async function stripLosslessly(
+  input: ImageInput,
+  ctx: ServerToolContext,
+): Promise<{ readable: boolean; removed: string[]; file?: string; method?: "lossless" | "lossless-rotation" }> {
+  const stripped = await ctx.scratch("stripped");
+  const result = await ctx.threads.strip(input.path, stripped, input.format as OutputFormat);
+  if (!result) return { readable: false, removed: [] };
+  if (input.header.orientation === 1) return { readable: true, removed: result.removed, file: stripped, method: "lossless" };
+  // The stripped copy no longer says how to turn; the orientation is passed along.
+  const turned = await ctx.scratch("turned");
+  const rotated = input.format === "jpeg" ? await ctx.threads.rotateJpeg(stripped, turned, input.header.orientation, ctx.limits.maxPixels) : null;
+  return rotated ? { readable: true, removed: result.removed, file: turned, method: "lossless-rotation" } : { readable: true, removed: result.removed };
+}
 
 /** Reads the metadata before removing it, to name its kinds; the values are never kept. */
 async function categoriesIn(input: ImageInput, ctx: ServerToolContext): Promise<Set<MetadataCategory>> {

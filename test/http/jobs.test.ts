@@ -312,6 +312,10 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expectError(bad, 400, "invalid_params");
     expect(bad.body.error.message).toMatch(/width/);
     expectError(await submit(srv.baseUrl, "convert", "{not json", [{ bytes: photo, name: "x.jpg" }]), 400, "invalid_params");
+    // A setting the chosen format cannot honour is refused with the params, not by each job later.
+    const unfit = await submit(srv.baseUrl, "convert", { format: "jpeg", lossless: true }, [{ bytes: photo, name: "x.jpg" }]);
+    expectError(unfit, 400, "invalid_params");
+    expect(unfit.body.error.message).toBe("lossless: JPEG cannot be lossless.");
     expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, [{ bytes: Buffer.from("plain text, not a picture"), name: "x.jpg" }]), 415, "unsupported_type");
     expectError(await submit(srv.baseUrl, "convert", { format: "webp" }, []), 400, "missing_file");
     expect((await fetch(`${srv.baseUrl}/api/v1/jobs/AAAAAAAAAAA`)).status).toBe(404);

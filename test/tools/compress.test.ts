@@ -1,5 +1,9 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { compressSpec } from "../../src/common/tools/compress.js";
+import { convertSpec } from "../../src/common/tools/convert.js";
+import { parseParams } from "../../src/tools/runner.js";
+import { addJpegMetadata } from "../fixtures/metadata.js";
 import { expectAppError, photoJpeg, useHarness } from "./harness.js";
 
 const h = useHarness();
@@ -40,6 +44,32 @@ describe("compress", () => {
     expect(result.report!.message).toMatch(/minimum quality \(20\)/);
     const floor = await h.run("compress", input, { quality: 20, format: "webp" });
     expect(result.outputs[0]!.bytes).toBe(floor.outputs[0]!.bytes);
+  });
+
+  it("never hands back a larger file: an input compressed harder than asked is kept, without its metadata", async () => {
+    const input = await addJpegMetadata(await photoJpeg(400, 288, { quality: 40 }), 6);
+    const result = await h.run("compress", input, {});
+    const output = result.outputs[0]!;
+    expect(output.bytes).toBeLessThan(input.length);
+    expect(result.report).toMatchObject({ keptOriginal: true, quality: null, bytes: output.bytes, inputBytes: input.length });
+    expect(result.report!.message).toMatch(/larger .* original's own compressed data/);
+    // Upright (turned losslessly, 288×400 now: whole blocks, as phones write them) and without metadata.
+    const meta = await sharp(output.path).metadata();
+    expect([meta.width, meta.height, meta.orientation, meta.exif, meta.xmp]).toEqual([288, 400, undefined, undefined, undefined]);
+    // A target the original already fits: kept too, not grown to fill the target.
+    const sized = await h.run("compress", input, { targetKB: 10_000 });
+    expect(sized.report).toMatchObject({ reached: true, keptOriginal: true, bytes: output.bytes });
+    // Converted to another format, the re-encoded file is what was asked for.
+    expect((await h.run("compress", input, { format: "webp", quality: 95 })).report).not.toHaveProperty("keptOriginal");
+  });
+
+  it("refuses settings the chosen format cannot honour with the params, before any file is read", () => {
+    expect(() => parseParams(compressSpec.params, { format: "jpeg", lossless: true })).toThrow(/^lossless: JPEG cannot be lossless/);
+    expect(() => parseParams(convertSpec.params, { format: "webp", effort: 10 })).toThrow(/^effort: webp effort is 0 to 6/);
+    expect(() => parseParams(convertSpec.params, { format: "jpeg", effort: 5 })).toThrow(/^effort: jpeg has no effort setting/);
+    expect(() => parseParams(compressSpec.params, { minQuality: 100, targetKB: 1 })).toThrow(/^minQuality: is at most 95 with a target size/);
+    // A kept format is checked once the input is known.
+    expect(parseParams(compressSpec.params, { effort: 9 })).toMatchObject({ format: "same", effort: 9 });
   });
 
   it("names the parameter that is wrong", async () => {

@@ -38,6 +38,12 @@ describe("resize", () => {
     expect(result.outputs[0]).toMatchObject({ name: `photo-${width}x${height}.jpg`, width, height });
   });
 
+  it("says when the result is too large for the chosen format, not that the input is corrupt", async () => {
+    const thin = await sharp({ create: { width: 1, height: 5000, channels: 3, background: "#808080" } }).png().toBuffer();
+    await expectAppError(h.run("resize", thin, { height: 16384, format: "webp" }), "too_large_for_format", 422, /WebP \(at most 16383 pixels a side\).*PNG/);
+    expect((await h.run("resize", thin, { height: 16384, format: "png" })).outputs[0]).toMatchObject({ width: 3, height: 16384 });
+  });
+
   it("letterboxes with contain, in the background colour", async () => {
     const result = await h.run("resize", await photoJpeg(200, 100), { width: 100, height: 100, fit: "contain", background: "#00ff00", format: "png" });
     expect(result.outputs[0]).toMatchObject({ width: 100, height: 100 });

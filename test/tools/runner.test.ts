@@ -3,6 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { outputName } from "../../src/common/tools/names.js";
 import { parsePageRanges } from "../../src/common/tools/page-ranges.js";
+import { pdfToImagesSpec } from "../../src/common/tools/pdf-to-images.js";
+import { parseParams } from "../../src/tools/runner.js";
 import { jpegWithMetadata } from "../fixtures/metadata.js";
 import { expectAppError, photoJpeg, useHarness } from "./harness.js";
 
@@ -66,5 +68,10 @@ describe("page ranges", () => {
     expect(parsePageRanges("3-1", 6)).toBeNull();
     expect(parsePageRanges("x", 6)).toBeNull();
     expect(parsePageRanges("1-100000", 100000, 50)).toHaveLength(51);
+  });
+
+  it("refuses a range that runs downwards with the params, before any file is read", () => {
+    expect(() => parseParams(pdfToImagesSpec.params, { pages: "1,3-1" })).toThrow(/pages: A range goes from its lower page to its higher/);
+    expect(parseParams(pdfToImagesSpec.params, { pages: "1-3, 5-5, 7-" })).toMatchObject({ pages: "1-3, 5-5, 7-" });
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IMAGE_TYPES, OUTPUT_FORMATS, encodingFields } from "./encoding.js";
+import { IMAGE_TYPES, OUTPUT_FORMATS, encodingFields, refuseUnfitEncoding } from "./encoding.js";
 import { defineToolSpec } from "./tool.js";
 
 export const convertSpec = defineToolSpec({
@@ -11,7 +11,7 @@ export const convertSpec = defineToolSpec({
   params: z.strictObject({
     format: z.enum(OUTPUT_FORMATS).describe("Format to write."),
     ...encodingFields,
-  }),
+  }).superRefine(refuseUnfitEncoding),
   accepts: IMAGE_TYPES,
   limits: { maxInputPixels: 100_000_000 },
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IMAGE_TYPES, encodingFields, keepOrConvertFormat } from "./encoding.js";
+import { IMAGE_TYPES, encodingFields, keepOrConvertFormat, refuseUnfitEncoding } from "./encoding.js";
 import { defineToolSpec } from "./tool.js";
 
 const rect = z
@@ -34,7 +34,7 @@ export const cropSpec = defineToolSpec({
       flop: z.boolean().default(false).describe("Mirror left to right, after turning."),
       format: keepOrConvertFormat,
       ...encodingFields,
-    })
+    }).superRefine(refuseUnfitEncoding)
     .refine((p) => !(p.rect && p.aspect), { message: "Give either rect or aspect, not both.", path: ["aspect"] }),
   accepts: IMAGE_TYPES,
   limits: { maxInputPixels: 100_000_000 },

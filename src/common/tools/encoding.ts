@@ -64,6 +64,28 @@ export const encodingFields = {
     .describe("Colour (#rrggbb) behind transparent areas when the output format has no transparency (JPEG)."),
 };
 
+/** The encoding option `format` cannot honour, as [param, message]; null when it honours them all. */
+export function encodingProblem(format: OutputFormat, options: { effort?: number | undefined; lossless?: boolean | undefined }): [string, string] | null {
+  const range = EFFORT_RANGE[format];
+  if (options.effort !== undefined) {
+    if (!range) return ["effort", `${format} has no effort setting.`];
+    if (options.effort < range.min || options.effort > range.max) return ["effort", `${format} effort is ${range.min} to ${range.max}.`];
+  }
+  if (options.lossless && format === "jpeg") return ["lossless", "JPEG cannot be lossless."];
+  return null;
+}
+
+/**
+ * A tool's params refinement: settings its chosen format cannot honour are refused with the params
+ * themselves (a 400 before any file is sent, and in the browser's form). A kept format ("same") is
+ * checked once the input is known.
+ */
+export function refuseUnfitEncoding(params: { format?: string; effort?: number | undefined; lossless?: boolean | undefined }, ctx: z.RefinementCtx): void {
+  if (!params.format || !(OUTPUT_FORMATS as readonly string[]).includes(params.format)) return;
+  const problem = encodingProblem(params.format as OutputFormat, params);
+  if (problem) ctx.addIssue({ code: "custom", path: [problem[0]], message: problem[1] });
+}
+
 /** `same` keeps the input's format (HEIC becomes JPEG, which every browser shows). */
 export const keepOrConvertFormat = z
   .enum(["same", ...OUTPUT_FORMATS])

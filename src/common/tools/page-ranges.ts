@@ -1,6 +1,11 @@
 /** "all", or page numbers and ranges from 1 ("1-3,5", "4-" to the end), checked before the page count is known. */
 export const PAGE_SELECTION = /^\s*(?:all|[1-9]\d{0,5}\s*(?:-\s*(?:[1-9]\d{0,5})?\s*)?(?:,\s*[1-9]\d{0,5}\s*(?:-\s*(?:[1-9]\d{0,5})?\s*)?)*)\s*$/;
 
+/** Whether every closed range of a selection runs upwards ("3-1" does not). */
+export function rangesAscend(text: string): boolean {
+  return [...text.matchAll(/(\d+)\s*-\s*(\d+)/g)].every((m) => Number(m[2]) >= Number(m[1]));
+}
+
 /**
  * Parses a page selection such as "1-3,5" or "all" into 1-based page numbers, in the order given,
  * each once. Returns null when the text is malformed or names a page past `pageCount`; the open

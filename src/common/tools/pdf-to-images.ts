@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PAGE_SELECTION } from "./page-ranges.js";
+import { PAGE_SELECTION, rangesAscend } from "./page-ranges.js";
 import { defineToolSpec } from "./tool.js";
 
 export const MAX_PDF_PAGES = 50;
@@ -15,6 +15,7 @@ export const pdfToImagesSpec = defineToolSpec({
       .string()
       .max(200)
       .regex(PAGE_SELECTION, "Write pages as all, or numbers and ranges counted from 1, e.g. 1-3,5.")
+      .refine(rangesAscend, "A range goes from its lower page to its higher, e.g. 1-3 (not 3-1).")
       .default("all")
       .describe(`Pages to render: all, or numbers and ranges counted from 1, e.g. 1-3,5. At most ${MAX_PDF_PAGES} pages.`),
     dpi: z.number().int().min(18).max(600).default(150).describe("Resolution in dots per inch: the page's size in inches times this is its size in pixels."),

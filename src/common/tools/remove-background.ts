@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IMAGE_TYPES, encodingFields } from "./encoding.js";
+import { IMAGE_TYPES, encodingFields, refuseUnfitEncoding } from "./encoding.js";
 import { defineToolSpec } from "./tool.js";
 
 /** ISNet sizes; `medium` keeps more of the subject, `small` is half the download (for the browser). */
@@ -22,7 +22,7 @@ export const removeBackgroundSpec = defineToolSpec({
       background: colour.optional().describe("Put the subject on this solid colour (#rrggbb) instead of transparency."),
       quality: encodingFields.quality,
       lossless: encodingFields.lossless,
-    })
+    }).superRefine(refuseUnfitEncoding)
     .refine((p) => p.format !== "jpeg" || p.background !== undefined, { message: "JPEG has no transparency: give a background colour, or choose png or webp.", path: ["background"] })
     .refine((p) => p.output !== "mask" || (p.format === "png" && p.background === undefined), { message: "The mask is a greyscale PNG; format and background do not apply.", path: ["output"] }),
   accepts: IMAGE_TYPES,

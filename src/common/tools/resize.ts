@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IMAGE_TYPES, encodingFields, keepOrConvertFormat } from "./encoding.js";
+import { IMAGE_TYPES, encodingFields, keepOrConvertFormat, refuseUnfitEncoding } from "./encoding.js";
 import { SOCIAL_PRESET_IDS } from "./presets.js";
 import { defineToolSpec } from "./tool.js";
 
@@ -26,7 +26,7 @@ export const resizeSpec = defineToolSpec({
       withoutEnlargement: z.boolean().default(false).describe("Never make the picture larger than it is."),
       format: keepOrConvertFormat,
       ...encodingFields,
-    })
+    }).superRefine(refuseUnfitEncoding)
     .refine((p) => [p.preset !== undefined, p.percent !== undefined, p.width !== undefined || p.height !== undefined].filter(Boolean).length === 1, {
       message: "Give exactly one of: width and/or height, percent, preset.",
       path: ["width"],

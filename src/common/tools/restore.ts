@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IMAGE_TYPES, encodingFields, keepOrConvertFormat } from "./encoding.js";
+import { IMAGE_TYPES, encodingFields, keepOrConvertFormat, refuseUnfitEncoding } from "./encoding.js";
 import { defineToolSpec } from "./tool.js";
 
 /**
@@ -43,7 +43,7 @@ export const restoreSpec = defineToolSpec({
     rect: rect.optional(),
     format: keepOrConvertFormat,
     ...encodingFields,
-  }),
+  }).superRefine(refuseUnfitEncoding),
   accepts: IMAGE_TYPES,
   limits: { maxInputPixels: 100_000_000, maxModelPixels: RESTORE_AI_MAX_PIXELS },
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IMAGE_TYPES, encodingFields } from "./encoding.js";
+import { IMAGE_TYPES, encodingFields, refuseUnfitEncoding } from "./encoding.js";
 import { defineToolSpec } from "./tool.js";
 
 /** Model choices and the ESRGAN package behind each (fast = slim, balanced = medium, best = thick). */
@@ -31,7 +31,7 @@ export const upscaleSpec = defineToolSpec({
     quality: encodingFields.quality,
     lossless: encodingFields.lossless,
     background: encodingFields.background,
-  }),
+  }).superRefine(refuseUnfitEncoding),
   accepts: IMAGE_TYPES,
   limits: { maxOutputPixels: UPSCALE_MAX_OUTPUT_PIXELS },
 });
