@@ -83,6 +83,10 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
             received.push(file);
             if (!intake && tool !== undefined && params !== undefined) intake = jobs.openBatch(tool, params, ownerId);
             if (intake) await queue(file);
+          } else if (part.valueTruncated) {
+            throw new AppError("field_too_large", 413, `The field "${part.fieldname.slice(0, 50)}" is longer than ${PARAMS_FIELD_BYTES / 1024} KiB.`);
+          } else if (part.fieldname === "file") {
+            throw new AppError("missing_file", 400, 'The field "file" holds text; send each file as a file part, with a filename.');
           } else if (part.fieldname === "url") {
             urls.push(String(part.value));
           } else if (intake && (part.fieldname === "tool" || part.fieldname === "params")) {

@@ -312,6 +312,8 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expectError(bad, 400, "invalid_params");
     expect(bad.body.error.message).toMatch(/width/);
     expectError(await submit(srv.baseUrl, "convert", "{not json", [{ bytes: photo, name: "x.jpg" }]), 400, "invalid_params");
+    expectError(await submit(srv.baseUrl, "convert", { format: "png", background: `#${"0".repeat(70_000)}` }, [{ bytes: photo, name: "x.jpg" }]), 413, "field_too_large");
+    expectError(await submit(srv.baseUrl, "convert", { format: "png" }, [], { file: "not a file part" }), 400, "missing_file");
     // A setting the chosen format cannot honour is refused with the params, not by each job later.
     const unfit = await submit(srv.baseUrl, "convert", { format: "jpeg", lossless: true }, [{ bytes: photo, name: "x.jpg" }]);
     expectError(unfit, 400, "invalid_params");

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { outputName } from "../../src/common/tools/names.js";
 import { parsePageRanges } from "../../src/common/tools/page-ranges.js";
 import { pdfToImagesSpec } from "../../src/common/tools/pdf-to-images.js";
+import { cropSpec } from "../../src/common/tools/crop.js";
 import { parseParams } from "../../src/tools/runner.js";
 import { jpegWithMetadata } from "../fixtures/metadata.js";
 import { expectAppError, photoJpeg, useHarness } from "./harness.js";
@@ -68,6 +69,10 @@ describe("page ranges", () => {
     expect(parsePageRanges("3-1", 6)).toBeNull();
     expect(parsePageRanges("x", 6)).toBeNull();
     expect(parsePageRanges("1-100000", 100000, 50)).toHaveLength(51);
+  });
+
+  it("names the turns crop takes", () => {
+    for (const rotate of [45, -90, 360, "90"]) expect(() => parseParams(cropSpec.params, { rotate })).toThrow(/^rotate: Turn by 0, 90, 180 or 270 degrees\.$/);
   });
 
   it("refuses a range that runs downwards with the params, before any file is read", () => {

@@ -29,7 +29,7 @@ export const cropSpec = defineToolSpec({
         .enum(["centre", "attention", "entropy"])
         .default("centre")
         .describe("Where an aspect crop is placed: centre, attention (the most salient region: skin, saturation, luminance) or entropy (the most detail)."),
-      rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0).describe("Clockwise turn in degrees, after cropping."),
+      rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)], { error: "Turn by 0, 90, 180 or 270 degrees." }).default(0).describe("Clockwise turn in degrees, after cropping."),
       flip: z.boolean().default(false).describe("Mirror top to bottom, after turning."),
       flop: z.boolean().default(false).describe("Mirror left to right, after turning."),
       format: keepOrConvertFormat,
