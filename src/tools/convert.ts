@@ -22,7 +22,7 @@ export const convertTool: ServerTool<typeof convertSpec> = {
         } else {
           const image = await openUpright(input, ctx);
           ctx.checkpoint(0.2);
-          await encode(image, params.format, params).toFile(out).catch(decodeFailure);
+          await encode(image, params.format, params, input.header).toFile(out).catch(decodeFailure);
         }
         const firstFrameOnly = isAnimation(input) && !animated;
         return { files: [{ path: out, format: params.format }], ...(firstFrameOnly ? { report: { firstFrameOnly: true, framesIn: input.header.frames } } : {}) };

@@ -45,7 +45,7 @@ export const cropTool: ServerTool<typeof cropSpec> = {
         } else {
           const image = op(await openUpright(input, ctx));
           ctx.checkpoint(0.2);
-          await encode(image, format, params).toFile(file).catch(decodeFailure);
+          await encode(image, format, params, input.header).toFile(file).catch(decodeFailure);
         }
         // Named by the size delivered: a quarter turn swaps the sides.
         const [w, h] = params.rotate === 90 || params.rotate === 270 ? [region?.height, region?.width] : [region?.width, region?.height];

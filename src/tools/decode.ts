@@ -36,6 +36,10 @@ export interface ImageHeader {
   chromaSubsampling?: string;
   delay?: number[];
   loop?: number;
+  /** 16 bits a sample (PNG, AVIF): kept in lossless PNG outputs */
+  sixteenBit?: true;
+  /** one channel of grey, with or without alpha */
+  greyscale?: true;
 }
 
 export async function readHeader(input: string, format: DecodableFormat, head: Uint8Array): Promise<ImageHeader> {
@@ -63,6 +67,8 @@ export async function readHeader(input: string, format: DecodableFormat, head: U
     ...(meta.chromaSubsampling ? { chromaSubsampling: meta.chromaSubsampling } : {}),
     ...(meta.delay ? { delay: meta.delay } : {}),
     ...(meta.loop !== undefined ? { loop: meta.loop } : {}),
+    ...(meta.depth === "ushort" ? { sixteenBit: true as const } : {}),
+    ...(meta.channels !== undefined && meta.channels <= 2 ? { greyscale: true as const } : {}),
   };
 }
 

@@ -29,7 +29,7 @@ export function checkEncoding(format: OutputFormat, options: EncodingOptions): v
  * The encoder for `format`. No call here keeps metadata (P7): sharp writes none unless asked, and
  * only the colour profile is asked for, by the caller's keepIccProfile.
  */
-export function encode(image: sharp.Sharp, format: OutputFormat, options: EncodingOptions, header?: Pick<ImageHeader, "delay" | "loop">): sharp.Sharp {
+export function encode(image: sharp.Sharp, format: OutputFormat, options: EncodingOptions, header?: Pick<ImageHeader, "delay" | "loop" | "sixteenBit" | "greyscale">): sharp.Sharp {
   const quality = options.quality ?? DEFAULT_QUALITY[format];
   const effort = options.effort ?? EFFORT_RANGE[format]?.default;
   const timing = { ...(header?.delay ? { delay: header.delay } : {}), ...(header?.loop !== undefined ? { loop: header.loop } : {}) };
@@ -43,8 +43,9 @@ export function encode(image: sharp.Sharp, format: OutputFormat, options: Encodi
         optimiseCoding: true,
       });
     case "png":
+      // Lossless keeps 16 bits a sample when the input has them (sharp writes 8 unless told).
       return options.quality === undefined || options.lossless
-        ? image.png({ compressionLevel: effort, adaptiveFiltering: true })
+        ? (header?.sixteenBit ? image.toColourspace(header.greyscale ? "grey16" : "rgb16") : image).png({ compressionLevel: effort, adaptiveFiltering: true })
         : image.png({ compressionLevel: effort, palette: true, quality: options.quality, effort: Math.max(1, Math.min(10, (effort ?? 6) + 1)) });
     case "webp":
       return image.webp({ ...(options.lossless ? { lossless: true } : { quality }), effort, ...timing });

@@ -42,7 +42,9 @@ export const resizeTool: ServerTool<typeof resizeSpec> = {
         } else {
           const image = resize(await openUpright(input, ctx));
           ctx.checkpoint(0.2);
-          const info = await encode(image, format, params).toFile(file).catch(decodeFailure);
+          // A letterbox may add colour to a grey picture: its 16 bits are then kept in RGB.
+          const header = box.fit === "contain" ? { ...input.header, greyscale: undefined } : input.header;
+          const info = await encode(image, format, params, header).toFile(file).catch(decodeFailure);
           out.width = info.width;
           out.height = info.height;
         }

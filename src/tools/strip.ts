@@ -89,7 +89,7 @@ async function reencodeUpright(input: ImageInput, format: OutputFormat, ctx: Ser
     const frames = await uprightFrames(input, ctx);
     await encode(framesInput(frames), format, options, input.header).toFile(out).catch(decodeFailure);
   } else {
-    await encode(await openUpright(input, ctx), format, options).toFile(out).catch(decodeFailure);
+    await encode(await openUpright(input, ctx), format, options, input.header).toFile(out).catch(decodeFailure);
   }
   return out;
 }

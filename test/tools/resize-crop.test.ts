@@ -38,6 +38,23 @@ describe("resize", () => {
     expect(result.outputs[0]).toMatchObject({ name: `photo-${width}x${height}.jpg`, width, height });
   });
 
+  it("keeps 16 bits a sample in lossless PNG outputs, grey or colour", async () => {
+    const samples = (channels: number) => {
+      const raw = Buffer.alloc(64 * 48 * channels * 2);
+      for (let i = 0; i < raw.length / 2; i++) raw.writeUInt16LE((i * 2711) % 65536, i * 2);
+      return raw;
+    };
+    const colour = await sharp(samples(3), { raw: { width: 64, height: 48, channels: 3, depth: "ushort" } }).toColourspace("rgb16").png().toBuffer();
+    const grey = await sharp(samples(1), { raw: { width: 64, height: 48, channels: 1, depth: "ushort" } }).toColourspace("grey16").png().toBuffer();
+    for (const [input, channels] of [[colour, 3], [grey, 1]] as const) {
+      expect((await sharp(input).metadata()).depth).toBe("ushort");
+      for (const [tool, params] of [["convert", { format: "png" }], ["crop", { rotate: 90 }], ["resize", { percent: 100 }]] as const) {
+        const out = await sharp((await h.run(tool, input, params, { name: "deep.png" })).outputs[0]!.path).metadata();
+        expect([out.depth, out.channels], `${tool} of a ${channels}-channel input`).toEqual(["ushort", channels]);
+      }
+    }
+  });
+
   it("says when the result is too large for the chosen format, not that the input is corrupt", async () => {
     const thin = await sharp({ create: { width: 1, height: 5000, channels: 3, background: "#808080" } }).png().toBuffer();
     await expectAppError(h.run("resize", thin, { height: 16384, format: "webp" }), "too_large_for_format", 422, /WebP \(at most 16383 pixels a side\).*PNG/);
