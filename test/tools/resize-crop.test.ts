@@ -44,8 +44,10 @@ describe("resize", () => {
       for (let i = 0; i < raw.length / 2; i++) raw.writeUInt16LE((i * 2711) % 65536, i * 2);
       return raw;
     };
-    const colour = await sharp(samples(3), { raw: { width: 64, height: 48, channels: 3, depth: "ushort" } }).toColourspace("rgb16").png().toBuffer();
-    const grey = await sharp(samples(1), { raw: { width: 64, height: 48, channels: 1, depth: "ushort" } }).toColourspace("grey16").png().toBuffer();
+    // sharp reads 16-bit raw samples with `depth`, which its types leave out.
+    const raw16 = (channels: 1 | 3) => ({ raw: { width: 64, height: 48, channels, depth: "ushort" } as sharp.CreateRaw });
+    const colour = await sharp(samples(3), raw16(3)).toColourspace("rgb16").png().toBuffer();
+    const grey = await sharp(samples(1), raw16(1)).toColourspace("grey16").png().toBuffer();
     for (const [input, channels] of [[colour, 3], [grey, 1]] as const) {
       expect((await sharp(input).metadata()).depth).toBe("ushort");
       for (const [tool, params] of [["convert", { format: "png" }], ["crop", { rotate: 90 }], ["resize", { percent: 100 }]] as const) {
