@@ -15,7 +15,7 @@ import { JobEvents } from "./jobs/events.js";
 import { JobRepository } from "./jobs/repository.js";
 import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
-import { runToolWith, toolGate } from "./jobs/tools.js";
+import { IdentifiedInputs, runToolWith, toolGate } from "./jobs/tools.js";
 import { JobWorker, type RunTool } from "./jobs/worker.js";
 import { classifyNsfw } from "./models/nsfw.js";
 import { ModelThreads } from "./models/pool.js";
@@ -111,13 +111,15 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
   const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path, toolLimits: config.toolLimits });
   const events = new JobEvents();
-  const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits), events });
+  // What a submission learnt of its input, for the run in this process (bounded; unused by an API-only process).
+  const identified = new IdentifiedInputs();
+  const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits, identified), events });
   const jobWorker = new JobWorker({
     repo: jobRepo,
     blobs,
     clock,
     wakeup,
-    runTool: runTool ?? runToolWith(tools),
+    runTool: runTool ?? runToolWith(tools, identified),
     tmpDir: temp.path,
     settings: { ...jobSettings, concurrency: config.toolConcurrency, leaseMs: config.jobLeaseMs, pollMs: JOB_POLL_MS },
     log,

@@ -21,8 +21,11 @@ export interface JobSettings {
 export interface ToolGate {
   /** the params as the tool will run them (defaults filled in); AppError 404 unknown_tool or 400 invalid_params */
   parseParams(tool: string, params: unknown): unknown;
-  /** AppError 415 when the tool does not take this file, judged from its bytes */
-  checkInput(tool: string, path: string): Promise<void>;
+  /**
+   * AppError 415 when the tool does not take this file, judged from its bytes; `key` is where the
+   * file will be stored (the run may reuse what was learnt of it).
+   */
+  checkInput(tool: string, path: string, key?: string): Promise<void>;
 }
 
 export interface SubmittedInput {
@@ -208,8 +211,9 @@ export class BatchIntake {
    */
   async add(input: SubmittedInput): Promise<void> {
     const { repo, blobs, clock, wakeup, gate } = this.deps;
-    await gate.checkInput(this.tool, input.path);
     const id = newShareId();
+    const inputKey = jobKeys.input(id, input.name);
+    await gate.checkInput(this.tool, input.path, inputKey);
     const job: NewJob = {
       id,
       batch_id: this.batchId,
@@ -218,7 +222,7 @@ export class BatchIntake {
       status: "queued",
       input_name: input.name,
       input_bytes: input.bytes,
-      input_key: jobKeys.input(id, input.name),
+      input_key: inputKey,
       delete_token_hash: hashToken(this.deleteToken),
       owner_id: this.ownerId,
       created_at: clock.now(),

@@ -32,7 +32,8 @@ export interface ToolRunContext {
 /** How the job worker runs a tool: the same entry the CLI and the tests use. */
 export type RunTool = (
   tool: string,
-  input: { path: string; name: string },
+  /** `key`: the input's blob key, under which its submission may have left what it learnt of it */
+  input: { path: string; name: string; key?: string },
   params: unknown,
   ctx: ToolRunContext,
 ) => Promise<{ outputs: ToolOutputFile[]; report?: unknown; inputPixels?: number | null }>;
@@ -192,7 +193,7 @@ export class JobWorker {
         await pipeline(await blobs.get(job.input_key), createWriteStream(inputPath));
       }
       const runDir = path.join(workDir, "run");
-      const result = await runTool(job.tool, { path: inputPath, name: job.input_name }, JSON.parse(job.params), {
+      const result = await runTool(job.tool, { path: inputPath, name: job.input_name, key: job.input_key }, JSON.parse(job.params), {
         progress: this.progressWriter(job.id),
         signal: controller.signal,
         workDir: runDir,

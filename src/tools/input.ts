@@ -17,17 +17,24 @@ const CANONICAL_MIME = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp
 export async function identifyInput(file: { path: string; name: string }, accepts: readonly string[], limits: DecodeLimits): Promise<ToolInput> {
   const { head, bytes } = await readHead(file.path);
   if (bytes === 0) throw new AppError("empty_file", 400, "The file is empty.");
-  const refuse = () => new AppError("unsupported_type", 415, `This tool takes ${describeTypes(accepts)}; the file is not one of them.`);
-  if (isPdf(head)) {
-    if (!accepts.includes("application/pdf")) throw refuse();
-    return { kind: "pdf", path: file.path, name: file.name, bytes, mime: "application/pdf" };
-  }
+  if (isPdf(head)) return admitInput({ kind: "pdf", path: file.path, name: file.name, bytes, mime: "application/pdf" }, accepts, limits);
   const type = await sniffImageType(head);
-  if (!type || !accepts.includes(CANONICAL_MIME[type.format])) throw refuse();
+  if (!type || !accepts.includes(CANONICAL_MIME[type.format])) throw refusal(accepts);
   const header = await readHeader(file.path, type.format, head);
-  checkPixels(header, limits);
-  return { kind: "image", path: file.path, name: file.name, bytes, mime: CANONICAL_MIME[type.format], format: type.format, header, head };
+  return admitInput({ kind: "image", path: file.path, name: file.name, bytes, mime: CANONICAL_MIME[type.format], format: type.format, header, head }, accepts, limits);
 }
+
+/**
+ * The checks of `identifyInput` that need no reading, for an input identified before (a job's, when
+ * it was submitted): a tool may accept fewer types, or fewer pixels, than the one that identified it.
+ */
+export function admitInput(input: ToolInput, accepts: readonly string[], limits: DecodeLimits): ToolInput {
+  if (!accepts.includes(input.mime)) throw refusal(accepts);
+  if (input.kind === "image") checkPixels(input.header, limits);
+  return input;
+}
+
+const refusal = (accepts: readonly string[]) => new AppError("unsupported_type", 415, `This tool takes ${describeTypes(accepts)}; the file is not one of them.`);
 
 /** PDF readers accept the header anywhere in the first 1024 bytes; Pixhaven asks for it first. */
 function isPdf(head: Uint8Array): boolean {

@@ -5,13 +5,13 @@ import type { z } from "zod";
 import { AppError } from "../common/errors.js";
 import { isToolName, type ToolLimits } from "../common/tools/index.js";
 import { type DecodeLimits, describeBytes } from "./decode.js";
-import { identifyInput } from "./input.js";
+import { admitInput, identifyInput } from "./input.js";
 import type { ModelThreads } from "../models/pool.js";
 import type { MemoryBudget } from "./memory-budget.js";
 import { type ToolOutput, deliverOutputs } from "./outputs.js";
 import { PdfThreads } from "./pdf-threads.js";
 import { serverTool } from "./registry.js";
-import type { ImageThreads, PreparedRun, ServerToolContext } from "./server-tool.js";
+import type { ImageThreads, PreparedRun, ServerToolContext, ToolInput } from "./server-tool.js";
 
 export type { ToolOutput } from "./outputs.js";
 
@@ -37,6 +37,11 @@ export interface ToolRunRequest {
   input: { path: string; name: string };
   /** untrusted: parsed and defaulted by the tool's schema */
   params: unknown;
+  /**
+   * The input as identified before from the same bytes (`identifyInput`), when the caller has it: a
+   * job's, from its submission. Only the checks that need no reading are made again.
+   */
+  identified?: ToolInput;
   /** where outputs are placed (created if missing); existing files are never replaced */
   outputDir: string;
   signal?: AbortSignal;
@@ -93,7 +98,9 @@ export class ToolRunner {
       maxPages: specLimits.maxPages ?? 1,
       maxModelPixels: specLimits.maxModelPixels ?? Infinity,
     };
-    const input = await identifyInput(request.input, tool.spec.accepts, limits);
+    const input = request.identified
+      ? admitInput({ ...request.identified, path: request.input.path, name: request.input.name }, tool.spec.accepts, limits)
+      : await identifyInput(request.input, tool.spec.accepts, limits);
     if (input.kind !== tool.input) throw new AppError("unsupported_type", 415, `This tool does not take ${input.mime}.`);
 
     const workDir = path.join(this.deps.tempDir, `run-${randomBytes(8).toString("hex")}`);
