@@ -29,7 +29,9 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  */
 export function registerOriginCheck(app: FastifyInstance, publicUrl: string): void {
   app.addHook("onRequest", async (request) => {
-    if (!STATE_CHANGING.has(request.method) || !request.url.startsWith("/api/v1/")) return;
+    // Judged by the route the router matched, never by the raw URL: "/%61pi/v1/..." reaches the
+    // same handler. better-auth's routes make their own check (authRoutes).
+    if (!STATE_CHANGING.has(request.method) || (request.routeOptions.url ?? "").startsWith("/api/auth/")) return;
     if (request.headers.authorization || !SESSION_COOKIE.test(request.headers.cookie ?? "")) return;
     if (request.headers.origin !== publicUrl) throw new AppError("origin_refused", 403, "This request must come from this site's own pages.");
   });
