@@ -42,7 +42,7 @@ export function imageJson(row: ImageRow, publicUrl: string) {
 }
 
 /** P9: the stored classification, or null while it has not run. */
-function nsfwJson(row: ImageRow): NsfwResult | null {
+export function nsfwJson(row: ImageRow): NsfwResult | null {
   if (!row.nsfw_label || row.nsfw_score === null || !row.nsfw_scores) return null;
   return { label: row.nsfw_label as NsfwResult["label"], score: row.nsfw_score, scores: JSON.parse(row.nsfw_scores) as NsfwScores };
 }

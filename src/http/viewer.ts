@@ -4,6 +4,8 @@ import { AppError } from "../common/errors.js";
 import type { ImageRow } from "../db/schema.js";
 import type { ImageService } from "../images/service.js";
 import { parseRange } from "./range.js";
+import { nsfwJson } from "./images.js";
+import { unsafeProbability } from "../common/nsfw.js";
 import type { PageRenderer } from "./web.js";
 import { idParams } from "./schemas.js";
 
@@ -87,7 +89,9 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
  */
 function linkPreviewTags(row: ImageRow, publicUrl: string, nsfwThreshold: number): string {
   const url = `${publicUrl}/i/${row.id}`;
-  const sensitive = row.nsfw_score !== null && row.nsfw_score > nsfwThreshold;
+  // The same measure as the viewer's blur: the unsafe classes together, not the top label's own score.
+  const nsfw = nsfwJson(row);
+  const sensitive = !!nsfw && unsafeProbability(nsfw.scores) > nsfwThreshold;
   const picture: Array<[string, string]> = sensitive
     ? [["twitter:card", "summary"]]
     : [
