@@ -24,8 +24,8 @@ export const convertTool: ServerTool<typeof convertSpec> = {
           ctx.checkpoint(0.2);
           await encode(image, params.format, params, input.header).toFile(out).catch(decodeFailure);
         }
-        const firstFrameOnly = isAnimation(input) && !animated;
-        return { files: [{ path: out, format: params.format }], ...(firstFrameOnly ? { report: { firstFrameOnly: true, framesIn: input.header.frames } } : {}) };
+        // An animation written as one frame is reported by the runner, as for every tool.
+        return { files: [{ path: out, format: params.format }] };
       },
     };
   },

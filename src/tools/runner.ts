@@ -11,6 +11,7 @@ import type { MemoryBudget } from "./memory-budget.js";
 import { type ToolOutput, deliverOutputs } from "./outputs.js";
 import { PdfThreads } from "./pdf-threads.js";
 import { serverTool } from "./registry.js";
+import { isAnimation } from "./source.js";
 import type { ImageThreads, PreparedRun, ServerToolContext, ToolInput } from "./server-tool.js";
 
 export type { ToolOutput } from "./outputs.js";
@@ -128,7 +129,11 @@ export class ToolRunner {
       const outputs = await deliverOutputs(outcome.files, input.name, request.outputDir);
       progress.done();
       const about = input.kind === "image" ? { width: input.header.width, height: input.header.height, frames: input.header.frames } : {};
-      return { tool: request.tool, input: { mime: input.mime, bytes: input.bytes, ...about }, outputs, ...(outcome.report ? { report: outcome.report } : {}) };
+      // Said of every tool alike: an animation whose pictures came out as single frames.
+      const images = outputs.filter((o) => o.mime.startsWith("image/"));
+      const firstFrameOnly = input.kind === "image" && isAnimation(input) && images.length > 0 && images.every((o) => (o.frames ?? 1) === 1);
+      const report = firstFrameOnly ? { ...outcome.report, firstFrameOnly: true, framesIn: input.header.frames } : outcome.report;
+      return { tool: request.tool, input: { mime: input.mime, bytes: input.bytes, ...about }, outputs, ...(report ? { report } : {}) };
     } catch (err) {
       // Whatever a step threw after the caller gave up, the caller asked for a cancellation.
       if (signal.aborted) throw cancelledError();

@@ -37,6 +37,9 @@ describe("convert", () => {
     expect(png.outputs[0]).toMatchObject({ width: 40, height: 30 });
     expect(png.outputs[0]!.frames).toBeUndefined();
     expect(png.report).toEqual({ firstFrameOnly: true, framesIn: 5 });
+    // Said by the runner of every tool that writes one picture from an animation.
+    expect((await h.run("resize", gif, { percent: 50, format: "jpeg" }, { name: "anim.gif" })).report).toEqual({ firstFrameOnly: true, framesIn: 5 });
+    expect((await h.run("resize", gif, { percent: 50 }, { name: "anim.gif" })).report).toBeUndefined();
   });
 
   it("converts HEIC, keeping its colour profile", async () => {
