@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import type { Database } from "../db/schema.js";
 import type { Dialect } from "../db/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
@@ -15,12 +15,13 @@ export async function eraseAccount(db: Kysely<Database>, dialect: Dialect, blobs
   if (!user) return;
   const images = await db.selectFrom("images").select(["id", "blob_key", "thumb_key"]).where("owner_id", "=", userId).execute();
   const jobs = await db.selectFrom("jobs").select(["id", "input_key"]).where("owner_id", "=", userId).execute();
-  const jobIds = jobs.map((j) => j.id);
-  const outputs = jobIds.length ? await db.selectFrom("job_outputs").select("blob_key").where("job_id", "in", jobIds).execute() : [];
+  // By a subquery, not a list of ids: an account may hold more jobs than a statement takes variables.
+  const ownJobs = (eb: ExpressionBuilder<Database, "job_outputs">) => eb.selectFrom("jobs").select("id").where("owner_id", "=", userId);
+  const outputs = await db.selectFrom("job_outputs").select("blob_key").where("job_id", "in", ownJobs).execute();
   const keys = [...images.flatMap((i) => [i.blob_key, i.thumb_key]), ...jobs.map((j) => j.input_key), ...outputs.map((o) => o.blob_key)].filter((k): k is string => !!k);
   for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((key) => blobs.delete(key)));
   await db.transaction().execute(async (tx) => {
-    if (jobIds.length) await tx.deleteFrom("job_outputs").where("job_id", "in", jobIds).execute();
+    await tx.deleteFrom("job_outputs").where("job_id", "in", ownJobs).execute();
     await tx.deleteFrom("jobs").where("owner_id", "=", userId).execute();
     await tx.deleteFrom("images").where("owner_id", "=", userId).execute();
     await tx.deleteFrom("api_tokens").where("user_id", "=", userId).execute();
@@ -30,11 +31,11 @@ export async function eraseAccount(db: Kysely<Database>, dialect: Dialect, blobs
     await tx.deleteFrom("account").where("userId", "=", userId).execute();
     await tx.deleteFrom("twoFactor").where("userId", "=", userId).execute();
     await tx.deleteFrom("passkey").where("userId", "=", userId).execute();
-    // Pending sign-in steps hold the user's id; e-mail changes and verifications may hold the address.
-    await tx
-      .deleteFrom("verification")
-      .where((eb) => eb.or([eb("value", "like", `%${userId}%`), eb("value", "like", `%${user.email}%`), eb("identifier", "like", `%${user.email}%`)]))
-      .execute();
+    // Pending sign-in steps hold the user's id; e-mail changes and verifications may hold the
+    // address. Matched here as plain text (in LIKE, the "_" of j_hn@x.com would match john@x.com's).
+    const pending = await tx.selectFrom("verification").select(["id", "value", "identifier"]).execute();
+    const theirs = pending.filter((v) => v.value.includes(userId) || v.value.includes(user.email) || v.identifier.includes(user.email)).map((v) => v.id);
+    for (let i = 0; i < theirs.length; i += 500) await tx.deleteFrom("verification").where("id", "in", theirs.slice(i, i + 500)).execute();
     await tx.deleteFrom("user").where("id", "=", userId).execute();
   });
   if (dialect === "sqlite") await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);

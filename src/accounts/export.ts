@@ -11,7 +11,13 @@ import type { ApiTokens } from "./tokens.js";
 export async function accountData(db: Kysely<Database>, tokens: ApiTokens, userId: string, now: number, publicUrl: string) {
   const images = await db.selectFrom("images").selectAll().where("owner_id", "=", userId).where("status", "=", "active").orderBy("created_at").execute();
   const jobs = await db.selectFrom("jobs").selectAll().where("owner_id", "=", userId).orderBy("created_at").execute();
-  const outputs = jobs.length ? await db.selectFrom("job_outputs").selectAll().where("job_id", "in", jobs.map((j) => j.id)).orderBy("idx").execute() : [];
+  // By a subquery, not a list of ids: an account may hold more jobs than a statement takes variables.
+  const outputs = await db
+    .selectFrom("job_outputs")
+    .selectAll()
+    .where("job_id", "in", (eb) => eb.selectFrom("jobs").select("id").where("owner_id", "=", userId))
+    .orderBy("idx")
+    .execute();
   return {
     exportedAt: iso(now),
     account: await readAccount(db, userId),

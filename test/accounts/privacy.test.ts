@@ -112,6 +112,50 @@ describe("accounts: privacy promises [sqlite]", () => {
     for (const needle of [email, marker]) expect(logs).not.toContain(needle);
   });
 
+  it("P17: export and erasure work for an account with more jobs than one statement takes values (33 000)", async () => {
+    const browser = new Browser(server.baseUrl);
+    const stamp = Date.now();
+    const heavy = `h_avy-${stamp}@example.com`;
+    expect((await browser.post("/api/auth/sign-up/email", { email: heavy, password: PASSWORD, name: "Heavy user" })).status).toBe(200);
+    const userId = (await browser.json("GET", "/api/v1/me")).body.account.id;
+    const now = Date.now();
+    const rows = Array.from({ length: 33_000 }, (_, i) => ({
+      id: `hv${String(i).padStart(9, "0")}`,
+      batch_id: `hb${String(Math.floor(i / 50)).padStart(9, "0")}`,
+      tool: "strip",
+      params: "{}",
+      status: "expired" as const,
+      progress: 1,
+      attempts: 1,
+      error_code: null,
+      error_message: null,
+      report: null,
+      input_name: `${i}.jpg`,
+      input_bytes: 1000,
+      input_pixels: null,
+      input_key: null,
+      delete_token_hash: "x",
+      owner_id: userId,
+      created_at: now - 1000,
+      started_at: now - 900,
+      finished_at: now - 800,
+      expires_at: now - 700,
+      lease_until: null,
+    }));
+    for (let i = 0; i < rows.length; i += 1000) await server.px.db.db.insertInto("jobs").values(rows.slice(i, i + 1000)).execute();
+    const exported = await browser.get("/api/v1/me/export");
+    expect(exported.status).toBe(200);
+    const data = JSON.parse(new TextDecoder().decode(unzipSync(new Uint8Array(await exported.arrayBuffer()))["account.json"]));
+    expect(data.jobs).toHaveLength(33_000);
+    // Someone else's pending step, whose address a LIKE pattern with "_" would match.
+    const expiresAt = new Date(now + 3_600_000).toISOString();
+    await server.px.db.db.insertInto("verification").values({ id: `other-${stamp}`, identifier: `reset:heavy-${stamp}@example.com`, value: "other", expiresAt, createdAt: expiresAt, updatedAt: expiresAt } as never).execute();
+    expect((await browser.json("DELETE", "/api/v1/me", { password: PASSWORD })).status).toBe(204);
+    expect(await server.px.db.db.selectFrom("verification").select("id").where("id", "=", `other-${stamp}`).executeTakeFirst()).toBeDefined();
+    const left = await server.px.db.db.selectFrom("jobs").select((eb) => eb.fn.countAll<number>().as("n")).where("owner_id", "=", userId).executeTakeFirstOrThrow();
+    expect(Number(left.n)).toBe(0);
+  });
+
   it("P20: only hashes of tokens and passwords are stored", async () => {
     const browser = new Browser(server.baseUrl);
     const owner = `hashes-${email}`;
