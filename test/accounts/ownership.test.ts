@@ -112,6 +112,14 @@ describeEachDialect("accounts: ownership, API tokens, claiming, the dashboard an
     expect(stats.body.storageBytes).toBeGreaterThan(0);
   });
 
+  it("an account's upload is deleted with its deletion token alone, as its deleteUrl does from a signed-out browser", async () => {
+    const image = await send(server.baseUrl, "/api/v1/images", imageForm(photo), { authorization: `Bearer ${aliceToken}` });
+    expect(image.body.deleteUrl).toBe(`${image.body.url}#delete=${image.body.deleteToken}`);
+    const res = await fetch(`${server.baseUrl}/api/v1/images/${image.body.id}`, { method: "DELETE", headers: { "x-delete-token": image.body.deleteToken } });
+    expect(res.status).toBe(204);
+    expect((await fetch(`${server.baseUrl}/i/${image.body.id}/raw`)).status).toBe(410);
+  });
+
   it("IDOR: another account's image, job, batch, token and session answer 404 for every verb", async () => {
     const image = await send(server.baseUrl, "/api/v1/images", imageForm(photo), { authorization: `Bearer ${aliceToken}` });
     const batch = await send(server.baseUrl, "/api/v1/jobs", jobForm(photo), { authorization: `Bearer ${aliceToken}` });
@@ -121,7 +129,6 @@ describeEachDialect("accounts: ownership, API tokens, claiming, the dashboard an
     const sessionId = (await alice.json("GET", "/api/v1/me/sessions")).body.sessions[0].id;
     const attempts: Array<[string, string, unknown?, Record<string, string>?]> = [
       ["DELETE", `/api/v1/me/images/${image.body.id}`],
-      ["DELETE", `/api/v1/images/${image.body.id}`, undefined, { "x-delete-token": image.body.deleteToken }],
       ["GET", `/api/v1/jobs/${jobId}`],
       ["GET", `/api/v1/jobs/${jobId}/events`],
       ["GET", `/api/v1/jobs/${jobId}/outputs/0`],
@@ -137,6 +144,10 @@ describeEachDialect("accounts: ownership, API tokens, claiming, the dashboard an
       expect(res.status, `${method} ${path}`).toBe(404);
       expect((await res.json()).error.code).toBe("not_found");
     }
+    // The public image answers a wrong deletion token as any image does: 403, whoever owns it.
+    const wrongToken = await mallory.request("DELETE", `/api/v1/images/${image.body.id}`, undefined, { "x-delete-token": "not-the-token" });
+    expect(wrongToken.status).toBe(403);
+    expect((await wrongToken.json()).error.code).toBe("invalid_delete_token");
     const bulk = await mallory.json("DELETE", "/api/v1/me/images", { ids: [image.body.id] });
     expect(bulk.body).toEqual({ deleted: [], notFound: [image.body.id] });
     // All still there for the owner.
