@@ -223,7 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return {
     port,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    // As browsers write an Origin (lower-case scheme and host, no default port), which the CSRF check compares with it.
+    publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : `http://localhost:${port}`,
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,

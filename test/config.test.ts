@@ -68,6 +68,9 @@ describe("storage settings", () => {
 
   it("takes PUBLIC_URL as an origin only", () => {
     expect(loadConfig({ PUBLIC_URL: "https://img.example.org/" }).publicUrl).toBe("https://img.example.org");
+    // Written as a browser's Origin header is, which the CSRF check compares with it.
+    expect(loadConfig({ PUBLIC_URL: "HTTPS://IMG.Example.org:443" }).publicUrl).toBe("https://img.example.org");
+    expect(loadConfig({ PUBLIC_URL: "http://127.0.0.1:8080//" }).publicUrl).toBe("http://127.0.0.1:8080");
     expect(() => loadConfig({ PUBLIC_URL: "https://example.org/pixhaven" })).toThrow(/PUBLIC_URL: must be an origin/);
   });
 });

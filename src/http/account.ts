@@ -269,7 +269,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
         summary: "Delete the account and everything of it, at once (P17)",
         description: "Needs the password, or for accounts without one a session opened in the last ten minutes. Images, jobs, every stored file, tokens and sessions go with it.",
         tags,
-        body: z.object({ password: z.string().max(256).optional() }).optional(),
+        body: z.object({ password: z.string().max(256).optional() }).nullish(),
         response: { 204: z.null(), 401: errorSchema, 403: errorSchema },
       },
     },

@@ -55,7 +55,8 @@ export const viewerRoutes: FastifyPluginAsyncZod<ViewerRouteDeps> = async (app, 
       const ifRange = request.headers["if-range"];
       const range = ifRange && ifRange !== `"${row.etag}"` ? undefined : parseRange(request.headers.range, row.bytes);
       if (range === "unsatisfiable") {
-        reply.header("content-range", `bytes */${row.bytes}`);
+        // An error about this request only: nothing a cache should keep, or save as the image.
+        reply.removeHeader("content-disposition").removeHeader("etag").header("cache-control", "no-store").header("content-range", `bytes */${row.bytes}`);
         throw new AppError("range_not_satisfiable", 416, `The image has ${row.bytes} bytes.`);
       }
       if (!range || range.start === 0) await countView(images, row, request);

@@ -88,6 +88,8 @@ describe("accounts: privacy promises [sqlite]", () => {
     expect(before.some((k) => k.includes(image.id))).toBe(true);
     expect(await dumpTables(server)).toContain(marker);
 
+    const noBody = await browser.json("DELETE", "/api/v1/me");
+    expect([noBody.status, noBody.body.error.code]).toEqual([403, expect.any(String)]);
     expect((await browser.json("DELETE", "/api/v1/me", {})).status).toBe(403);
     expect((await browser.json("DELETE", "/api/v1/me", { password: "not the password" })).status).toBe(403);
     expect((await browser.json("DELETE", "/api/v1/me", { password: PASSWORD })).status).toBe(204);

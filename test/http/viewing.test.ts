@@ -108,6 +108,8 @@ describeEachDialect("viewing, views and deletion", (dialect) => {
     const past = await getBytes(body.rawUrl, { range: `bytes=${full.length}-` });
     expect(past.status).toBe(416);
     expect(past.headers.get("content-range")).toBe(`bytes */${full.length}`);
+    // The error is not cached as the image, nor offered as a file.
+    expect([past.headers.get("cache-control"), past.headers.get("content-disposition"), past.headers.get("etag")]).toEqual(["no-store", null, null]);
     const stale = await getBytes(body.rawUrl, { range: "bytes=0-9", "if-range": '"other"' });
     expect(stale.status).toBe(200);
   });
