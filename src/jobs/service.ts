@@ -190,6 +190,8 @@ export class JobService {
 export class BatchIntake {
   private readonly batchId = newShareId();
   private readonly deleteToken = newDeleteToken();
+  /** the batch's one token, hashed once for all its jobs */
+  private readonly deleteTokenHash = hashToken(this.deleteToken);
   private readonly ids: string[] = [];
 
   constructor(
@@ -223,7 +225,7 @@ export class BatchIntake {
       input_name: input.name,
       input_bytes: input.bytes,
       input_key: inputKey,
-      delete_token_hash: hashToken(this.deleteToken),
+      delete_token_hash: this.deleteTokenHash,
       owner_id: this.ownerId,
       created_at: clock.now(),
     };
