@@ -70,6 +70,10 @@ export class JobWorker {
   private kickedWhileFilling = false;
   private stopped = true;
   private idle: Array<() => void> = [];
+  /** jobs whose tool ended, waiting to store their outputs until the next tool has started (or none will) */
+  private bookkeeping: Array<() => void> = [];
+  /** jobs claimed whose tool has not been called yet */
+  private starting = 0;
 
   constructor(
     private readonly deps: {
@@ -121,6 +125,7 @@ export class JobWorker {
       .finally(() => {
         this.filling = false;
         if (this.kickedWhileFilling) this.kick();
+        else this.resumeBookkeeping();
       });
   }
 
@@ -149,6 +154,7 @@ export class JobWorker {
       const controller = new AbortController();
       this.active.set(job.id, controller);
       this.toolRuns++;
+      this.starting++;
       let slotHeld = true;
       // The slot is handed on as soon as the tool stops using the cores, so the next job's input
       // is read and decoded while this one's outputs are stored and its row is committed.
@@ -158,7 +164,6 @@ export class JobWorker {
         this.toolRuns--;
         this.kick();
       };
-      this.deps.events?.changed(job.id);
       void this.execute(job, controller, releaseSlot).finally(() => {
         releaseSlot();
         this.active.delete(job.id);
@@ -177,6 +182,15 @@ export class JobWorker {
         () => undefined,
       );
     }, settings.leaseMs / 3);
+    let started = false;
+    const toolStarted = () => {
+      if (started) return;
+      started = true;
+      this.starting--;
+      // Live views learn of the start once the tool is under way: their reads are not in its path.
+      setImmediate(() => this.deps.events?.changed(job.id));
+      this.resumeBookkeeping();
+    };
     const workDir = path.join(this.deps.tmpDir, `job-${job.id}-${attempt}`);
     // Made when the input is copied in, or by the run for its outputs; a run with neither (or that
     // ended early, which may have left a part) needs no removal.
@@ -193,11 +207,16 @@ export class JobWorker {
         await pipeline(await blobs.get(job.input_key), createWriteStream(inputPath));
       }
       const runDir = path.join(workDir, "run");
-      const result = await runTool(job.tool, { path: inputPath, name: job.input_name, key: job.input_key }, JSON.parse(job.params), {
+      const running = runTool(job.tool, { path: inputPath, name: job.input_name, key: job.input_key }, JSON.parse(job.params), {
         progress: this.progressWriter(job.id),
         signal: controller.signal,
         workDir: runDir,
-      }).finally(toolDone);
+      });
+      toolStarted();
+      const result = await running.finally(toolDone);
+      // The next job (kicked by toolDone) is claimed and its tool started before this one's
+      // outputs are stored and its row written: the cores are not left waiting on bookkeeping.
+      await this.afterNextStart();
       if (result.outputs.length === 0 && blobs.localFile) mayHoldFiles = false;
       controller.signal.throwIfAborted();
       const outputs: NewOutput[] = [];
@@ -227,11 +246,32 @@ export class JobWorker {
         await this.retryOrFail(job, attempt);
       }
     } finally {
+      toolStarted(); // or never will: the job ended before its tool was called
       this.deps.events?.changed(job.id);
       clearInterval(heartbeat);
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
       if (mayHoldFiles) await fs.rm(workDir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Resolves once no job is being claimed or started: the next tool is under way, or none is
+   * coming. At most 50 ms, whatever happens.
+   */
+  private afterNextStart(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 50);
+      this.bookkeeping.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.resumeBookkeeping();
+    });
+  }
+
+  private resumeBookkeeping(): void {
+    if (this.filling || this.starting > 0) return;
+    for (const resume of this.bookkeeping.splice(0)) resume();
   }
 
   private async retryOrFail(job: JobRow, attempt: number): Promise<void> {
