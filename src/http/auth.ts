@@ -68,7 +68,24 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     const cookies = response.headers.getSetCookie();
     if (cookies.length) void reply.header("set-cookie", cookies);
     void reply.header("cache-control", "no-store");
-    return reply.send(Buffer.from(await response.arrayBuffer()));
+    return reply.send(withoutSessionToken(Buffer.from(await response.arrayBuffer()), response, cookies));
   };
   app.route({ method: ["GET", "POST"], url: "/api/auth/*", schema: { hide: true }, handler });
+}
+
+/**
+ * better-auth repeats the new session's token in the JSON of a sign-in; the HttpOnly cookie it sets
+ * is the session, and a copy in the body is one a script injected into the page could read. It is
+ * taken out wherever a session cookie is set.
+ */
+function withoutSessionToken(body: Buffer, response: Response, cookies: string[]): Buffer {
+  if (!response.headers.get("content-type")?.includes("json") || !cookies.some((c) => /session_token=[^;]/.test(c))) return body;
+  try {
+    const json: unknown = JSON.parse(body.toString("utf8"));
+    if (!json || typeof json !== "object" || !("token" in json)) return body;
+    const { token: _token, ...rest } = json as Record<string, unknown>;
+    return Buffer.from(JSON.stringify(rest));
+  } catch {
+    return body;
+  }
 }

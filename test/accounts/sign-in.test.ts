@@ -35,8 +35,14 @@ describeEachDialect("accounts: e-mail sign-up, verification, reset, sessions, CS
     expect(me.body.account).toMatchObject({ email, emailVerified: true, role: "user", twoFactorEnabled: false, signInMethods: ["credential"] });
     // A sign-in opens a new session with a new cookie.
     const first = browser.jar.cookies.get("pixhaven.session_token");
-    expect((await browser.post("/api/auth/sign-in/email", { email, password: PASSWORD })).status).toBe(200);
+    const signIn = await browser.post("/api/auth/sign-in/email", { email, password: PASSWORD });
+    expect(signIn.status).toBe(200);
     expect(browser.jar.cookies.get("pixhaven.session_token")).not.toBe(first);
+    // The session is the HttpOnly cookie alone: no copy of its token in the body a script could read.
+    const body = await signIn.json();
+    expect(body.user).toMatchObject({ email });
+    expect(body).not.toHaveProperty("token");
+    expect(JSON.stringify(body)).not.toContain(decodeURIComponent(browser.jar.cookies.get("pixhaven.session_token")!).split(".")[0]!);
   });
 
   it("resets a forgotten password through the mailed link; the token works once and old sessions end", async () => {
