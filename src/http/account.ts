@@ -53,6 +53,16 @@ export interface AccountRouteDeps {
 export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, { accounts, config }) => {
   const base = config.publicUrl;
   const who = async (request: FastifyRequest): Promise<Identity> => (await identify(accounts, request)) ?? Promise.reject(unauthorised());
+  /**
+   * The account itself (its sessions, tokens and export) is managed from a signed-in browser: an API
+   * token acts on images and jobs, so one leaked from an uploader's settings cannot read out the
+   * whole account or lock its owner out.
+   */
+  const signedIn = async (request: FastifyRequest): Promise<Identity> => {
+    const identity = await who(request);
+    if (identity.via !== "session") throw new AppError("session_required", 403, "This needs a signed-in browser session; API tokens act on images and jobs only.");
+    return identity;
+  };
   const tags = ["account"];
 
   app.get(
@@ -92,7 +102,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
     "/api/v1/me/sessions",
     { schema: { summary: "Sessions still open", tags, response: { 200: z.object({ sessions: z.array(sessionSchema) }), 401: errorSchema } } },
     async (request) => {
-      const identity = await who(request);
+      const identity = await signedIn(request);
       const { sessions } = await accounts.me(identity.userId);
       return { sessions: sessions.map((s) => ({ ...s, current: s.id === identity.sessionId })) };
     },
@@ -102,7 +112,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
     "/api/v1/me/sessions/:id",
     { schema: { summary: "Sign a session out (revoke it)", tags, params: idParams, response: { 204: z.null(), 401: errorSchema, 404: errorSchema } } },
     async (request, reply) => {
-      await accounts.revokeSession((await who(request)).userId, request.params.id);
+      await accounts.revokeSession((await signedIn(request)).userId, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -201,7 +211,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
   app.get(
     "/api/v1/me/tokens",
     { schema: { summary: "API tokens (never the tokens themselves)", tags, response: { 200: z.object({ tokens: z.array(tokenInfoSchema) }), 401: errorSchema } } },
-    async (request) => ({ tokens: (await accounts.tokens.list((await who(request)).userId)).map((t) => ({ ...t, createdAt: iso(t.createdAt)!, lastUsedAt: iso(t.lastUsedAt) })) }),
+    async (request) => ({ tokens: (await accounts.tokens.list((await signedIn(request)).userId)).map((t) => ({ ...t, createdAt: iso(t.createdAt)!, lastUsedAt: iso(t.lastUsedAt) })) }),
   );
 
   app.post(
@@ -223,8 +233,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
       },
     },
     async (request, reply) => {
-      const identity = await who(request);
-      if (identity.via !== "session") throw new AppError("session_required", 403, "API tokens are created from a signed-in browser session.");
+      const identity = await signedIn(request);
       const { token, info } = await accounts.tokens.create(identity.userId, request.body.name);
       return reply.status(201).send({ ...info, createdAt: iso(info.createdAt)!, lastUsedAt: null, token, sharex: shareXUploader(base, info.name, token), curl: `curl -H "Authorization: Bearer ${token}" -F "file=@photo.jpg" ${base}/api/v1/images` });
     },
@@ -234,7 +243,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
     "/api/v1/me/tokens/:id",
     { schema: { summary: "Revoke an API token", tags, params: idParams, response: { 204: z.null(), 401: errorSchema, 404: errorSchema } } },
     async (request, reply) => {
-      await accounts.tokens.revoke((await who(request)).userId, request.params.id);
+      await accounts.tokens.revoke((await signedIn(request)).userId, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -257,7 +266,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
     "/api/v1/me/export",
     { schema: { summary: "Everything about the account as one ZIP: account.json and every file still stored (P17)", tags, produces: ["application/zip"] } },
     async (request, reply) => {
-      const body = await accounts.exportZip((await who(request)).userId);
+      const body = await accounts.exportZip((await signedIn(request)).userId);
       return reply.type("application/zip").header("cache-control", "private, no-store").header("content-disposition", 'attachment; filename="pixhaven-export.zip"').send(body);
     },
   );

@@ -78,6 +78,28 @@ describeEachDialect("accounts: ownership, API tokens, claiming, the dashboard an
     expect(JSON.stringify(tokens.body)).not.toContain(aliceToken);
   });
 
+  it("an API token acts on images and jobs; the account's sessions, tokens and export need the signed-in browser", async () => {
+    const bearer = { authorization: `Bearer ${aliceToken}` };
+    expect((await fetch(`${server.baseUrl}/api/v1/me/images`, { headers: bearer })).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/api/v1/me/jobs`, { headers: bearer })).status).toBe(200);
+    const tokenId = (await alice.json("GET", "/api/v1/me/tokens")).body.tokens[0].id;
+    const sessionId = (await alice.json("GET", "/api/v1/me/sessions")).body.sessions[0].id;
+    for (const [method, route] of [
+      ["GET", "/api/v1/me/export"],
+      ["GET", "/api/v1/me/tokens"],
+      ["DELETE", `/api/v1/me/tokens/${tokenId}`],
+      ["GET", "/api/v1/me/sessions"],
+      ["DELETE", `/api/v1/me/sessions/${sessionId}`],
+    ] as const) {
+      const res = await fetch(`${server.baseUrl}${route}`, { method, headers: bearer });
+      expect(res.status, `${method} ${route}`).toBe(403);
+      expect((await res.json()).error.code).toBe("session_required");
+    }
+    // Nothing was revoked.
+    expect((await alice.json("GET", "/api/v1/me/tokens")).body.tokens.map((t: any) => t.id)).toContain(tokenId);
+    expect((await alice.json("GET", "/api/v1/me")).status).toBe(200);
+  });
+
   it("claims anonymous uploads and jobs proven by their deletion tokens, and only those", async () => {
     const image = await send(server.baseUrl, "/api/v1/images", imageForm(photo, "anon.jpg"));
     const other = await send(server.baseUrl, "/api/v1/images", imageForm(photo, "other.jpg"));
