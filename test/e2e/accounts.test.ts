@@ -176,7 +176,7 @@ function totp(base32Secret: string, offset = 0): string {
     expect(sxcu.suggestedFilename()).toBe("pixhaven-ShareX-desktop.sxcu");
     const uploader = JSON.parse(await readFile((await sxcu.path())!, "utf8"));
     expect(uploader).toMatchObject({ RequestURL: `${base}/api/v1/images`, Headers: { Authorization: `Bearer ${token}` }, FileFormName: "file" });
-    const withToken = () => fetch(`${base}/api/v1/me/tokens`, { headers: { authorization: `Bearer ${token}` } });
+    const withToken = () => fetch(`${base}/api/v1/me/images`, { headers: { authorization: `Bearer ${token}` } });
     expect((await withToken()).status).toBe(200);
     await page.reload();
     await page.locator("tr[data-token]").filter({ hasText: "ShareX desktop" }).waitFor();
