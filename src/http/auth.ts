@@ -65,6 +65,9 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     response.headers.forEach((value, name) => {
       if (name !== "set-cookie" && name !== "content-length" && name !== "content-encoding") void reply.header(name, value);
     });
+    // better-auth names the wait in its own header; clients and proxies read the standard one.
+    const retryAfter = response.headers.get("x-retry-after");
+    if (response.status === 429 && retryAfter) void reply.header("retry-after", retryAfter);
     const cookies = response.headers.getSetCookie();
     if (cookies.length) void reply.header("set-cookie", cookies);
     void reply.header("cache-control", "no-store");

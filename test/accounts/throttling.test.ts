@@ -18,6 +18,7 @@ describe("accounts: sign-in throttling per network, and hashing off the event lo
     for (let i = 0; i < 3; i++) expect((await attacker.post("/api/auth/sign-in/email", { email, password: `guess ${i} wrong` })).status).toBe(401);
     const blocked = await attacker.post("/api/auth/sign-in/email", { email, password: PASSWORD });
     expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     // Naming another network in the header better-auth reads does not help: it is always replaced.
     const disguised = new Browser(server.baseUrl, { "x-forwarded-for": "203.0.113.77", "x-pixhaven-client-network": "192.0.2.0" });
     expect((await disguised.post("/api/auth/sign-in/email", { email, password: PASSWORD })).status).toBe(429);
