@@ -70,9 +70,11 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const blobs = createBlobStore(config);
   let temp: TempDir | undefined;
   let accounts: Accounts;
+  // Job changes and cancellations, heard by live views and this process's worker.
+  const events = new JobEvents();
   try {
     await migrateToLatest(db.db, db.schema);
-    accounts = await Accounts.open({ config, db: db.db, dialect: db.dialect, blobs, clock, log }); // better-auth's tables after ours
+    accounts = await Accounts.open({ config, db: db.db, dialect: db.dialect, blobs, clock, log, jobEvents: events }); // better-auth's tables after ours
     await blobs.check(); // a wrong bucket or a read-only disk stops the start, not the first upload
     temp = await claimTempDir(path.join(config.dataDir, "tmp"));
   } catch (err) {
@@ -110,7 +112,6 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const jobRepo = new JobRepository(db.db);
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
   const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path, toolLimits: config.toolLimits });
-  const events = new JobEvents();
   // What a submission learnt of its input, for the run in this process (bounded; unused by an API-only process).
   const identified = new IdentifiedInputs();
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits, identified), events });

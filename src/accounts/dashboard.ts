@@ -2,6 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Clock } from "../common/clock.js";
 import { notFound } from "../common/errors.js";
 import type { Database, ImageRow, JobOutputRow, JobRow } from "../db/schema.js";
+import type { JobEvents } from "../jobs/events.js";
 import { tokenMatches } from "../ids.js";
 import type { BlobStore } from "../storage/blob-store.js";
 
@@ -37,7 +38,7 @@ const cursorOf = (row: { created_at: number; id: string }) => `${row.created_at}
 /** What an account sees of its own things: lists, statistics, claiming and deleting. */
 export class Dashboard {
   constructor(
-    private readonly deps: { db: Kysely<Database>; blobs: BlobStore; clock: Clock },
+    private readonly deps: { db: Kysely<Database>; blobs: BlobStore; clock: Clock; jobEvents?: JobEvents },
   ) {}
 
   async images(userId: string, limit: number, cursor?: string): Promise<Page<ImageRow>> {
@@ -182,6 +183,7 @@ export class Dashboard {
       .where("id", "=", id)
       .where("status", "in", ["queued", "running"])
       .execute();
+    this.deps.jobEvents?.cancelled(id);
     await Promise.all([job.input_key, ...outputs.map((o) => o.blob_key)].filter((k): k is string => !!k).map((k) => blobs.delete(k)));
     await db.transaction().execute(async (tx) => {
       await tx.updateTable("job_outputs").set({ blob_key: null }).where("job_id", "=", id).execute();

@@ -3,8 +3,11 @@ import { EventEmitter } from "node:events";
 /**
  * Tells listeners in this process that a job's row changed (progress, status), so a live view
  * reads it at once instead of at its next poll. Changes made by a worker in another process are
- * still seen, by the poll.
+ * still seen, by the poll (and a cancelled job there stops at its next lease renewal).
  */
+/** Not a job id (those are 11 symbols of the share-id alphabet). */
+const CANCELLED = "job cancelled";
+
 export class JobEvents {
   private readonly emitter = new EventEmitter();
 
@@ -15,6 +18,17 @@ export class JobEvents {
 
   changed(jobId: string): void {
     this.emitter.emit(jobId);
+  }
+
+  /** The job was cancelled or withdrawn: a worker of this process running it stops at once. */
+  cancelled(jobId: string): void {
+    this.emitter.emit(CANCELLED, jobId);
+    this.changed(jobId);
+  }
+
+  onCancelled(listener: (jobId: string) => void): () => void {
+    this.emitter.on(CANCELLED, listener);
+    return () => this.emitter.off(CANCELLED, listener);
   }
 
   watch(jobId: string, listener: () => void): () => void {

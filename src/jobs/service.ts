@@ -158,6 +158,7 @@ export class JobService {
     }
     const now = this.deps.clock.now();
     await this.deps.repo.fail(job.id, "cancelled", "The job was cancelled by its creator.", now, now);
+    this.deps.events?.cancelled(job.id);
     await this.removeFiles(job, outputs);
     await this.deps.repo.markExpired(job.id, now);
     this.deps.events?.changed(job.id);
@@ -254,7 +255,10 @@ export class BatchIntake {
     const { repo, clock, events } = this.deps;
     if (this.ids.length === 0) return;
     const now = clock.now();
-    for (const id of this.ids) await repo.fail(id, "cancelled", "The request that sent this job failed.", now, now);
+    for (const id of this.ids) {
+      await repo.fail(id, "cancelled", "The request that sent this job failed.", now, now);
+      events?.cancelled(id);
+    }
     const outputs = await repo.outputs(this.ids);
     for (const job of await repo.findBatch(this.batchId)) await this.removeFiles(job, outputs.filter((o) => o.job_id === job.id));
     await repo.deleteJobs(this.ids);

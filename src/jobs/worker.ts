@@ -92,7 +92,13 @@ export class JobWorker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.unsubscribe = this.deps.wakeup.subscribe(() => this.kick());
+    const unwake = this.deps.wakeup.subscribe(() => this.kick());
+    // Cancelled here (by its creator, or its request failed): stop now, not at the next lease renewal.
+    const uncancel = this.deps.events?.onCancelled((jobId) => this.active.get(jobId)?.abort(new Interrupted()));
+    this.unsubscribe = () => {
+      unwake();
+      uncancel?.();
+    };
     this.timers.push(setInterval(() => this.kick(), this.deps.settings.pollMs).unref());
     this.timers.push(setInterval(() => void this.recoverStale().catch((err) => this.deps.log.error({ err }, "stale job recovery failed")), this.deps.settings.leaseMs / 2).unref());
     this.kick();
