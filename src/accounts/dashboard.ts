@@ -189,6 +189,7 @@ export class Dashboard {
       await tx.updateTable("job_outputs").set({ blob_key: null }).where("job_id", "=", id).execute();
       await tx.updateTable("jobs").set({ input_key: null, status: sql`case when status = 'succeeded' then 'expired' else status end` }).where("id", "=", id).execute();
     });
+    this.deps.jobEvents?.changed(id);
   }
 }
 

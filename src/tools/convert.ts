@@ -1,6 +1,6 @@
 import { convertSpec } from "../common/tools/convert.js";
 import { decodeCost, decodeFailure } from "./decode.js";
-import { canAnimate, checkEncoding, encode } from "./encode.js";
+import { canAnimate, encode } from "./encode.js";
 import { framesInput } from "./orient.js";
 import type { ServerTool } from "./server-tool.js";
 import { isAnimation, openUpright, uprightFrames } from "./source.js";
@@ -9,7 +9,6 @@ export const convertTool: ServerTool<typeof convertSpec> = {
   spec: convertSpec,
   input: "image",
   prepare(input, params, ctx) {
-    checkEncoding(params.format, params);
     const animated = isAnimation(input) && canAnimate(params.format);
     return {
       memory: decodeCost(input.header, { kind: "reencode" }),

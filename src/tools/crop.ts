@@ -20,6 +20,7 @@ export const cropTool: ServerTool<typeof cropSpec> = {
     const upright = uprightSize(input);
     const region = cropRegion(params, upright);
     const animated = isAnimation(input) && canAnimate(format);
+    const quarterTurn = params.rotate === 90 || params.rotate === 270;
     const op = (image: sharp.Sharp) => {
       let out = image;
       if (region && (params.position === "centre" || params.rect)) out = out.extract(region);
@@ -29,9 +30,8 @@ export const cropTool: ServerTool<typeof cropSpec> = {
       if (params.rotate) out = out.rotate(params.rotate);
       // sharp mirrors before it turns, whatever the call order; the spec mirrors after. After a
       // quarter turn, mirroring top to bottom is mirroring left to right before it, and so on.
-      const quarter = params.rotate === 90 || params.rotate === 270;
-      if (quarter ? params.flop : params.flip) out = out.flip();
-      if (quarter ? params.flip : params.flop) out = out.flop();
+      if (quarterTurn ? params.flop : params.flip) out = out.flip();
+      if (quarterTurn ? params.flip : params.flop) out = out.flop();
       return out;
     };
     return {
@@ -48,7 +48,7 @@ export const cropTool: ServerTool<typeof cropSpec> = {
           await encode(image, format, params, input.header).toFile(file).catch(decodeFailure);
         }
         // Named by the size delivered: a quarter turn swaps the sides.
-        const [w, h] = params.rotate === 90 || params.rotate === 270 ? [region?.height, region?.width] : [region?.width, region?.height];
+        const [w, h] = quarterTurn ? [region?.height, region?.width] : [region?.width, region?.height];
         return { files: [{ path: file, format, ...(region ? { suffix: `${w}x${h}` } : {}) }] };
       },
     };

@@ -57,7 +57,7 @@ export const stripTool: ServerTool<typeof stripSpec> = {
 export async function stripLosslessly(
   input: ImageInput,
   ctx: ServerToolContext,
-): Promise<{ readable: boolean; removed: string[]; file?: string; method?: "lossless" | "lossless-rotation" }> {
+): Promise<{ readable: boolean; removed: string[]; file?: string; method?: Exclude<Method, "re-encoded"> }> {
   const stripped = await ctx.scratch("stripped");
   const result = await ctx.threads.strip(input.path, stripped, input.format as OutputFormat);
   if (!result) return { readable: false, removed: [] };

@@ -6,7 +6,7 @@ import type { ToolParams } from "../common/tools/tool.js";
 import { type UpscaleModel, upscaleSpec } from "../common/tools/upscale.js";
 import { ESRGAN_SCALES, ESRGAN_SIZES, type EsrganSize, esrganModelName } from "../models/esrgan-models.js";
 import { decodeCost, decodeFailure } from "./decode.js";
-import { checkEncoding, encode } from "./encode.js";
+import { encode } from "./encode.js";
 import { addIccToJpeg, addIccToPng, addIccToWebp } from "./icc.js";
 import type { ImageInput, ServerTool, ServerToolContext } from "./server-tool.js";
 import { openUpright, uprightSize } from "./source.js";
@@ -35,7 +35,6 @@ export const upscaleTool: ServerTool<typeof upscaleSpec> = {
   models: ESRGAN_SIZES.flatMap((size) => ESRGAN_SCALES.map((scale) => esrganModelName(size, scale))),
   prepare(input, params, ctx) {
     const encoding = encodingOptions(params);
-    checkEncoding(params.format, encoding);
     const upright = uprightSize(input);
     const out = { width: upright.width * params.scale, height: upright.height * params.scale };
     const cap = ctx.limits.maxOutputPixels;
