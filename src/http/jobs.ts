@@ -17,6 +17,7 @@ import { streamJobEvents } from "./job-events.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
 import { writeNewFile } from "../storage/temp-dir.js";
+import { HEAD_BYTES } from "../tools/input.js";
 
 export interface JobsRouteDeps {
   jobs: JobService;
@@ -279,11 +280,16 @@ function parseParamsField(text: string): unknown {
   }
 }
 
-/** Streams one file part to a temp file, failing the moment it passes the upload limit. */
+/**
+ * Streams one file part to a temp file, failing the moment it passes the upload limit, and keeps its
+ * first bytes as they pass: the job's identification reads them from memory, not from the file.
+ */
 async function receiveFile(part: MultipartFile, tmpDir: string, maxBytes: number): Promise<SubmittedInput> {
   const file: SubmittedInput = { path: path.join(tmpDir, `job-in-${randomBytes(8).toString("hex")}`), name: sanitiseFilename(part.filename) || "file", bytes: 0 };
+  const head: Buffer[] = [];
   const limit = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      if (file.bytes < HEAD_BYTES) head.push(chunk.subarray(0, HEAD_BYTES - file.bytes));
       file.bytes += chunk.length;
       if (file.bytes > maxBytes) done(new AppError("payload_too_large", 413, `A file is larger than the upload limit of ${maxBytes} bytes.`));
       else done(null, chunk);
@@ -299,5 +305,6 @@ async function receiveFile(part: MultipartFile, tmpDir: string, maxBytes: number
     await fs.rm(file.path, { force: true });
     throw new AppError("empty_file", 400, `The file "${file.name}" is empty.`);
   }
+  file.head = Buffer.concat(head);
   return file;
 }

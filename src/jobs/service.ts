@@ -25,14 +25,21 @@ export interface ToolGate {
    * AppError 415 when the tool does not take this file, judged from its bytes; `key` is where the
    * file will be stored (the run may reuse what was learnt of it).
    */
-  checkInput(tool: string, path: string, key?: string): Promise<void>;
+  checkInput(tool: string, file: CheckedFile, key?: string): Promise<void>;
 }
 
-export interface SubmittedInput {
+/** A file to identify: its first bytes, when its receiver kept them as they passed, spare a read. */
+export interface CheckedFile {
+  path: string;
+  bytes: number;
+  /** the file's first `HEAD_BYTES` (all of it when smaller) */
+  head?: Uint8Array;
+}
+
+export interface SubmittedInput extends CheckedFile {
   /** a local file the service takes over (it is moved into storage) */
   path: string;
   name: string;
-  bytes: number;
 }
 
 export interface SubmittedBatch {
@@ -216,7 +223,7 @@ export class BatchIntake {
     const { repo, blobs, clock, wakeup, gate } = this.deps;
     const id = newShareId();
     const inputKey = jobKeys.input(id, input.name);
-    await gate.checkInput(this.tool, input.path, inputKey);
+    await gate.checkInput(this.tool, input, inputKey);
     const job: NewJob = {
       id,
       batch_id: this.batchId,

@@ -42,9 +42,9 @@ export class IdentifiedInputs {
 export function toolGate(limits: DecodeLimits, identified?: IdentifiedInputs): ToolGate {
   return {
     parseParams: (tool, params) => parseParams(serverSide(tool).spec.params, params),
-    async checkInput(tool, path, key) {
+    async checkInput(tool, file, key) {
       const found = serverSide(tool);
-      const input = await identifyInput({ path, name: "" }, found.spec.accepts, limits);
+      const input = await identifyInput({ ...file, name: "" }, found.spec.accepts, limits);
       if (input.kind !== found.input) throw new AppError("unsupported_type", 415, `The tool ${tool} does not take ${input.mime}.`);
       if (key) identified?.remember(key, input);
     },

@@ -14,12 +14,17 @@ export class DiskBlobStore implements BlobStore {
 
   async putFile(key: string, localPath: string): Promise<void> {
     const target = this.pathOf(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
     try {
-      await fs.rename(localPath, target);
+      // Keys share folders (`jobs/ab/…`), so the folder is usually there: made only when it is not.
+      await fs.rename(localPath, target).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.rename(localPath, target);
+      });
     } catch (err) {
       // Temp space on another filesystem: copy then remove, still never exposing a partial file.
       if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+      await fs.mkdir(path.dirname(target), { recursive: true });
       const partial = `${target}.partial`;
       await fs.copyFile(localPath, partial);
       await fs.rename(partial, target);
@@ -57,7 +62,10 @@ export class DiskBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.pathOf(key), { force: true });
+    // A blob is a file: one unlink (fs.rm looks first), and one already gone is deleted.
+    await fs.unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
   }
 
   async *list(prefix = ""): AsyncIterable<string> {

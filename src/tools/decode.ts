@@ -43,11 +43,9 @@ export interface ImageHeader {
 }
 
 export async function readHeader(input: string, format: DecodableFormat, head: Uint8Array): Promise<ImageHeader> {
-  const meta = await sharp(input, { limitInputPixels: false, animated: true })
-    .metadata()
-    .catch(() => {
-      throw new AppError("invalid_image", 422, "The image header could not be read; the file is corrupt or truncated.");
-    });
+  const meta = await headerMetadata(input, format, head).catch(() => {
+    throw new AppError("invalid_image", 422, "The image header could not be read; the file is corrupt or truncated.");
+  });
   let width = meta.width ?? 0;
   let height = meta.pageHeight ?? meta.height ?? 0;
   if (format === "gif" && head.length >= 10) {
@@ -70,6 +68,23 @@ export async function readHeader(input: string, format: DecodableFormat, head: U
     ...(meta.depth === "ushort" ? { sixteenBit: true as const } : {}),
     ...(meta.channels !== undefined && meta.channels <= 2 ? { greyscale: true as const } : {}),
   };
+}
+
+/**
+ * A JPEG's header (every marker before its first scan: size, orientation, colour profile) lies in
+ * its first bytes, so it is read from the head already in memory: given a file, libvips opens it once
+ * for every loader it tries before its own. A head that ends before the first scan fails to parse
+ * (libjpeg finds no image), and the file is read instead. Other formats may keep what the header
+ * needs further on (a PNG's profile after 64 KiB of text, a GIF's or WebP's frame count): always the file.
+ */
+async function headerMetadata(input: string, format: DecodableFormat, head: Uint8Array): Promise<sharp.Metadata> {
+  if (format === "jpeg" && head.length > 0) {
+    const fromHead = await sharp(head, { limitInputPixels: false })
+      .metadata()
+      .catch(() => undefined);
+    if (fromHead) return fromHead;
+  }
+  return sharp(input, { limitInputPixels: false, animated: true }).metadata();
 }
 
 /** Refuses, from the header alone, an image larger than the configured limits. */

@@ -5,7 +5,7 @@ import { type DecodeLimits, checkPixels, readHeader } from "./decode.js";
 import type { ToolInput } from "./server-tool.js";
 
 // file-type needs 4100 bytes; more lets the WebP check see past a large colour profile.
-const HEAD_BYTES = 64 * 1024;
+export const HEAD_BYTES = 64 * 1024;
 
 /** The canonical type of each decodable format, as specs list what they accept. */
 const CANONICAL_MIME = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif", avif: "image/avif", heic: "image/heic" } as const;
@@ -14,8 +14,13 @@ const CANONICAL_MIME = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp
  * Identifies an input from its bytes only, refuses what the tool does not accept (415), and for an
  * image reads its header and applies the pixel limits (413) before anything is decoded.
  */
-export async function identifyInput(file: { path: string; name: string }, accepts: readonly string[], limits: DecodeLimits): Promise<ToolInput> {
-  const { head, bytes } = await readHead(file.path);
+export async function identifyInput(
+  file: { path: string; name: string; bytes?: number; head?: Uint8Array },
+  accepts: readonly string[],
+  limits: DecodeLimits,
+): Promise<ToolInput> {
+  // A receiver that kept the first bytes as they passed (a job's upload) spares the read.
+  const { head, bytes } = file.head && file.bytes !== undefined ? { head: file.head, bytes: file.bytes } : await readHead(file.path);
   if (bytes === 0) throw new AppError("empty_file", 400, "The file is empty.");
   if (isPdf(head)) return admitInput({ kind: "pdf", path: file.path, name: file.name, bytes, mime: "application/pdf" }, accepts, limits);
   const type = await sniffImageType(head);

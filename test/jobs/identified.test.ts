@@ -13,9 +13,10 @@ describe("what a submission learnt of its input", () => {
     const file = path.join(h.root, "kept.jpg");
     await fs.writeFile(file, await photoJpeg(120, 80));
     const gate = toolGate(LIMITS, cache);
-    await gate.checkInput("convert", file, "jobs/ab/k1");
-    await gate.checkInput("convert", file, "jobs/ab/k2");
-    await gate.checkInput("convert", file, "jobs/ab/k3");
+    const bytes = (await fs.stat(file)).size;
+    await gate.checkInput("convert", { path: file, bytes }, "jobs/ab/k1");
+    await gate.checkInput("convert", { path: file, bytes }, "jobs/ab/k2");
+    await gate.checkInput("convert", { path: file, bytes }, "jobs/ab/k3");
     expect(cache.take("jobs/ab/k1")).toBeUndefined(); // the oldest went
     expect(cache.take("jobs/ab/k2")).toMatchObject({ kind: "image", format: "jpeg", header: { width: 120, height: 80 } });
     expect(cache.take("jobs/ab/k2")).toBeUndefined(); // a retry identifies again
@@ -35,5 +36,13 @@ describe("what a submission learnt of its input", () => {
     await expectAppError(h.runner.run({ ...request, tool: "resize", params: { percent: 50 } }), "too_many_pixels", 413);
     await expectAppError(h.runner.run({ ...request, tool: "pdf-to-images", params: {} }), "unsupported_type", 415);
     expect((await h.runner.run({ ...request, tool: "convert", params: { format: "webp" } })).outputs[0]).toMatchObject({ mime: "image/webp", width: 200, height: 100 });
+  });
+
+  it("is learnt from the first bytes its receiver kept, without reading the file again (JPEG)", async () => {
+    const jpeg = await photoJpeg(160, 90);
+    const cache = new IdentifiedInputs(4);
+    // The file is not there: a read would fail (404). The head, kept as the upload passed, is all it takes.
+    await toolGate(LIMITS, cache).checkInput("convert", { path: path.join(h.root, "never-written.jpg"), bytes: jpeg.length, head: jpeg.subarray(0, 64 * 1024) }, "jobs/ab/k4");
+    expect(cache.take("jobs/ab/k4")).toMatchObject({ kind: "image", format: "jpeg", bytes: jpeg.length, header: { width: 160, height: 90 } });
   });
 });
