@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import { sanitiseFilename } from "../images/filename.js";
 import type { BatchIntake, JobService, SubmittedInput } from "../jobs/service.js";
 import { jobJson } from "./job-json.js";
+import { parseRange } from "./range.js";
 import { streamBatchZip } from "./job-zip.js";
 import { streamJobEvents } from "./job-events.js";
 import { errorSchema, idParams } from "./schemas.js";
@@ -170,22 +171,40 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     "/api/v1/jobs/:id/outputs/:idx",
     {
       schema: {
-        summary: "Download one output (counted)",
+        summary: "Download one output (counted; supports Range, so a large download can resume)",
         tags: ["jobs"],
-        description: "The file as an attachment; 404 for an unknown job or output, 410 `expired` once the retention period deleted it.",
+        description: "The file as an attachment; 404 for an unknown job or output, 410 `expired` once the retention period deleted it. A `Range` of bytes answers 206 (416 past the end); a download is counted once, not again when it resumes.",
         params: z.object({ id: z.string(), idx: z.string() }),
       },
     },
     async (request, reply) => {
-      await visible(request, [await jobs.get(request.params.id)]);
+      const view = await jobs.get(request.params.id);
+      await visible(request, [view]);
       // An output's index as the job's JSON gives it; anything else names no output.
       if (!/^(0|[1-9][0-9]{0,4})$/.test(request.params.idx)) throw notFound();
-      const { output, stream } = await jobs.openOutput(request.params.id, Number(request.params.idx), { count: request.method !== "HEAD" });
-      return reply
+      const output = jobs.storedOutput(view, Number(request.params.idx));
+      // A stored output never changes (its key names the attempt that made it): a strong validator.
+      const etag = `"${output.blob_key.slice(output.blob_key.lastIndexOf("/") + 1)}"`;
+      const ifRange = request.headers["if-range"];
+      const range = ifRange && ifRange !== etag ? undefined : parseRange(request.headers.range, output.bytes);
+      if (range === "unsatisfiable") {
+        reply.header("cache-control", "no-store").header("content-range", `bytes */${output.bytes}`);
+        throw new AppError("range_not_satisfiable", 416, `The file has ${output.bytes} bytes.`);
+      }
+      // A download that resumes part way is the same download.
+      const count = request.method !== "HEAD" && (!range || range.start === 0);
+      const stream = await jobs.openOutput(output, { count, ...(range ? { range } : {}) });
+      reply
         .type(output.mime)
-        .header("content-length", output.bytes)
+        .header("accept-ranges", "bytes")
+        .header("etag", etag)
         .header("cache-control", "private, no-store")
-        .header("content-disposition", attachment(output.name))
+        .header("content-disposition", attachment(output.name));
+      if (!range) return reply.header("content-length", output.bytes).send(stream);
+      return reply
+        .status(206)
+        .header("content-range", `bytes ${range.start}-${range.end}/${output.bytes}`)
+        .header("content-length", range.end - range.start + 1)
         .send(stream);
     },
   );

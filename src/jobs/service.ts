@@ -3,7 +3,7 @@ import type { Clock } from "../common/clock.js";
 import { AppError, notFound } from "../common/errors.js";
 import type { JobOutputRow, JobRow } from "../db/schema.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../ids.js";
-import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
+import { BlobNotFoundError, type BlobStore, type ByteRange } from "../storage/blob-store.js";
 import type { JobEvents } from "./events.js";
 import { jobKeys } from "./keys.js";
 import type { JobRepository, NewJob } from "./repository.js";
@@ -126,15 +126,20 @@ export class JobService {
   }
 
   /** The bytes of one output, counted as a download; 410 once retention removed them. */
-  async openOutput(id: string, idx: number, { count = true } = {}): Promise<{ output: JobOutputRow; stream: Readable }> {
-    const { job, outputs } = await this.get(id);
+  /** Output `idx` of a job whose file is still stored: 404 for none, 410 `expired` once deleted. */
+  storedOutput({ job, outputs }: JobView, idx: number): JobOutputRow & { blob_key: string } {
     const output = outputs.find((o) => o.idx === idx);
     if (!output) throw notFound();
     if (job.status === "expired" || !output.blob_key) throw expired();
+    return output as JobOutputRow & { blob_key: string };
+  }
+
+  /** Its bytes, or those of `range`; a download is counted when `count` says so. */
+  async openOutput(output: JobOutputRow & { blob_key: string }, { count = true, range }: { count?: boolean; range?: ByteRange } = {}): Promise<Readable> {
     try {
-      const stream = await this.deps.blobs.get(output.blob_key);
-      if (count) await this.deps.repo.countDownload(job.id, idx, this.deps.clock.now());
-      return { output, stream };
+      const stream = await this.deps.blobs.get(output.blob_key, range);
+      if (count) await this.deps.repo.countDownload(output.job_id, output.idx, this.deps.clock.now());
+      return stream;
     } catch (err) {
       if (err instanceof BlobNotFoundError) throw expired();
       throw err;

@@ -128,6 +128,31 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expect((await sharp(zip["holiday.webp"]!).metadata()).width).toBe(320);
   });
 
+  it("resumes a download: Range answers 206 with the bytes asked for, counted once; If-Range with another validator gets the whole file; past the end 416", async () => {
+    const res = await submit(srv.baseUrl, "convert", { format: "png" }, [{ bytes: photo, name: "big.jpg" }]);
+    const job = await waitForEnd(res.body.jobs[0].url);
+    const [output] = job.outputs;
+    const whole = await getBytes(output.url);
+    expect(whole.headers.get("accept-ranges")).toBe("bytes");
+    const etag = whole.headers.get("etag")!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_.-]+"$/);
+    const cut = 1000;
+    const rest = await fetch(output.url, { headers: { range: `bytes=${cut}-`, "if-range": etag } });
+    expect(rest.status).toBe(206);
+    expect(rest.headers.get("content-range")).toBe(`bytes ${cut}-${output.bytes - 1}/${output.bytes}`);
+    expect(rest.headers.get("content-disposition")).toMatch(/^attachment/);
+    const resumed = Buffer.concat([whole.bytes.subarray(0, cut), Buffer.from(await rest.arrayBuffer())]);
+    expect(resumed.equals(whole.bytes)).toBe(true);
+    const stale = await fetch(output.url, { headers: { range: "bytes=0-9", "if-range": '"another"' } });
+    expect([stale.status, (await stale.arrayBuffer()).byteLength]).toEqual([200, output.bytes]);
+    const past = await fetch(output.url, { headers: { range: `bytes=${output.bytes}-` } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get("content-range")).toBe(`bytes */${output.bytes}`);
+    expect((await past.json()).error.code).toBe("range_not_satisfiable");
+    // The whole file, then the stale request's whole file: two downloads; the resumed part was not one.
+    expect((await (await fetch(res.body.jobs[0].url)).json()).outputs[0].downloads).toBe(2);
+  });
+
   it("takes files as phones and desktops name them (IMG_0001.JPG, several dots, other scripts), and makes no folder per job", async () => {
     const names = ["IMG_0001.JPG", "my.holiday.photo.jpeg", "фото отпуск.jpg", "no extension", "..jpg"];
     const res = await submit(
