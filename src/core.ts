@@ -74,7 +74,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const events = new JobEvents();
   try {
     await migrateToLatest(db.db, db.schema);
-    accounts = await Accounts.open({ config, db: db.db, dialect: db.dialect, blobs, clock, log, jobEvents: events }); // better-auth's tables after ours
+    accounts = await Accounts.open({ config, db: db.db, dialect: db.dialect, blobs, clock, log }); // better-auth's tables after ours
     await blobs.check(); // a wrong bucket or a read-only disk stops the start, not the first upload
     temp = await claimTempDir(path.join(config.dataDir, "tmp"));
   } catch (err) {

@@ -1,8 +1,7 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Clock } from "../common/clock.js";
 import { notFound } from "../common/errors.js";
 import type { Database, ImageRow, JobOutputRow, JobRow } from "../db/schema.js";
-import type { JobEvents } from "../jobs/events.js";
 import { tokenMatches } from "../ids.js";
 import type { BlobStore } from "../storage/blob-store.js";
 
@@ -38,7 +37,7 @@ const cursorOf = (row: { created_at: number; id: string }) => `${row.created_at}
 /** What an account sees of its own things: lists, statistics, claiming and deleting. */
 export class Dashboard {
   constructor(
-    private readonly deps: { db: Kysely<Database>; blobs: BlobStore; clock: Clock; jobEvents?: JobEvents },
+    private readonly deps: { db: Kysely<Database>; blobs: BlobStore; clock: Clock },
   ) {}
 
   async images(userId: string, limit: number, cursor?: string): Promise<Page<ImageRow>> {
@@ -168,28 +167,6 @@ export class Dashboard {
       deleted.push(row.id);
     }
     return { deleted, notFound: ids.filter((id) => !deleted.includes(id)) };
-  }
-
-  /** Cancels an owned job and deletes its files; the row stays as history (P6). */
-  async deleteJob(userId: string, id: string): Promise<void> {
-    const { db, blobs, clock } = this.deps;
-    const job = await db.selectFrom("jobs").selectAll().where("id", "=", id).where("owner_id", "=", userId).executeTakeFirst();
-    if (!job) throw notFound();
-    const outputs = await db.selectFrom("job_outputs").select("blob_key").where("job_id", "=", id).execute();
-    const now = clock.now();
-    await db
-      .updateTable("jobs")
-      .set({ status: "failed", error_code: "cancelled", error_message: "The job was cancelled by its creator.", finished_at: now, expires_at: now, lease_until: null })
-      .where("id", "=", id)
-      .where("status", "in", ["queued", "running"])
-      .execute();
-    this.deps.jobEvents?.cancelled(id);
-    await Promise.all([job.input_key, ...outputs.map((o) => o.blob_key)].filter((k): k is string => !!k).map((k) => blobs.delete(k)));
-    await db.transaction().execute(async (tx) => {
-      await tx.updateTable("job_outputs").set({ blob_key: null }).where("job_id", "=", id).execute();
-      await tx.updateTable("jobs").set({ input_key: null, status: sql`case when status = 'succeeded' then 'expired' else status end` }).where("id", "=", id).execute();
-    });
-    this.deps.jobEvents?.changed(id);
   }
 }
 

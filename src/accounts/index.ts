@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type { Kysely } from "kysely";
 import type { Clock } from "../common/clock.js";
-import type { JobEvents } from "../jobs/events.js";
 import { AppError, notFound } from "../common/errors.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/schema.js";
@@ -39,8 +38,6 @@ export interface AccountsDeps {
   blobs: BlobStore;
   clock: Clock;
   log: { warn(obj: object, msg: string): void };
-  /** told when the dashboard cancels a job, so a worker of this process stops it at once */
-  jobEvents?: JobEvents;
 }
 
 /** Accounts: sign-in (better-auth), API tokens, the dashboard, export and erasure. No HTTP here. */
@@ -58,7 +55,7 @@ export class Accounts {
     this.tokens = new ApiTokens(deps.db, deps.clock);
     this.invites = invites;
     this.auth = auth;
-    this.dashboard = new Dashboard({ db: deps.db, blobs: deps.blobs, clock: deps.clock, ...(deps.jobEvents ? { jobEvents: deps.jobEvents } : {}) });
+    this.dashboard = new Dashboard({ db: deps.db, blobs: deps.blobs, clock: deps.clock });
   }
 
   /** Builds the accounts domain and brings better-auth's tables up to date (after Pixhaven's own migrations). */

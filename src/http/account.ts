@@ -6,6 +6,7 @@ import type { Accounts, Identity } from "../accounts/index.js";
 import { jobSchema } from "../common/api/jobs.js";
 import { AppError } from "../common/errors.js";
 import type { Config } from "../config.js";
+import type { JobService } from "../jobs/service.js";
 import { identify } from "./auth.js";
 import { imageJson } from "./images.js";
 import { jobJson } from "./job-json.js";
@@ -47,10 +48,12 @@ const unauthorised = () => new AppError("sign_in_required", 401, "Sign in, or se
 export interface AccountRouteDeps {
   accounts: Accounts;
   config: Config;
+  /** the job system: the dashboard's job deletion is its own, with the owner checked */
+  jobs: JobService;
 }
 
 /** /api/v1/me: the signed-in account, its sessions, tokens, images, jobs, export and deletion. */
-export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, { accounts, config }) => {
+export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, { accounts, config, jobs }) => {
   const base = config.publicUrl;
   const who = async (request: FastifyRequest): Promise<Identity> => (await identify(accounts, request)) ?? Promise.reject(unauthorised());
   /**
@@ -184,7 +187,7 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
     "/api/v1/me/jobs/:id",
     { schema: { summary: "Cancel one of the account's jobs and delete its files (no deletion token needed)", tags, params: idParams, response: { 204: z.null(), 401: errorSchema, 404: errorSchema } } },
     async (request, reply) => {
-      await accounts.dashboard.deleteJob((await who(request)).userId, request.params.id);
+      await jobs.deleteOwned((await who(request)).userId, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -108,7 +108,7 @@ export async function buildApp({ config, images, jobs, accounts, models, tmpDir,
   if (accounts) {
     registerOriginCheck(app, config.publicUrl);
     await app.register(authRoutes, { accounts, publicUrl: config.publicUrl });
-    await app.register(accountApi, { accounts, config });
+    await app.register(accountApi, { accounts, config, jobs });
     await app.register(adminApi, { accounts });
   }
   await app.register(imagesApi, { images, config, ...owner });

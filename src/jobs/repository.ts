@@ -137,21 +137,24 @@ export class JobRepository {
       .execute();
   }
 
-  /** The files are gone: the row stays as history (tool, parameters, times, sizes, downloads). */
+  /**
+   * The files are gone: the row stays as history (tool, parameters, times, sizes, downloads), with
+   * no key left. A success (or a job that never ran) becomes `expired`; a failure keeps its error.
+   */
   async markExpired(id: string, now: number): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.updateTable("job_outputs").set({ blob_key: null }).where("job_id", "=", id).execute();
       await tx
         .updateTable("jobs")
         .set((eb) => ({
-          status: "expired",
+          status: sql<JobRow["status"]>`case when status in ('succeeded', 'queued') then 'expired' else status end`,
           input_key: null,
           lease_until: null,
           finished_at: eb.fn.coalesce("finished_at", eb.val(now)),
           expires_at: eb.fn.coalesce("expires_at", eb.val(now)),
         }))
         .where("id", "=", id)
-        .where("status", "in", ["succeeded", "queued"])
+        .where("status", "!=", "running")
         .execute();
     });
   }

@@ -164,10 +164,25 @@ export class JobService {
    * deleted at once; the row stays as history.
    */
   async delete(id: string, token: string | undefined): Promise<void> {
-    const { job, outputs } = await this.get(id);
-    if (!token || !tokenMatches(token, job.delete_token_hash)) {
+    const view = await this.get(id);
+    if (!token || !tokenMatches(token, view.job.delete_token_hash)) {
       throw new AppError("invalid_delete_token", 403, "The deletion token does not match this job.");
     }
+    await this.cancelAndRemove(view);
+  }
+
+  /** The same, for the account that owns the job (its dashboard): no token; another's job is 404, like an unknown one. */
+  async deleteOwned(userId: string, id: string): Promise<void> {
+    const view = await this.get(id);
+    if (view.job.owner_id !== userId) throw notFound();
+    await this.cancelAndRemove(view);
+  }
+
+  /**
+   * A job not yet ended is cancelled (a worker of this process stops it at once), every file of it
+   * is deleted, and the row stays as history without them.
+   */
+  private async cancelAndRemove({ job, outputs }: JobView): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.repo.fail(job.id, "cancelled", "The job was cancelled by its creator.", now, now);
     this.deps.events?.cancelled(job.id);
