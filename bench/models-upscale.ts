@@ -90,7 +90,7 @@ export const upscaleCases: ModelCase[] = [
     direct: {
       // No model: the filters alone, in libvips.
       prepare: async ({ bytes }) => new Uint8Array(bytes),
-      call: (_models, jpeg) => fastFilters(sharp(jpeg), { denoise: "light", normalise: false, sharpen: true }).jpeg().toBuffer(),
+      call: (_models, jpeg) => fastFilters(sharp(jpeg), { denoise: "light", normalise: false, sharpen: true }, { width: side.restoreFast[0], height: side.restoreFast[1] }).jpeg().toBuffer(),
     },
   },
   {

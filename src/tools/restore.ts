@@ -7,7 +7,7 @@ import { decodeCost, decodeFailure } from "./decode.js";
 import { checkEncoding, encode, invalidParam, targetFormat } from "./encode.js";
 import type { ServerTool } from "./server-tool.js";
 import { openUpright, uprightSize } from "./source.js";
-import { type Region, decodeRgb, writeEncoded } from "./upscale.js";
+import { type Region, decodeRgb, withAlpha, writeEncoded } from "./upscale.js";
 import { planTiles, runTiled } from "./upscale-tiles.js";
 
 type RestoreParams = ToolParams<typeof restoreSpec>;
@@ -44,7 +44,8 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
           if (region) image = image.extract({ left: region.x, top: region.y, width: region.width, height: region.height });
           ctx.checkpoint(0.2);
           const file = await ctx.scratch("out");
-          await encode(fastFilters(image, params), format, params).toFile(file).catch(decodeFailure);
+          // The filters keep 16 bits a sample, and so does a lossless PNG of them.
+          await encode(fastFilters(image, params, size), format, params, input.header).toFile(file).catch(decodeFailure);
           return { files: [{ path: file, format, suffix }], report: { mode: "fast", width: size.width, height: size.height } };
         },
       };
@@ -82,8 +83,7 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
           timeoutMs: AI_TILE_TIMEOUT_MS,
           onTile: (done, total) => ctx.checkpoint(0.05 + (0.9 * done) / total),
         });
-        let image = sharp(result.data, { raw: { width: result.width, height: result.height, channels: 3 } });
-        if (alpha) image = image.joinChannel(alpha, { raw: { width: result.width, height: result.height, channels: 1 } });
+        const image = withAlpha(result, alpha, format, params.background);
         const file = await ctx.scratch("out");
         await writeEncoded(image, format, params, input.header.icc, file);
         return {
@@ -109,9 +109,11 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
  * the contrast stretch lifts a dull photo, and a gentle unsharp mask (more on edges than on flat
  * areas, so what noise is left is not amplified) gives back the crispness the median took.
  */
-export function fastFilters(image: sharp.Sharp, params: Pick<RestoreParams, "denoise" | "normalise" | "sharpen">): sharp.Sharp {
+export function fastFilters(image: sharp.Sharp, params: Pick<RestoreParams, "denoise" | "normalise" | "sharpen">, size: { width: number; height: number }): sharp.Sharp {
   let out = image;
-  if (params.denoise !== "off") out = out.median(params.denoise === "strong" ? 5 : 3);
+  // libvips refuses a window larger than the picture: a thinner one gets the widest that fits (none under 3).
+  const window = Math.min(params.denoise === "strong" ? 5 : 3, oddAtMost(Math.min(size.width, size.height)));
+  if (params.denoise !== "off" && window >= 3) out = out.median(window);
   if (params.normalise) out = out.normalise({ lower: 1, upper: 99 });
   if (params.sharpen) out = out.sharpen({ sigma: 1, m1: 0.3, m2: 1.5 });
   return out;
@@ -125,3 +127,4 @@ function checkedRegion(rect: Region, upright: { width: number; height: number })
 }
 
 const roundUp = (n: number) => Math.ceil(n / MAXIM_MULTIPLE) * MAXIM_MULTIPLE;
+const oddAtMost = (n: number) => (n % 2 === 1 ? n : n - 1);

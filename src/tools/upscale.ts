@@ -75,16 +75,15 @@ async function upscale(input: ImageInput, params: UpscaleParams, encoding: Encod
     timeoutMs: TILE_TIMEOUT_MS,
     onTile: (done, total) => ctx.checkpoint(0.1 + (0.8 * done) / total),
   });
-  let image = sharp(result.data, { raw: { width: out.width, height: out.height, channels: 3 } });
-  if (alpha) {
-    // Transparency has no texture to invent: Lanczos3 keeps its edges clean.
-    const bigAlpha = await sharp(alpha, { raw: { width: rgb.width, height: rgb.height, channels: 1 } })
-      .resize(out.width, out.height, { kernel: "lanczos3", fit: "fill" })
-      .extractChannel(0) // one band out, not the three of sRGB
-      .raw()
-      .toBuffer();
-    image = image.joinChannel(bigAlpha, { raw: { width: out.width, height: out.height, channels: 1 } });
-  }
+  // Transparency has no texture to invent: Lanczos3 keeps its edges clean.
+  const bigAlpha = alpha
+    ? await sharp(alpha, { raw: { width: rgb.width, height: rgb.height, channels: 1 } })
+        .resize(out.width, out.height, { kernel: "lanczos3", fit: "fill" })
+        .extractChannel(0) // one band out, not the three of sRGB
+        .raw()
+        .toBuffer()
+    : undefined;
+  const image = withAlpha({ data: result.data, width: out.width, height: out.height }, bigAlpha, params.format, encoding.background);
   ctx.checkpoint(0.92);
   const file = await ctx.scratch("out");
   await writeEncoded(image, params.format, encoding, input.header.icc, file);
@@ -126,6 +125,24 @@ export async function decodeRgb(input: ImageInput, ctx: ServerToolContext, regio
     alpha[p] = data[i + 3]!;
   }
   return { rgb: { data: rgb, width, height }, alpha };
+}
+
+/**
+ * The model's RGB with the input's alpha put back: joined, for a format that keeps transparency; for
+ * JPEG, laid on `background` here (sharp flattens before it joins channels, whatever the order of
+ * the calls, so the encoder's own flatten would see no alpha and JPEG would drop it onto black).
+ */
+export function withAlpha(rgb: RgbImage, alpha: Uint8Array | undefined, format: OutputFormat, background: string): sharp.Sharp {
+  const { width, height } = rgb;
+  if (!alpha) return sharp(rgb.data, { raw: { width, height, channels: 3 } });
+  if (format !== "jpeg") return sharp(rgb.data, { raw: { width, height, channels: 3 } }).joinChannel(Buffer.from(alpha.buffer, alpha.byteOffset, alpha.byteLength), { raw: { width, height, channels: 1 } });
+  const under = [1, 3, 5].map((at) => parseInt(background.slice(at, at + 2), 16));
+  const flat = Buffer.allocUnsafe(width * height * 3);
+  for (let p = 0, i = 0; p < width * height; p++) {
+    const a = alpha[p]!;
+    for (let c = 0; c < 3; c++, i++) flat[i] = Math.round((rgb.data[i]! * a + under[c]! * (255 - a)) / 255);
+  }
+  return sharp(flat, { raw: { width, height, channels: 3 } });
 }
 
 /**

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { packageDir } from "../../src/models/packages.js";
 import { pngClaiming } from "../fixtures/images.js";
 import { jpegWithMetadata } from "../fixtures/metadata.js";
-import { expectAppError, expectNoMetadata, useHarness } from "./harness.js";
+import { expectAppError, expectNoMetadata, pixelAt, useHarness } from "./harness.js";
 import { psnr, rawRgb } from "./upscale-psnr.js";
 
 const h = useHarness();
@@ -54,6 +54,30 @@ describe("restore, fast mode", () => {
     await expectNoMetadata(await fs.readFile(result.outputs[0]!.path));
     await expectAppError(h.run("restore", await jpegWithMetadata({ width: 64, height: 48 }), { rect: { x: 40, y: 0, width: 30, height: 20 } }), "invalid_params", 400, /rect/);
   });
+
+  it("takes pictures thinner than the median's window (1×1, 1×300, 2 px wide with the strong denoise)", async () => {
+    for (const [width, height, denoise] of [[1, 1, "light"], [1, 300, "light"], [300, 2, "strong"], [4, 40, "strong"]] as const) {
+      const png = await sharp({ create: { width, height, channels: 3, background: "#4a7" } }).png().toBuffer();
+      const result = await h.run("restore", png, { denoise }, { name: "thin.png" });
+      expect(result.outputs[0], `${width}×${height} ${denoise}`).toMatchObject({ width, height });
+    }
+  });
+
+  it("keeps 16 bits a sample in a lossless PNG", async () => {
+    // A smooth 16-bit ramp: most of its samples are not one of the 256 values an 8-bit picture can hold.
+    const width = 64;
+    const height = 8;
+    const ramp = new Uint16Array(width * height * 3).map((_, i) => Math.round((i / (width * height * 3)) * 65535));
+    const png = await sharp(Buffer.from(ramp.buffer), { raw: { width, height, channels: 3 } })
+      .toColourspace("rgb16")
+      .png()
+      .toBuffer();
+    const result = await h.run("restore", png, { denoise: "off", sharpen: false }, { name: "ramp.png" });
+    const { data, info } = await sharp(result.outputs[0]!.path).raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true });
+    expect((await sharp(result.outputs[0]!.path).metadata()).depth).toBe("ushort");
+    const samples = new Uint16Array(data.buffer, data.byteOffset, info.width * info.height * info.channels);
+    expect(samples.filter((v) => v % 257 !== 0).length).toBeGreaterThan(samples.length / 2);
+  });
 });
 
 describe("restore, ai mode", () => {
@@ -80,5 +104,14 @@ describe("restore, ai mode", () => {
     expect(after, `${before.toFixed(2)} dB -> ${after.toFixed(2)} dB`).toBeGreaterThan(before + 6);
     expect(result.report).toMatchObject({ mode: "ai", tiles: 1, width: 64, height: 64 });
     expect(seen.at(-1)).toBe(1);
+  });
+
+  it("lays a transparent picture on the chosen background for JPEG (not on black)", async () => {
+    const png = await sharp({ create: { width: 32, height: 32, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
+    const result = await h.run("restore", png, { mode: "ai", format: "jpeg", background: "#ff00ff" }, { name: "half.png" });
+    const pixel = await pixelAt(result.outputs[0]!.path, 16, 16);
+    expect(pixel.slice(0, 3).map((v, c) => Math.abs(v - [255, 0, 128][c]!))).toSatisfy((d: number[]) => d.every((x) => x <= 12));
   });
 });

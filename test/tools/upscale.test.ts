@@ -8,7 +8,7 @@ import { UPSCALE_MARGIN, UPSCALE_TILE } from "../../src/tools/upscale.js";
 import { type RgbImage, planTiles, runTiled } from "../../src/tools/upscale-tiles.js";
 import { pngClaiming } from "../fixtures/images.js";
 import { jpegWithMetadata } from "../fixtures/metadata.js";
-import { expectAppError, expectNoMetadata, photoJpeg, useHarness } from "./harness.js";
+import { expectAppError, expectNoMetadata, photoJpeg, pixelAt, useHarness } from "./harness.js";
 import { psnr, rawRgb } from "./upscale-psnr.js";
 
 // Every test uses the fast model (ESRGAN slim): one small model, loaded once per thread.
@@ -87,6 +87,17 @@ describe("upscale", () => {
     const alphaAt = (x: number, y: number) => data[(y * info.width + x) * 4 + 3];
     expect(alphaAt(10, 30)).toBe(255);
     expect(alphaAt(70, 30)).toBe(0);
+  });
+
+  it("lays a transparent picture on the chosen background for JPEG (not on black)", async () => {
+    // Red at half opacity: on magenta it is (255, 0, 128); on black it would be (128, 0, 0).
+    const png = await sharp({ create: { width: 24, height: 16, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
+    const result = await h.run("upscale", png, { scale: 2, format: "jpeg", background: "#ff00ff" }, { name: "half.png" });
+    const pixel = await pixelAt(result.outputs[0]!.path, 24, 16);
+    // JPEG and the model move a flat colour by a few levels at most.
+    expect(pixel.slice(0, 3).map((v, c) => Math.abs(v - [255, 0, 128][c]!))).toSatisfy((d: number[]) => d.every((x) => x <= 12));
   });
 });
 
