@@ -209,6 +209,21 @@ describe("pixhaven <tool> FILES...", () => {
     expect(result!.outputs[0]).toMatchObject({ width: 20, height: 10 });
   });
 
+  it("takes a list as comma-separated values (ocr --languages fra,deu), says which element is wrong, and shows it in --help", async () => {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="110"><rect width="100%" height="100%" fill="#fff"/><text x="20" y="70" font-family="DejaVu Sans, sans-serif" font-size="40">Un été très doux</text></svg>`;
+    const page = path.join(root, "lettre.png");
+    await sharp(Buffer.from(svg)).png().toFile(page);
+    const out = outDir("ocr-list");
+    const { code, stdout } = await cli(["ocr", page, "--languages", "fra,deu", "--no-text-file", "-o", out, "--json"]);
+    expect(code).toBe(0);
+    const [result] = JSON.parse(stdout) as Array<{ report: { text: string } }>;
+    expect(result!.report.text).toContain("été");
+    const wrong = await cli(["ocr", page, "--languages", "fra,xx", "-o", out]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--languages\.1: .*"eng"\|"fra"\|"deu"/);
+    expect((await cli(["ocr", "--help"])).stdout).toContain("--languages eng|fra|deu[,...]  (default eng)");
+  });
+
   it("pdf-to-images writes one file per page", async () => {
     const pdf = path.join(root, "report.pdf");
     await fs.writeFile(pdf, pdfWithPages([A4, A4, { width: 300, height: 200 }]));

@@ -99,7 +99,10 @@ function readParam(
   once(param.flag);
   const text = param.kind === "boolean" && inline === undefined ? "true" : value();
   const typed = coerce(param, text);
-  if (typeof typed === "string" && param.kind !== "string") {
+  if (Array.isArray(typed)) {
+    const wrong = typed.find((v) => typeof v === "string" && param.itemKind !== undefined && param.itemKind !== "string");
+    if (wrong !== undefined) throw new UsageError(`--${param.flag} takes ${param.itemKind === "integer" ? "whole numbers" : "numbers"} separated by commas, not ${JSON.stringify(text)}.`);
+  } else if (typeof typed === "string" && param.kind !== "string") {
     const wanted = param.kind === "boolean" ? "true or false" : param.kind === "integer" ? "a whole number" : "a number";
     throw new UsageError(`--${param.flag} takes ${wanted}, not ${JSON.stringify(text)}.`);
   }

@@ -84,6 +84,7 @@ export function toolHelp(tool: ToolDescription): string {
 
 function valueHint(p: CliParam): string {
   if (p.kind === "boolean") return `(or --no-${p.flag})`;
+  if (p.kind === "list") return `${p.choices ? p.choices.join("|") : p.itemKind === "string" ? "TEXT" : "NUMBER"}[,...]`;
   if (p.choices) return p.choices.join("|");
   if (p.kind === "string") return "TEXT";
   const range = p.min !== undefined && p.max !== undefined && !p.minExclusive ? ` ${p.min}-${p.max}` : [p.min !== undefined ? ` ${p.minExclusive ? ">" : "≥"}${p.min}` : "", p.max !== undefined ? ` ≤${p.max}` : ""].join("");

@@ -5,7 +5,8 @@
 
 type JsonSchema = Record<string, unknown>;
 
-export type ParamKind = "boolean" | "integer" | "number" | "string";
+/** `list`: one or more values, comma-separated on the command line (`--languages fra,deu`). */
+export type ParamKind = "boolean" | "integer" | "number" | "string" | "list";
 
 export interface CliParam {
   /** where the value goes in the params object: ["rect", "x"] */
@@ -26,6 +27,8 @@ export interface CliParam {
   required: boolean;
   /** the description of the object a nested field belongs to */
   group?: string;
+  /** a list's elements */
+  itemKind?: Exclude<ParamKind, "list">;
 }
 
 /** The flattened, command-line view of a params schema: one entry per leaf value. */
@@ -49,6 +52,17 @@ function flatten(schema: JsonSchema, prefix: string[], group?: string): CliParam
 }
 
 function leaf(node: JsonSchema): Omit<CliParam, "path" | "flag" | "required" | "group"> {
+  if (node.type === "array" && typeof node.items === "object" && node.items !== null) {
+    // The element's choices and limits; the list's own default and description.
+    const { kind, ...item } = leaf(node.items as JsonSchema);
+    return {
+      ...item,
+      kind: "list",
+      ...("default" in node ? { default: node.default } : {}),
+      ...(describe(node) ? { description: describe(node)! } : {}),
+      itemKind: kind === "list" ? "string" : kind,
+    };
+  }
   const options = Array.isArray(node.anyOf) ? (node.anyOf as JsonSchema[]) : undefined;
   const consts = options?.every((o) => "const" in o) ? options.map((o) => o.const as string | number) : undefined;
   const choices = (node.enum as Array<string | number> | undefined) ?? consts;
@@ -90,6 +104,10 @@ export function flagKey(flag: string): string {
  * reports it (`expected number, received string`) with the parameter's name.
  */
 export function coerce(param: CliParam, text: string): unknown {
+  if (param.kind === "list") {
+    const item = { ...param, kind: param.itemKind ?? "string" };
+    return text.split(",").map((part) => coerce(item, part.trim()));
+  }
   if (param.kind === "boolean") {
     const lower = text.toLowerCase();
     if (["true", "yes", "1"].includes(lower)) return true;

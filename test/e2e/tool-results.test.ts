@@ -36,8 +36,9 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     await srv?.stop();
   });
 
-  async function runTool(tool: string, file: { name: string; mimeType: string; buffer: Buffer }): Promise<void> {
+  async function runTool(tool: string, file: { name: string; mimeType: string; buffer: Buffer }, settings?: () => Promise<void>): Promise<void> {
     await page.goto(`${srv.baseUrl}/tools/${tool}?on=server`);
+    await settings?.();
     await page.getByLabel("Choose files for this tool").setInputFiles(file);
     await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
     await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: JOB_TIMEOUT });
@@ -94,6 +95,29 @@ async function textPicture(lines: string[]): Promise<Buffer> {
       const res = await fetch(srv.baseUrl + (await download.getAttribute("href")));
       expect(res.headers.get("content-type")).toContain("text/plain");
       expect(await res.text()).toBe(value);
+    },
+    JOB_TIMEOUT + 30_000,
+  );
+
+  it(
+    "OCR: the languages of the text are ticked on the page (English by default), and the job reads with them",
+    async () => {
+      const picture = await textPicture(["Un été très doux", "à la fenêtre"]);
+      await runTool("ocr", { name: "lettre.png", mimeType: "image/png", buffer: picture }, async () => {
+        const languages = page.getByRole("group", { name: "Languages of the text" });
+        expect(await languages.getByRole("checkbox", { name: "English" }).isChecked()).toBe(true);
+        expect(await languages.getByRole("checkbox", { name: "German" }).isChecked()).toBe(false);
+        await languages.getByRole("checkbox", { name: "French" }).check();
+        await languages.getByRole("checkbox", { name: "English" }).uncheck();
+      });
+      const text = page.getByLabel("Recognised text", { exact: true });
+      await text.waitFor();
+      // French data knows its accents; English data reads "ete" or worse.
+      expect(await text.inputValue()).toMatch(/été/);
+      // The job the page remembered ran with French alone.
+      const remembered = JSON.parse((await page.evaluate(() => localStorage.getItem("pixhaven.jobs"))) ?? "[]") as Array<{ id: string; tool: string; createdAt: string }>;
+      const last = remembered.filter((j) => j.tool === "ocr").sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1)!;
+      expect((await (await fetch(`${srv.baseUrl}/api/v1/jobs/${last.id}`)).json()).params.languages).toEqual(["fra"]);
     },
     JOB_TIMEOUT + 30_000,
   );

@@ -1,5 +1,5 @@
 import { SOCIAL_PRESETS } from "$common/tools/presets.js";
-import { t, messages } from "./i18n/index.svelte.js";
+import { i18n, t, messages } from "./i18n/index.svelte.js";
 import type { JsonSchema } from "./tools-api.js";
 
 /** One form control, read from a property of a tool's params JSON Schema. */
@@ -18,6 +18,8 @@ export type Field =
       initial?: number;
     }
   | { kind: "checkbox"; name: string; label: string; description?: string; initial: boolean }
+  /** several of a list (an array of choices: OCR's languages) */
+  | { kind: "multi"; name: string; label: string; description?: string; options: Option[]; initial: Array<string | number> }
   | { kind: "color"; name: string; label: string; description?: string; initial: string }
   | { kind: "text"; name: string; label: string; description?: string; pattern?: string; maxLength?: number; optional: boolean; initial?: string }
   | { kind: "group"; name: string; label: string; description?: string; fields: Field[] };
@@ -44,7 +46,17 @@ function optionLabel(name: string, value: string | number): string {
   }
   if (name === "rotate" && typeof value === "number") return t("formText.degrees", value);
   if (name === "format" && typeof value === "string") return value === "same" ? t("formText.sameAsOriginal") : value.toUpperCase();
+  if (name === "languages" && typeof value === "string") return languageName(value);
   return String(value);
+}
+
+/** A language code (ISO 639: eng, fra, deu) in the page's own language: "French", "français". */
+function languageName(code: string): string {
+  try {
+    return new Intl.DisplayNames([i18n.language], { type: "language" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 /** A pattern the browser can use as-is (it compiles them with the `v` flag), or none. */
@@ -71,6 +83,16 @@ function fieldFor(name: string, schema: JsonSchema, required: boolean): Field | 
       options: choices.map((value) => ({ value, label: optionLabel(name, value) })),
       optional,
       ...(initial !== undefined ? { initial } : {}),
+    };
+  }
+  const items = schema.type === "array" ? schema.items : undefined;
+  const itemChoices = items?.enum ?? (items?.anyOf?.every((s) => s.const !== undefined) ? items.anyOf.map((s) => s.const!) : undefined);
+  if (itemChoices) {
+    return {
+      kind: "multi",
+      ...base,
+      options: itemChoices.map((value) => ({ value, label: optionLabel(name, value) })),
+      initial: Array.isArray(schema.default) ? (schema.default as Array<string | number>) : [],
     };
   }
   switch (schema.type) {
@@ -133,7 +155,8 @@ export function initialValues(fields: Field[], suggested: Values = {}): Values {
 }
 
 function isBlank(value: unknown): boolean {
-  return value === undefined || value === null || value === "" || (typeof value === "number" && Number.isNaN(value));
+  // An empty list (no language ticked) leaves the server's default, as an empty field does.
+  return value === undefined || value === null || value === "" || (typeof value === "number" && Number.isNaN(value)) || (Array.isArray(value) && value.length === 0);
 }
 
 /**

@@ -42,6 +42,9 @@ export interface JsonSchema {
   exclusiveMinimum?: number;
   pattern?: string;
   maxLength?: number;
+  /** an array's element */
+  items?: JsonSchema;
+  minItems?: number;
 }
 
 export interface SubmittedBatch {

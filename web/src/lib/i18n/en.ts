@@ -527,6 +527,7 @@ export const en = {
     flop: "Mirror left to right",
     pages: "Pages",
     dpi: "Resolution (DPI)",
+    languages: "Languages of the text",
   },
   formText: {
     automatic: "Automatic",

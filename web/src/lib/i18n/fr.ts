@@ -509,6 +509,7 @@ export const fr: Catalogue = {
     flop: "Miroir gauche-droite",
     pages: "Pages",
     dpi: "Résolution (PPP)",
+    languages: "Langues du texte",
   },
   formText: {
     automatic: "Automatique",
