@@ -37,6 +37,8 @@ export class WorkerTaskError extends Error {
 
 export class WorkerTimeoutError extends Error {}
 
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new Error("task abandoned"));
+
 /** How long a retired thread may take to finish its native call before it is terminated anyway. */
 const RETIRE_LIMIT_MS = 15 * 60_000;
 
@@ -71,10 +73,18 @@ export class ThreadPool {
     return new URL(`./${name}${baseUrl.endsWith(".ts") ? ".ts" : ".js"}`, baseUrl);
   }
 
-  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[]; recycle?: boolean; native?: boolean }): Promise<T> {
+  /**
+   * Runs one task. With `signal`, a task whose caller gives up (a cancelled job) rejects at once: a
+   * queued one leaves the queue, a running WebAssembly one has its thread terminated (and replaced
+   * when needed), and a running native one (which a termination would turn into a process abort)
+   * finishes unseen, its thread taking the next task afterwards.
+   */
+  run<T>(message: unknown, options: { timeoutMs: number; transfer?: readonly ArrayBuffer[]; recycle?: boolean; native?: boolean; signal?: AbortSignal }): Promise<T> {
     if (this.closed) return Promise.reject(new Error("thread pool closed"));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
+      const task: Task = {
         id: this.nextId++,
         message,
         transfer: options.transfer ?? [],
@@ -83,9 +93,36 @@ export class ThreadPool {
         timeoutMs: options.timeoutMs,
         recycle: options.recycle ?? false,
         native: options.native ?? false,
-      });
+      };
+      if (signal) {
+        const abandon = () => this.abandon(task, abortReason(signal));
+        signal.addEventListener("abort", abandon, { once: true });
+        task.resolve = (value) => {
+          signal.removeEventListener("abort", abandon);
+          resolve(value as T);
+        };
+        task.reject = (err) => {
+          signal.removeEventListener("abort", abandon);
+          reject(err);
+        };
+      }
+      this.queue.push(task);
       this.dispatch();
     });
+  }
+
+  /** The caller gave the task up: see `run`. */
+  private abandon(task: Task, reason: Error): void {
+    const queued = this.queue.indexOf(task);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      task.reject(reason);
+      return;
+    }
+    const slot = this.slots.find((s) => s.task === task);
+    if (!slot) return; // already answered
+    if (task.native) task.reject(reason); // its answer, when it comes, frees the thread
+    else void this.stop(slot, reason);
   }
 
   async close(): Promise<void> {

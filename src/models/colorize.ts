@@ -106,7 +106,7 @@ export interface ColorizeTask {
 }
 
 /** Colours a photo in a model thread; both buffers are transferred there and the photo back. */
-export async function colorize(models: ModelThreads, task: ColorizeTask, timeoutMs: number): Promise<Uint8Array> {
-  const { photo } = await models.run<{ photo: ArrayBuffer }>(COLORIZE_MODEL, task, { timeoutMs, transfer: [task.photo, task.small] });
+export async function colorize(models: ModelThreads, task: ColorizeTask, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const { photo } = await models.run<{ photo: ArrayBuffer }>(COLORIZE_MODEL, task, { timeoutMs, transfer: [task.photo, task.small], ...(signal ? { signal } : {}) });
   return new Uint8Array(photo);
 }

@@ -83,11 +83,11 @@ export const ISNET_MODELS: Record<string, ModelEntry> = {
  * The subject mask of a picture already squashed to ISNET_SIZE² RGB (8-bit, 3 channels): 0 is
  * background, 255 subject, at ISNET_SIZE². The pixels are transferred to the thread, not copied.
  */
-export async function segment(models: ModelThreads, model: RemoveBackgroundModel, rgb: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+export async function segment(models: ModelThreads, model: RemoveBackgroundModel, rgb: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
   if (rgb.length !== ISNET_SIZE * ISNET_SIZE * 3) throw new Error(`ISNet takes ${ISNET_SIZE}×${ISNET_SIZE} RGB`);
   const own = rgb.byteOffset === 0 && rgb.byteLength === rgb.buffer.byteLength ? rgb : rgb.slice();
   const pixels = own.buffer as ArrayBuffer;
-  const { mask } = await models.run<{ mask: ArrayBuffer }>(isnetModelName(model), { pixels }, { timeoutMs, transfer: [pixels] });
+  const { mask } = await models.run<{ mask: ArrayBuffer }>(isnetModelName(model), { pixels }, { timeoutMs, transfer: [pixels], ...(signal ? { signal } : {}) });
   const out = new Uint8Array(mask);
   if (out.length !== ISNET_SIZE * ISNET_SIZE) throw new Error("ISNet gave a mask of the wrong size");
   return out;

@@ -19,12 +19,12 @@ export async function probeNsfw(): Promise<string | null> {
 }
 
 /** One classification; `pixels` (224×224×3 RGB) is transferred to the thread, not copied. */
-export async function classifyNsfw(models: ModelThreads, pixels: Uint8Array, timeoutMs: number): Promise<NsfwScores> {
+export async function classifyNsfw(models: ModelThreads, pixels: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<NsfwScores> {
   if (pixels.length !== NSFW_INPUT_SIZE * NSFW_INPUT_SIZE * 3) throw new Error(`the classifier takes ${NSFW_INPUT_SIZE}×${NSFW_INPUT_SIZE} RGB`);
   // A view on a larger (pooled) buffer is copied out first: transferring would detach the pool.
   const own = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength ? pixels : pixels.slice();
   const buffer = own.buffer as ArrayBuffer;
-  const { scores } = await models.run<{ scores: NsfwScores }>(NSFW_MODEL, { pixels: buffer }, { timeoutMs, transfer: [buffer] });
+  const { scores } = await models.run<{ scores: NsfwScores }>(NSFW_MODEL, { pixels: buffer }, { timeoutMs, transfer: [buffer], ...(signal ? { signal } : {}) });
   for (const name of NSFW_CLASSES) if (typeof scores[name] !== "number") throw new Error(`the classifier gave no ${name} score`);
   return scores;
 }

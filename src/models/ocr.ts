@@ -21,8 +21,8 @@ export async function probeOcr(): Promise<string | null> {
 }
 
 /** Recognises the text of an encoded image (PNG); its bytes are transferred to the thread. */
-export function recogniseText(models: ModelThreads, image: Uint8Array, languages: readonly OcrLanguage[], timeoutMs: number): Promise<Omit<OcrResult, "languages">> {
+export function recogniseText(models: ModelThreads, image: Uint8Array, languages: readonly OcrLanguage[], timeoutMs: number, signal?: AbortSignal): Promise<Omit<OcrResult, "languages">> {
   const own = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? image : image.slice();
   const buffer = own.buffer as ArrayBuffer;
-  return models.run(OCR_MODEL, { image: buffer, languages: [...languages] }, { timeoutMs, transfer: [buffer] });
+  return models.run(OCR_MODEL, { image: buffer, languages: [...languages] }, { timeoutMs, transfer: [buffer], ...(signal ? { signal } : {}) });
 }

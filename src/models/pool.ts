@@ -73,12 +73,15 @@ export class ModelThreads {
     return probe;
   }
 
-  async run<T>(model: string, input: unknown, options: { timeoutMs: number; transfer?: ArrayBuffer[] }): Promise<T> {
+  /** With `signal`, a cancelled job's call is given up at once (ThreadPool.run): it rejects with the signal's reason. */
+  async run<T>(model: string, input: unknown, options: { timeoutMs: number; transfer?: ArrayBuffer[]; signal?: AbortSignal }): Promise<T> {
     const reason = await this.unavailable(model);
     if (reason) throw new AppError("model_not_installed", 503, `The model for this tool is not installed on this server: ${reason}`);
+    const { signal } = options;
     try {
-      return await this.pool.run<T>({ model, input }, { timeoutMs: options.timeoutMs, native: MODELS[model]?.native ?? false, ...(options.transfer ? { transfer: options.transfer } : {}) });
+      return await this.pool.run<T>({ model, input }, { timeoutMs: options.timeoutMs, native: MODELS[model]?.native ?? false, ...(options.transfer ? { transfer: options.transfer } : {}), ...(signal ? { signal } : {}) });
     } catch (err) {
+      if (signal?.aborted) throw err;
       if (err instanceof WorkerTimeoutError) throw new AppError("model_timeout", 422, "The model took too long on this image; try a smaller one.");
       if (err instanceof WorkerTaskError) {
         if (err.errorName === "ModelLoadError") throw new AppError("model_failed", 503, `The model for this tool failed to load on this server: ${err.message}`);

@@ -41,6 +41,7 @@ export const colorizeTool: ServerTool<typeof colorizeSpec> = {
           ctx.models,
           { manifest: manifestPath, photo: ownBuffer(full.data), width, height, small: ownBuffer(model.data), smallWidth: small.width, smallHeight: small.height },
           MODEL_TIMEOUT_MS,
+          ctx.signal,
         );
         ctx.checkpoint(0.8);
         const out = await ctx.scratch("out");

@@ -33,7 +33,7 @@ export const nsfwTool: ServerTool<typeof nsfwSpec> = {
       async run() {
         const pixels = await nsfwPixels(await openUpright(input, ctx));
         ctx.checkpoint(0.3);
-        const scores = await classifyNsfw(ctx.models, pixels, MODEL_TIMEOUT_MS);
+        const scores = await classifyNsfw(ctx.models, pixels, MODEL_TIMEOUT_MS, ctx.signal);
         return { files: [], report: { ...nsfwResult(scores) } };
       },
     };

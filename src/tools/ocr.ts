@@ -27,7 +27,7 @@ export const ocrTool: ServerTool<typeof ocrSpec> = {
           .toBuffer()
           .catch(decodeFailure);
         ctx.checkpoint(0.2);
-        const recognised = await recogniseText(ctx.models, new Uint8Array(png.buffer, png.byteOffset, png.byteLength), params.languages, MODEL_TIMEOUT_MS);
+        const recognised = await recogniseText(ctx.models, new Uint8Array(png.buffer, png.byteOffset, png.byteLength), params.languages, MODEL_TIMEOUT_MS, ctx.signal);
         ctx.checkpoint(0.9);
         const report: OcrResult = { ...recognised, languages: params.languages };
         const files = [];

@@ -55,7 +55,7 @@ export const removeBackgroundTool: ServerTool<typeof removeBackgroundSpec> = {
           .toBuffer({ resolveWithObject: true })
           .catch(decodeFailure);
         ctx.checkpoint(0.1);
-        const found = await segment(ctx.models, params.model, new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength), MODEL_TIMEOUT_MS);
+        const found = await segment(ctx.models, params.model, new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength), MODEL_TIMEOUT_MS, ctx.signal);
         const mask = Buffer.from(found.buffer, found.byteOffset, found.byteLength);
         ctx.checkpoint(0.8);
         const out = await ctx.scratch("out");

@@ -82,6 +82,7 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
           concurrency: threads,
           timeoutMs: AI_TILE_TIMEOUT_MS,
           onTile: (done, total) => ctx.checkpoint(0.05 + (0.9 * done) / total),
+          signal: ctx.signal,
         });
         const image = withAlpha(result, alpha, format, params.background);
         const file = await ctx.scratch("out");

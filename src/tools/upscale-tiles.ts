@@ -73,6 +73,8 @@ export interface TiledRun {
   timeoutMs: number;
   /** after each tile; throwing (a cancelled run) stops handing out tiles */
   onTile?(done: number, total: number): void;
+  /** a cancelled run gives up its queued tiles and the one running at once (ModelThreads.run) */
+  signal?: AbortSignal;
 }
 
 /**
@@ -89,12 +91,13 @@ export async function runTiled(image: RgbImage, run: TiledRun): Promise<RgbImage
   let failed = false;
   const worker = async () => {
     while (!failed && next < tiles.length) {
+      run.signal?.throwIfAborted();
       const tile = tiles[next++]!;
       const data = cutRect(image, tile.seen);
       const result = await run.models.run<RgbImage>(
         run.model,
         { data, width: tile.seen.width, height: tile.seen.height },
-        { timeoutMs: run.timeoutMs, transfer: [data.buffer as ArrayBuffer] },
+        { timeoutMs: run.timeoutMs, transfer: [data.buffer as ArrayBuffer], ...(run.signal ? { signal: run.signal } : {}) },
       );
       if (result.width !== tile.seen.width * scale || result.height !== tile.seen.height * scale) {
         throw new Error(`the model gave ${result.width}×${result.height} for a ${tile.seen.width}×${tile.seen.height} tile`);

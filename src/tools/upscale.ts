@@ -74,6 +74,7 @@ async function upscale(input: ImageInput, params: UpscaleParams, encoding: Encod
     concurrency: ctx.models.size,
     timeoutMs: TILE_TIMEOUT_MS,
     onTile: (done, total) => ctx.checkpoint(0.1 + (0.8 * done) / total),
+    signal: ctx.signal,
   });
   // Transparency has no texture to invent: Lanczos3 keeps its edges clean.
   const bigAlpha = alpha

@@ -48,4 +48,46 @@ describe("ThreadPool", () => {
       await single.close();
     }
   });
+
+  it("gives up a cancelled caller's tasks at once: queued ones leave the queue, a running one's thread is ended", async () => {
+    const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
+    try {
+      const first = await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 });
+      const cancel = new AbortController();
+      const t0 = performance.now();
+      const running = single.run({ op: "spin", ms: 10_000 }, { timeoutMs: 20_000, signal: cancel.signal });
+      const queued = single.run({ op: "spin", ms: 10_000 }, { timeoutMs: 20_000, signal: cancel.signal });
+      const other = single.run<string>({ op: "echo", value: "next" }, { timeoutMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 200));
+      cancel.abort(new Error("cancelled by its creator"));
+      await expect(running).rejects.toThrow("cancelled by its creator");
+      await expect(queued).rejects.toThrow("cancelled by its creator");
+      // Another caller's task runs next, on a fresh thread, without waiting out the 10 s.
+      expect(await other).toBe("next");
+      expect(performance.now() - t0).toBeLessThan(8_000);
+      expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 })).not.toBe(first);
+      // Already cancelled: nothing is started.
+      await expect(single.run({ op: "echo" }, { timeoutMs: 20_000, signal: cancel.signal })).rejects.toThrow("cancelled by its creator");
+    } finally {
+      await single.close();
+    }
+  });
+
+  it("lets a cancelled native task finish unseen (a terminated native call would abort the process): the caller is answered at once, the thread goes on after", async () => {
+    const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
+    try {
+      const first = await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 });
+      const cancel = new AbortController();
+      const running = single.run({ op: "spin", ms: 1_500 }, { timeoutMs: 20_000, native: true, signal: cancel.signal });
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      cancel.abort(new Error("cancelled"));
+      await expect(running).rejects.toThrow("cancelled");
+      expect(performance.now() - t0).toBeLessThan(500);
+      // The same thread, once its call returned.
+      expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 })).toBe(first);
+    } finally {
+      await single.close();
+    }
+  });
 });

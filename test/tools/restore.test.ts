@@ -106,6 +106,20 @@ describe("restore, ai mode", () => {
     expect(seen.at(-1)).toBe(1);
   });
 
+  it("stops at once when cancelled inside a tile: the model thread is ended, not waited for, and the next run goes on", async () => {
+    // Four tiles of about 192² (some 25 s each on one core): cancelled 1.5 s in, during the first.
+    const size = 300;
+    const noisy = await pngOf(addNoise(await cleanPhoto(size), 15), size, size);
+    const cancel = new AbortController();
+    const started = performance.now();
+    setTimeout(() => cancel.abort(), 1_500);
+    await expectAppError(h.run("restore", noisy, { mode: "ai" }, { name: "big.png", signal: cancel.signal }), "cancelled", 499);
+    expect(performance.now() - started).toBeLessThan(6_000);
+    // The pool took the next run on a fresh thread.
+    const small = await pngOf(addNoise(await cleanSample(64), 20), 64, 64);
+    expect((await h.run("restore", small, { mode: "ai" }, { name: "small.png" })).report).toMatchObject({ tiles: 1 });
+  });
+
   it("lays a transparent picture on the chosen background for JPEG (not on black)", async () => {
     const png = await sharp({ create: { width: 32, height: 32, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
       .png()
