@@ -3,8 +3,8 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { AppError } from "../common/errors.js";
 import { Semaphore } from "../common/semaphore.js";
-import { TOOL_SPECS, type ToolName, isToolName, toolCatalogue } from "../common/tools/index.js";
-import { loadConfig } from "../config.js";
+import { TOOL_SPECS, type ToolLimits, type ToolName, isToolName, toolCatalogue } from "../common/tools/index.js";
+import { effectiveLimits, loadConfig } from "../config.js";
 import { cancelledError } from "../tools/runner.js";
 import { runsOnServer } from "../tools/registry.js";
 import { type ToolArgs, UsageError, parseToolArgs } from "./args.js";
@@ -53,7 +53,7 @@ async function catalogueCommand(args: string[]): Promise<number> {
   const unknown = rest.find((a) => a.startsWith("-"));
   if (unknown) throw new UsageError(`Unknown option ${unknown}.`);
   if (rest.length > 1) throw new UsageError("Give at most one tool name.");
-  const catalogue = toolCatalogue();
+  const catalogue = toolCatalogue(limitsHere());
   if (rest.length === 0) {
     process.stdout.write(json ? `${JSON.stringify(catalogue, null, 2)}\n` : `${toolsTable()}\n`);
     return 0;
@@ -64,8 +64,18 @@ async function catalogueCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** The limits this machine's settings give (RESTORE_MAX_PIXELS...), as a run here applies them; the specs' own when the settings do not parse (a run says why). */
+function limitsHere(): (name: ToolName, own: ToolLimits) => ToolLimits {
+  try {
+    const config = loadConfig();
+    return (name, own) => effectiveLimits(config, name, own);
+  } catch {
+    return (_name, own) => own;
+  }
+}
+
 async function runToolCommand(name: ToolName, argv: string[]): Promise<number> {
-  const tool = toolCatalogue().find((t) => t.name === name)!;
+  const tool = toolCatalogue(limitsHere()).find((t) => t.name === name)!;
   const params = cliParams(tool.params);
   const args = parseToolArgs(argv, params, name);
   if (args.help) {

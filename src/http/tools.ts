@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { toolCatalogue } from "../common/tools/index.js";
-import type { Config } from "../config.js";
+import { type Config, effectiveLimits } from "../config.js";
 import type { JobService } from "../jobs/service.js";
 import type { ModelThreads } from "../models/pool.js";
 import { runsOnServer, toolModels } from "../tools/registry.js";
@@ -49,17 +49,11 @@ export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config;
     },
     async () => {
       const tools = await Promise.all(
-        toolCatalogue().map(async (tool) => {
+        toolCatalogue((name, own) => effectiveLimits(config, name, own)).map(async (tool) => {
           const { available, unavailableReason } = await availability(tool.name, models);
           return {
             ...tool,
             accepts: [...tool.accepts],
-            limits: {
-              ...tool.limits,
-              ...config.toolLimits[tool.name],
-              // The operator's limit applies when it is the lower one.
-              maxInputPixels: Math.min(tool.limits.maxInputPixels ?? Infinity, config.maxPixels),
-            },
             available,
             ...(unavailableReason ? { unavailableReason } : {}),
             secondsPerMegapixel: available ? await jobs.secondsPerMegapixel(tool.name) : null,

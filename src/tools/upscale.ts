@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import sharp from "sharp";
 import { AppError } from "../common/errors.js";
 import type { EncodingOptions, OutputFormat } from "../common/tools/encoding.js";
-import type { ToolParams } from "../common/tools/tool.js";
+import { type ToolParams, megapixels } from "../common/tools/tool.js";
 import { type UpscaleModel, upscaleSpec } from "../common/tools/upscale.js";
 import { ESRGAN_SCALES, ESRGAN_SIZES, type EsrganSize, esrganModelName } from "../models/esrgan-models.js";
 import { decodeCost, decodeFailure } from "./decode.js";
@@ -42,7 +42,7 @@ export const upscaleTool: ServerTool<typeof upscaleSpec> = {
       throw new AppError(
         "too_many_pixels",
         413,
-        `Upscaled ${params.scale}x, the result would be ${out.width}×${out.height} pixels; the limit for upscale is ${cap} pixels (${(cap / 1e6).toFixed(0)} MP).`,
+        `Upscaled ${params.scale}x, the result would be ${out.width}×${out.height} pixels; the limit for upscale is ${cap} pixels (${megapixels(cap)} MP).`,
       );
     }
     // The model threads' own heaps are not counted here: they hold one tile at a time whatever the

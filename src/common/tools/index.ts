@@ -11,7 +11,7 @@ import { resizeSpec } from "./resize.js";
 import { restoreSpec } from "./restore.js";
 import { stripSpec } from "./strip.js";
 import { upscaleSpec } from "./upscale.js";
-import type { RunsOn, ToolLimits } from "./tool.js";
+import { type RunsOn, type ToolLimits, withLimits } from "./tool.js";
 
 export * from "./tool.js";
 export { SOCIAL_PRESETS, type SocialPreset, type SocialPresetId, socialPreset } from "./presets.js";
@@ -54,18 +54,24 @@ export interface ToolDescription {
   limits: ToolLimits;
 }
 
-export function toolCatalogue(): ToolDescription[] {
+/**
+ * Every tool as clients see it. `limitsOf` gives the limits in force here (the operator's settings
+ * over the spec's own); the texts name those, not the spec's defaults (`withLimits`).
+ */
+export function toolCatalogue(limitsOf: (name: ToolName, own: ToolLimits) => ToolLimits = (_name, own) => own): ToolDescription[] {
   return (Object.keys(TOOL_SPECS) as ToolName[]).map((name) => {
     const spec = TOOL_SPECS[name];
+    const limits = limitsOf(name, spec.limits);
+    // "input": what a client may send (fields with defaults are optional), not the parsed shape.
+    const params = z.toJSONSchema(spec.params, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
     return {
       name,
       title: spec.title,
-      description: spec.description,
+      description: withLimits(spec.description, limits),
       runsOn: spec.runsOn,
-      // "input": what a client may send (fields with defaults are optional), not the parsed shape.
-      params: z.toJSONSchema(spec.params, { io: "input", unrepresentable: "any" }) as Record<string, unknown>,
+      params: JSON.parse(withLimits(JSON.stringify(params), limits)) as Record<string, unknown>,
       accepts: spec.accepts,
-      limits: spec.limits,
+      limits,
     };
   });
 }

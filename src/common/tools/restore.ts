@@ -30,10 +30,10 @@ export const restoreSpec = defineToolSpec({
   description:
     "Cleans up a noisy or dull photo. fast (default): a median denoise and a gentle sharpen (and, on request, a contrast stretch), in seconds even for 12 MP. " +
     `ai: MAXIM denoising, trained on phone photos; very slow on CPUs (about ${RESTORE_SECONDS_PER_MEGAPIXEL.ai} s per megapixel on one core, divided by the server's model threads), ` +
-    `so it takes pictures or rectangles of at most ${RESTORE_AI_MAX_PIXELS} pixels (e.g. 500×500). Animations give their first frame.`,
+    "so it takes pictures or rectangles of at most {maxModelPixels} (RESTORE_MAX_PIXELS). Animations give their first frame.",
   runsOn: "server",
   params: z.strictObject({
-    mode: z.enum(["fast", "ai"]).default("fast").describe(`fast (filters, seconds) or ai (MAXIM denoising, at most ${RESTORE_AI_MAX_PIXELS} pixels, minutes).`),
+    mode: z.enum(["fast", "ai"]).default("fast").describe("fast (filters, seconds) or ai (MAXIM denoising, at most {maxModelPixels}, minutes)."),
     denoise: z.enum(["off", "light", "strong"]).default("light").describe("fast mode: median filter of 3 (light) or 5 (strong) pixels, or none."),
     normalise: z
       .boolean()

@@ -23,6 +23,26 @@ export interface ToolLimits {
   maxModelPixels?: number;
 }
 
+/**
+ * Limits written into a spec's texts (its description, its params' descriptions) as placeholders,
+ * so every text shows the limit in force on the server that publishes it (`toolCatalogue`), not the
+ * spec's default: `{maxModelPixels}` reads "250000 pixels (e.g. 500×500)", `{maxOutputPixels}`
+ * "16 megapixels".
+ */
+export function withLimits(text: string, limits: ToolLimits): string {
+  return text.replace(/\{(maxModelPixels|maxOutputPixels|maxInputPixels)\}/g, (token, name: keyof ToolLimits) => {
+    const value = limits[name];
+    if (value === undefined) return token;
+    if (name === "maxModelPixels") return `${value} pixels (e.g. ${Math.floor(Math.sqrt(value))}×${Math.floor(Math.sqrt(value))})`;
+    return `${megapixels(value)} megapixels`;
+  });
+}
+
+/** 16 000 000 → "16", 50 000 → "0.05", 1 500 000 → "1.5": never rounded to nothing. */
+export function megapixels(pixels: number): string {
+  return String(Number((pixels / 1e6).toPrecision(pixels >= 1e6 ? 3 : 2)));
+}
+
 export interface ToolSpec<S extends z.ZodType = z.ZodType> {
   /** stable identifier: URL segment, CLI command, job name */
   name: string;

@@ -22,7 +22,7 @@ export const upscaleSpec = defineToolSpec({
   description:
     "Enlarges 2x or 4x with an ESRGAN super-resolution model that redraws detail instead of blurring it: fast (slim), balanced (medium) or best (thick). The picture is processed in overlapping tiles spread over the server's model threads. Transparency is kept (the alpha channel is enlarged with Lanczos3). " +
     `Slow on CPUs: about ${UPSCALE_SECONDS_PER_MEGAPIXEL.fast} s (fast), ${UPSCALE_SECONDS_PER_MEGAPIXEL.balanced} s (balanced) or ${UPSCALE_SECONDS_PER_MEGAPIXEL.best} s (best) per input megapixel on one core, divided by the number of model threads. ` +
-    `The result may have at most ${UPSCALE_MAX_OUTPUT_PIXELS / 1_000_000} megapixels. Animations give their first frame.`,
+    "The result may have at most {maxOutputPixels} (UPSCALE_MAX_OUTPUT_PIXELS). Animations give their first frame.",
   runsOn: "server",
   params: z.strictObject({
     scale: z.literal([2, 4]).default(2).describe("Enlargement factor: 2 or 4."),
