@@ -84,7 +84,7 @@ export const restoreTool: ServerTool<typeof restoreSpec> = {
           onTile: (done, total) => ctx.checkpoint(0.05 + (0.9 * done) / total),
           signal: ctx.signal,
         });
-        const image = withAlpha(result, alpha, format, params.background);
+        const image = await withAlpha(result, alpha, format);
         const file = await ctx.scratch("out");
         await writeEncoded(image, format, params, input.header.icc, file);
         return {

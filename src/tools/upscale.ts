@@ -84,7 +84,7 @@ async function upscale(input: ImageInput, params: UpscaleParams, encoding: Encod
         .raw()
         .toBuffer()
     : undefined;
-  const image = withAlpha({ data: result.data, width: out.width, height: out.height }, bigAlpha, params.format, encoding.background);
+  const image = await withAlpha({ data: result.data, width: out.width, height: out.height }, bigAlpha, params.format);
   ctx.checkpoint(0.92);
   const file = await ctx.scratch("out");
   await writeEncoded(image, params.format, encoding, input.header.icc, file);
@@ -129,21 +129,18 @@ export async function decodeRgb(input: ImageInput, ctx: ServerToolContext, regio
 }
 
 /**
- * The model's RGB with the input's alpha put back: joined, for a format that keeps transparency; for
- * JPEG, laid on `background` here (sharp flattens before it joins channels, whatever the order of
- * the calls, so the encoder's own flatten would see no alpha and JPEG would drop it onto black).
+ * The model's RGB with the input's alpha put back. For JPEG the joined pixels are made first (off
+ * the event loop), so the encoder's flatten lays them on the background: within one pipeline sharp
+ * flattens before it joins channels, whatever the order of the calls, and JPEG dropped the alpha
+ * onto black.
  */
-export function withAlpha(rgb: RgbImage, alpha: Uint8Array | undefined, format: OutputFormat, background: string): sharp.Sharp {
+export async function withAlpha(rgb: RgbImage, alpha: Uint8Array | undefined, format: OutputFormat): Promise<sharp.Sharp> {
   const { width, height } = rgb;
-  if (!alpha) return sharp(rgb.data, { raw: { width, height, channels: 3 } });
-  if (format !== "jpeg") return sharp(rgb.data, { raw: { width, height, channels: 3 } }).joinChannel(Buffer.from(alpha.buffer, alpha.byteOffset, alpha.byteLength), { raw: { width, height, channels: 1 } });
-  const under = [1, 3, 5].map((at) => parseInt(background.slice(at, at + 2), 16));
-  const flat = Buffer.allocUnsafe(width * height * 3);
-  for (let p = 0, i = 0; p < width * height; p++) {
-    const a = alpha[p]!;
-    for (let c = 0; c < 3; c++, i++) flat[i] = Math.round((rgb.data[i]! * a + under[c]! * (255 - a)) / 255);
-  }
-  return sharp(flat, { raw: { width, height, channels: 3 } });
+  const image = sharp(rgb.data, { raw: { width, height, channels: 3 } });
+  if (!alpha) return image;
+  const joined = image.joinChannel(Buffer.from(alpha.buffer, alpha.byteOffset, alpha.byteLength), { raw: { width, height, channels: 1 } });
+  if (format !== "jpeg") return joined;
+  return sharp(await joined.raw().toBuffer(), { raw: { width, height, channels: 4 } });
 }
 
 /**
