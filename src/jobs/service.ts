@@ -125,7 +125,6 @@ export class JobService {
     return jobs.map((job) => ({ job, outputs: outputs.filter((o) => o.job_id === job.id) }));
   }
 
-  /** The bytes of one output, counted as a download; 410 once retention removed them. */
   /** Output `idx` of a job whose file is still stored: 404 for none, 410 `expired` once deleted. */
   storedOutput({ job, outputs }: JobView, idx: number): JobOutputRow & { blob_key: string } {
     const output = outputs.find((o) => o.idx === idx);
@@ -134,7 +133,7 @@ export class JobService {
     return output as JobOutputRow & { blob_key: string };
   }
 
-  /** Its bytes, or those of `range`; a download is counted when `count` says so. */
+  /** Its bytes, or those of `range`; counted as a download when `count` says so; 410 if its file has gone since. */
   async openOutput(output: JobOutputRow & { blob_key: string }, { count = true, range }: { count?: boolean; range?: ByteRange } = {}): Promise<Readable> {
     try {
       const stream = await this.deps.blobs.get(output.blob_key, range);
