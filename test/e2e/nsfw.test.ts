@@ -43,8 +43,11 @@ const FILTER_KEY = "pixhaven.nsfwFilter";
     await guard.waitFor();
     expect(await guard.locator(".content").evaluate((el) => getComputedStyle(el).filter)).toMatch(/blur\(/);
     expect(await filter().inputValue()).toBe("blur");
-    await page.getByRole("button", { name: "Show image" }).click();
+    // With the keyboard: the button goes with the cover, and focus moves to what it revealed.
+    await page.getByRole("button", { name: "Show image" }).focus();
+    await page.keyboard.press("Enter");
     await image().waitFor();
+    expect(await page.evaluate(() => !!document.activeElement?.closest(".revealed")?.querySelector("img"))).toBe(true);
     expect(await page.locator("[data-nsfw]").count()).toBe(0);
     expect(await image().evaluate((el) => getComputedStyle(el.closest(".stage")!).filter)).toBe("none");
   });

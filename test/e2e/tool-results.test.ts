@@ -136,6 +136,8 @@ async function textPicture(lines: string[]): Promise<Buffer> {
         expect(value).toBeGreaterThanOrEqual(0);
         expect(value).toBeLessThanOrEqual(1);
       }
+      // A report and no file: nothing to put in a ZIP, so no ZIP is offered.
+      expect(await page.getByRole("link", { name: "Download all as ZIP" }).count()).toBe(0);
       const values = await meters.evaluateAll((els) => els.map((el) => (el as HTMLMeterElement).value));
       expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
       const top = page.locator("section.nsfw li.top");
@@ -145,6 +147,31 @@ async function textPicture(lines: string[]): Promise<Buffer> {
       await page.getByText(new RegExp(`^Likeliest: ${label} \\(\\d+(\\.\\d)?%\\)$`)).waitFor();
       // The bars are drawn: each meter has a width and the page set no style attribute for it.
       expect(await meters.first().evaluate((el) => el.getBoundingClientRect().width)).toBeGreaterThan(20);
+    },
+    JOB_TIMEOUT + 30_000,
+  );
+
+  it(
+    "remove background on the server: transparent by default (no colour is sent until one is chosen), and the page leads to the browser version",
+    async () => {
+      // A dark square on a plain light background.
+      const picture = await sharp({ create: { width: 160, height: 120, channels: 3, background: "#e8e4dc" } })
+        .composite([{ input: await sharp({ create: { width: 60, height: 60, channels: 3, background: "#203040" } }).png().toBuffer(), left: 50, top: 30 }])
+        .png()
+        .toBuffer();
+      await runTool("remove-background", { name: "square.png", mimeType: "image/png", buffer: picture }, async () => {
+        expect(await page.getByRole("link", { name: /Remove the background on this device instead/ }).getAttribute("href")).toBe("/tools/remove-background/local");
+        const colour = page.getByLabel("Background colour", { exact: true });
+        expect(await colour.isDisabled()).toBe(true);
+        expect(await page.getByRole("checkbox", { name: /Use a colour/ }).isChecked()).toBe(false);
+      });
+      const remembered = JSON.parse((await page.evaluate(() => localStorage.getItem("pixhaven.jobs"))) ?? "[]") as Array<{ id: string; tool: string }>;
+      const job = await (await fetch(`${srv.baseUrl}/api/v1/jobs/${remembered.find((j) => j.tool === "remove-background")!.id}`)).json();
+      expect(job.params.background).toBeUndefined();
+      const cutout = await fetch(`${srv.baseUrl}${new URL(job.outputs[0].url).pathname}`);
+      const { data, info } = await sharp(Buffer.from(await cutout.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+      expect(info.channels).toBe(4);
+      expect(data[3]).toBeLessThan(32); // the corner: background, see-through
     },
     JOB_TIMEOUT + 30_000,
   );

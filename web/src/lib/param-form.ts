@@ -20,7 +20,8 @@ export type Field =
   | { kind: "checkbox"; name: string; label: string; description?: string; initial: boolean }
   /** several of a list (an array of choices: OCR's languages) */
   | { kind: "multi"; name: string; label: string; description?: string; options: Option[]; initial: Array<string | number> }
-  | { kind: "color"; name: string; label: string; description?: string; initial: string }
+  /** optional with no default (remove-background's `background`): unset until ticked, and then sent */
+  | { kind: "color"; name: string; label: string; description?: string; initial?: string; optional: boolean }
   | { kind: "text"; name: string; label: string; description?: string; pattern?: string; maxLength?: number; optional: boolean; initial?: string }
   | { kind: "group"; name: string; label: string; description?: string; fields: Field[] };
 
@@ -117,7 +118,11 @@ function fieldFor(name: string, schema: JsonSchema, required: boolean): Field | 
       };
     }
     case "string": {
-      if (schema.pattern && COLOUR.test(schema.pattern)) return { kind: "color", ...base, initial: typeof schema.default === "string" ? schema.default : "#ffffff" };
+      if (schema.pattern && COLOUR.test(schema.pattern)) {
+        // An optional colour starts unset: sending white would turn "no colour" (transparency) into white.
+        if (optional) return { kind: "color", ...base, optional };
+        return { kind: "color", ...base, optional, initial: typeof schema.default === "string" ? schema.default : "#ffffff" };
+      }
       const pattern = usablePattern(schema.pattern);
       return {
         kind: "text",

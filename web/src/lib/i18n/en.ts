@@ -385,6 +385,7 @@ export const en = {
     wrongType: (name: string, types: string) => `${name} is not a type this tool takes (${types}).`,
     resultsHeading: "Results",
     historyLink: "All jobs you ran in this browser",
+    removeBackgroundLocal: "Remove the background on this device instead: the model runs in your browser and nothing is uploaded.",
   },
   batchText: {
     heading: (tool: string, n: number) => `${tool}: ${plural(n, "file", "files")}`,
@@ -539,6 +540,7 @@ export const en = {
     modeLegend: "How",
     sliderLabel: (label: string) => `${label} slider`,
     sameAsOriginal: "Same as the original",
+    useColour: "Use a colour",
   },
   /** Accounts: sign-in, sign-up, dashboard and settings (web/src/pages/Account*, SignIn, SignUp, Settings*). */
   account: {

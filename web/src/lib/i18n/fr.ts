@@ -372,6 +372,7 @@ export const fr: Catalogue = {
     wrongType: (name, types) => `${name} n’est pas d’un type accepté par cet outil (${types}).`,
     resultsHeading: "Résultats",
     historyLink: "Toutes les tâches lancées depuis ce navigateur",
+    removeBackgroundLocal: "Détourer plutôt sur cet appareil : le modèle tourne dans votre navigateur et rien n’est envoyé.",
   },
   batchText: {
     heading: (tool, n) => `${tool} : ${plural(n, "fichier", "fichiers")}`,
@@ -521,6 +522,7 @@ export const fr: Catalogue = {
     modeLegend: "Comment",
     sliderLabel: (label) => `Curseur ${label}`,
     sameAsOriginal: "Identique à l’original",
+    useColour: "Utiliser une couleur",
   },
   account: {
     titles: {
