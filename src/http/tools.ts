@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { costKey } from "../common/tools/cost.js";
 import { toolCatalogue } from "../common/tools/index.js";
 import { type Config, effectiveLimits } from "../config.js";
 import type { JobService } from "../jobs/service.js";
@@ -16,7 +17,10 @@ export const toolSchema = z.object({
   limits: z.object({ maxInputPixels: z.number().optional(), maxOutputPixels: z.number().optional(), maxPages: z.number().optional(), maxModelPixels: z.number().optional() }),
   available: z.boolean().describe("whether this server runs the tool"),
   unavailableReason: z.string().optional(),
-  secondsPerMegapixel: z.number().nullable().describe("median of the recent runs on this server; null before any"),
+  secondsPerMegapixel: z.number().nullable().describe("seconds per megapixel worked on, for a run with the default settings: the median of the recent runs on this server; null before any"),
+  secondsPerMegapixelByKind: z
+    .record(z.string(), z.number())
+    .describe("the same for each kind of run the tool has made here, by costKey (restore: fast or ai; upscale: model-xscale, e.g. best-x4; remove-background: the model; ocr: languages-n); a kind not yet run is absent"),
 });
 
 export const toolsResponseSchema = z.object({
@@ -38,6 +42,10 @@ async function availability(name: Parameters<typeof runsOnServer>[0], models: Pi
 }
 
 export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config; models: Pick<ModelThreads, "unavailable"> }> = async (app, { jobs, config, models }) => {
+  const rates = async (tool: string, available: boolean) => {
+    const byKind = available ? await jobs.secondsPerMegapixel(tool) : {};
+    return { secondsPerMegapixel: byKind[costKey(tool, {})] ?? null, secondsPerMegapixelByKind: byKind };
+  };
   app.get(
     "/api/v1/tools",
     {
@@ -56,7 +64,7 @@ export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config;
             accepts: [...tool.accepts],
             available,
             ...(unavailableReason ? { unavailableReason } : {}),
-            secondsPerMegapixel: available ? await jobs.secondsPerMegapixel(tool.name) : null,
+            ...(await rates(tool.name, available)),
           };
         }),
       );

@@ -177,10 +177,10 @@ export class JobRepository {
   }
 
   /** Seconds a run of `tool` took per input megapixel, over its recent successes (for cost estimates). */
-  async recentRuns(tool: string, limit = 20): Promise<Array<{ started_at: number; finished_at: number; input_pixels: number }>> {
+  async recentRuns(tool: string, limit = 20): Promise<Array<{ started_at: number; finished_at: number; input_pixels: number; params: string }>> {
     const rows = await this.db
       .selectFrom("jobs")
-      .select(["started_at", "finished_at", "input_pixels"])
+      .select(["started_at", "finished_at", "input_pixels", "params"])
       .where("tool", "=", tool)
       .where("status", "in", ["succeeded", "expired"])
       .where("error_code", "is", null)
@@ -190,6 +190,6 @@ export class JobRepository {
       .orderBy("finished_at", "desc")
       .limit(limit)
       .execute();
-    return rows as Array<{ started_at: number; finished_at: number; input_pixels: number }>;
+    return rows as Array<{ started_at: number; finished_at: number; input_pixels: number; params: string }>;
   }
 }

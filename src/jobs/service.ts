@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { Clock } from "../common/clock.js";
 import { AppError, notFound } from "../common/errors.js";
+import { MIN_RATE_PIXELS, costKey, workPixels } from "../common/tools/cost.js";
 import type { JobOutputRow, JobRow } from "../db/schema.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../ids.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../storage/blob-store.js";
@@ -99,15 +100,25 @@ export class JobService {
   }
 
   /**
-   * Seconds a run of `tool` took per input megapixel on this server: the median of its recent
-   * successes, or null before it has any.
+   * Seconds a run of `tool` took per megapixel it worked on, on this server, for each kind of run
+   * (`costKey`: restore's mode, upscale's model and scale...): the median of its recent successes,
+   * leaving out pictures too small to say anything per pixel. A kind with no such run is absent.
    */
-  async secondsPerMegapixel(tool: string): Promise<number | null> {
-    const runs = await this.deps.repo.recentRuns(tool);
-    const rates = runs.filter((r) => r.input_pixels > 0).map((r) => (r.finished_at - r.started_at) / 1000 / (r.input_pixels / 1e6));
-    if (rates.length === 0) return null;
-    rates.sort((a, b) => a - b);
-    return rates[Math.floor(rates.length / 2)]!;
+  async secondsPerMegapixel(tool: string): Promise<Record<string, number>> {
+    const byKey = new Map<string, number[]>();
+    for (const run of await this.deps.repo.recentRuns(tool, 100)) {
+      const params = JSON.parse(run.params) as Record<string, unknown>;
+      const pixels = workPixels(params, run.input_pixels);
+      if (pixels < MIN_RATE_PIXELS) continue;
+      const key = costKey(tool, params);
+      byKey.set(key, [...(byKey.get(key) ?? []), (run.finished_at - run.started_at) / 1000 / (pixels / 1e6)]);
+    }
+    return Object.fromEntries(
+      [...byKey].map(([key, rates]) => {
+        rates.sort((a, b) => a - b);
+        return [key, rates[Math.floor(rates.length / 2)]!];
+      }),
+    );
   }
 
   async get(id: string): Promise<JobView> {

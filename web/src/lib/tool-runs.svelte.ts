@@ -1,3 +1,4 @@
+import { costKey, workPixels } from "$common/tools/cost.js";
 import { jobHistory } from "./job-history.svelte.js";
 import { t } from "./i18n/index.svelte.js";
 import { samePath } from "./urls.js";
@@ -28,9 +29,14 @@ export function isViewable(file: File): boolean {
   return VIEWABLE.has(file.type);
 }
 
-/** Seconds a run should take, from the server's measured seconds per megapixel. */
-export function estimateSeconds(size: { width: number; height: number } | null, secondsPerMegapixel: number | null): number | null {
-  return size && secondsPerMegapixel ? ((size.width * size.height) / 1e6) * secondsPerMegapixel : null;
+/**
+ * Seconds a run should take: the server's measured rate for runs of the same kind (restore's ai
+ * mode is minutes where its fast mode is seconds; `costKey`) times the pixels it will work on (a
+ * rectangle's, when one is chosen). None before such a run has been measured.
+ */
+export function estimateSeconds(tool: Pick<ToolInfo, "name" | "secondsPerMegapixelByKind">, params: Record<string, unknown>, size: { width: number; height: number } | null): number | null {
+  const rate = tool.secondsPerMegapixelByKind?.[costKey(tool.name, params)];
+  return size && rate !== undefined && rate > 0 ? (workPixels(params, size.width * size.height) / 1e6) * rate : null;
 }
 
 export class JobRun {
@@ -94,6 +100,8 @@ export class BatchRun {
   constructor(
     readonly tool: ToolInfo,
     readonly runs: JobRun[],
+    /** the params sent, which the expected time of each run depends on */
+    readonly params: Record<string, unknown> = {},
   ) {}
 
   get percent(): number {
@@ -110,7 +118,7 @@ class ToolRuns {
   /** Uploads files and URLs as one batch, remembers its jobs in this browser and follows them. */
   start(tool: ToolInfo, params: Record<string, unknown>, files: File[], urls: string[]): BatchRun {
     const runs = [...files.map((f) => new JobRun(f.name, f)), ...urls.map((u) => new JobRun(u, null))];
-    const batch = new BatchRun(tool, runs);
+    const batch = new BatchRun(tool, runs, params);
     this.batches.unshift(batch);
     const upload = submitBatch(tool.name, params, files, urls, (loaded, total) => {
       batch.loaded = loaded;

@@ -17,6 +17,8 @@ export interface ToolInfo {
   available: boolean;
   unavailableReason?: string;
   secondsPerMegapixel: number | null;
+  /** the measured rate of each kind of run (`costKey`: restore's mode, upscale's model and scale...) */
+  secondsPerMegapixelByKind?: Record<string, number>;
 }
 
 export interface ToolsInfo {
