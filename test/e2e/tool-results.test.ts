@@ -176,6 +176,27 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     JOB_TIMEOUT + 30_000,
   );
 
+  it(
+    "restore of a rectangle: the comparison shows the same rectangle of the original, not the whole picture",
+    async () => {
+      const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#8a6" } })
+        .jpeg()
+        .toBuffer();
+      await runTool("restore", { name: "field.jpg", mimeType: "image/jpeg", buffer: photo }, async () => {
+        const rect = page.getByRole("group", { name: "Rectangle to keep" });
+        await rect.getByLabel("Left (x)").fill("30");
+        await rect.getByLabel("Top (y)").fill("20");
+        await rect.getByLabel("Width (pixels)").fill("150");
+        await rect.getByLabel("Height (pixels)").fill("100");
+      });
+      const before = page.locator("figure.compare img.before");
+      await before.waitFor();
+      // 30/300 = 10% from the left, 20/200 = 10% from the top, 120/300 = 40% from the right, 80/200 = 40% from the bottom.
+      expect(await before.evaluate((el) => el.style.getPropertyValue("object-view-box"))).toBe("inset(10% 40% 40% 10%)");
+    },
+    JOB_TIMEOUT + 30_000,
+  );
+
   it("in French, a browser tool's page speaks French: its texts come from the one catalogue", async () => {
     await page.goto(`${srv.baseUrl}/tools/compress`);
     await page.getByLabel("Language").selectOption("fr");
