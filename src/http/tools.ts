@@ -36,7 +36,7 @@ async function availability(name: Parameters<typeof runsOnServer>[0], models: Pi
   if (!runsOnServer(name)) return { available: false, unavailableReason: "runs in the browser only" };
   for (const model of toolModels(name)) {
     const reason = await models.unavailable(model);
-    if (reason) return { available: false, unavailableReason: `its model is not installed on this server: ${reason}` };
+    if (reason) return { available: false, unavailableReason: `its model is not installed: ${reason}` };
   }
   return { available: true };
 }

@@ -197,7 +197,7 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     JOB_TIMEOUT + 30_000,
   );
 
-  it("in French, a browser tool's page speaks French: its texts come from the one catalogue", async () => {
+  it("in French, a tool's page speaks French: its texts, an AI tool's settings and their choices, and sizes come from the one catalogue", async () => {
     await page.goto(`${srv.baseUrl}/tools/compress`);
     await page.getByLabel("Language").selectOption("fr");
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("fr");
@@ -209,6 +209,13 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     for (const english of ["Nothing leaves your device", "Drop pictures", "Run on this device", "Output format", "Settings"]) {
       expect(body).not.toContain(english);
     }
+    // An AI tool's settings and their choices, and sizes, come from the same catalogue.
+    await page.goto(`${srv.baseUrl}/tools/restore?on=server`);
+    await page.getByLabel("Mode", { exact: true }).waitFor();
+    expect(await page.getByLabel("Débruitage").locator("option").allTextContents()).toEqual(["Aucun", "Léger", "Fort"]);
+    await page.getByLabel("Étirer le contraste").waitFor();
+    await page.getByLabel("Choisir des fichiers pour cet outil").setInputFiles({ name: "a.jpg", mimeType: "image/jpeg", buffer: Buffer.alloc(1536, 1) });
+    await page.getByText("1,5 Ko", { exact: true }).waitFor();
     await page.getByLabel("Langue").selectOption("en");
   });
 

@@ -1,17 +1,17 @@
-import { t } from "./i18n/index.svelte.js";
-
-const units = ["bytes", "KB", "MB", "GB"] as const;
+import { i18n, messages, t } from "./i18n/index.svelte.js";
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 1024) return t("units.bytes", String(bytes));
-  let value = bytes;
+  // The units and the number both in the page's language (1.5 MB, 1,5 Mo).
+  const units = messages().units.sizes;
+  let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit++;
   }
   const digits = value < 10 ? 1 : 0;
-  return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${units[unit]}`;
+  return `${value.toLocaleString(i18n.language, { maximumFractionDigits: digits })} ${units[unit]}`;
 }
 
 export function formatDate(iso: string): string {

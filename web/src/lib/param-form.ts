@@ -48,7 +48,8 @@ function optionLabel(name: string, value: string | number): string {
   if (name === "rotate" && typeof value === "number") return t("formText.degrees", value);
   if (name === "format" && typeof value === "string") return value === "same" ? t("formText.sameAsOriginal") : value.toUpperCase();
   if (name === "languages" && typeof value === "string") return languageName(value);
-  return String(value);
+  const named = (messages().paramOptions as Record<string, Record<string, string> | undefined>)[name]?.[String(value)];
+  return named ?? String(value);
 }
 
 /** A language code (ISO 639: eng, fra, deu) in the page's own language: "French", "français". */

@@ -47,6 +47,8 @@ export const en = {
   },
   units: {
     bytes: (n: string) => `${n} bytes`,
+    /** kilobytes, megabytes, gigabytes, after a number */
+    sizes: ["KB", "MB", "GB"],
     seconds: (n: number) => plural(n, "second", "seconds"),
     minutes: (n: number) => plural(n, "minute", "minutes"),
     hours: (n: number) => plural(n, "hour", "hours"),
@@ -529,6 +531,21 @@ export const en = {
     pages: "Pages",
     dpi: "Resolution (DPI)",
     languages: "Languages of the text",
+    scale: "Enlargement",
+    model: "Model",
+    mode: "Mode",
+    denoise: "Denoise",
+    normalise: "Stretch the contrast",
+    sharpen: "Sharpen",
+    output: "Result",
+    textFile: "Also deliver a .txt file",
+  },
+  /** The values of the AI tools' choices, by parameter; a value not listed here is shown as it is. */
+  paramOptions: {
+    model: { fast: "Fast", balanced: "Balanced", best: "Best (slowest)", medium: "Medium", small: "Small (faster)" },
+    mode: { fast: "Fast (filters, seconds)", ai: "AI (MAXIM, minutes)" },
+    denoise: { off: "Off", light: "Light", strong: "Strong" },
+    output: { cutout: "The cut-out subject", mask: "The mask alone" },
   },
   formText: {
     automatic: "Automatic",

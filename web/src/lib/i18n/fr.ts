@@ -42,6 +42,7 @@ export const fr: Catalogue = {
   },
   units: {
     bytes: (n) => `${n} octets`,
+    sizes: ["Ko", "Mo", "Go"],
     seconds: (n) => plural(n, "seconde", "secondes"),
     minutes: (n) => plural(n, "minute", "minutes"),
     hours: (n) => plural(n, "heure", "heures"),
@@ -511,7 +512,21 @@ export const fr: Catalogue = {
     pages: "Pages",
     dpi: "Résolution (PPP)",
     languages: "Langues du texte",
+    scale: "Agrandissement",
+    model: "Modèle",
+    mode: "Mode",
+    denoise: "Débruitage",
+    normalise: "Étirer le contraste",
+    sharpen: "Renforcer la netteté",
+    output: "Résultat",
+    textFile: "Fournir aussi un fichier .txt",
+  },  paramOptions: {
+    model: { fast: "Rapide", balanced: "Équilibré", best: "Meilleur (le plus lent)", medium: "Moyen", small: "Petit (plus rapide)" },
+    mode: { fast: "Rapide (filtres, secondes)", ai: "IA (MAXIM, minutes)" },
+    denoise: { off: "Aucun", light: "Léger", strong: "Fort" },
+    output: { cutout: "Le sujet détouré", mask: "Le masque seul" },
   },
+
   formText: {
     automatic: "Automatique",
     auto: "Auto",
