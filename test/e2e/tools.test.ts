@@ -211,6 +211,18 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     expect([job.outputs[0].width, job.outputs[0].height]).toEqual([50, 120]);
   });
 
+  it("gives a refused batch's files back to the form with the reason, so the settings can be corrected", async () => {
+    await page.goto(`${srv.baseUrl}/tools/crop?on=server`);
+    await page.getByRole("radio", { name: "A rectangle" }).check();
+    // Half a rectangle: the server refuses the params (400) before storing anything.
+    await page.getByRole("group", { name: "Rectangle to keep" }).getByLabel("Left (x)").fill("10");
+    await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
+    await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
+    await page.locator("form.tool-form").getByRole("alert").filter({ hasText: /rect/ }).waitFor();
+    expect(await page.locator("ul.selected li").filter({ hasText: "green.jpg" }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Upload and run on 1 file" }).isEnabled()).toBe(true);
+  });
+
   it("shows the expected time from the measured seconds per megapixel once the server has one", async () => {
     const catalogue = (await (await fetch(`${srv.baseUrl}/api/v1/tools`)).json()) as { tools: { name: string; secondsPerMegapixel: number | null }[] };
     expect(catalogue.tools.find((t) => t.name === "convert")?.secondsPerMegapixel).toEqual(expect.any(Number));
