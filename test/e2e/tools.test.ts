@@ -218,7 +218,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     await page.getByRole("group", { name: "Rectangle to keep" }).getByLabel("Left (x)").fill("10");
     await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
     await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
-    await page.locator("form.tool-form").getByRole("alert").filter({ hasText: /rect/ }).waitFor();
+    await page.locator("form.tool-form").getByRole("alert").filter({ hasText: /rect\.y: missing: a rectangle needs x, y, width and height/ }).waitFor();
     expect(await page.locator("ul.selected li").filter({ hasText: "green.jpg" }).count()).toBe(1);
     expect(await page.getByRole("button", { name: "Upload and run on 1 file" }).isEnabled()).toBe(true);
   });

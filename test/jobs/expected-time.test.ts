@@ -13,7 +13,7 @@ describe("expected time: the measured rate of runs of the same kind", () => {
       batch_id: "batchbatch1",
       tool: "restore",
       params: JSON.stringify(params),
-      status: "succeeded",
+      status: "succeeded" as const,
       input_name: "p.jpg",
       input_bytes: 1000,
       input_key: null,

@@ -1,15 +1,9 @@
 import { z } from "zod";
 import { IMAGE_TYPES, encodingFields, keepOrConvertFormat, refuseUnfitEncoding } from "./encoding.js";
+import { rectSchema } from "./rect.js";
 import { defineToolSpec } from "./tool.js";
 
-const rect = z
-  .strictObject({
-    x: z.number().int().min(0).describe("Left edge, pixels from the left of the upright picture."),
-    y: z.number().int().min(0).describe("Top edge, pixels from the top of the upright picture."),
-    width: z.number().int().min(1).describe("Width in pixels."),
-    height: z.number().int().min(1).describe("Height in pixels."),
-  })
-  .describe("Rectangle to keep, in the coordinates of the upright picture; it must lie within the picture.");
+const rect = rectSchema("Rectangle to keep, in the coordinates of the upright picture; it must lie within the picture.");
 
 export const cropSpec = defineToolSpec({
   name: "crop",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IMAGE_TYPES, encodingFields, keepOrConvertFormat, refuseUnfitEncoding } from "./encoding.js";
+import { rectSchema } from "./rect.js";
 import { defineToolSpec } from "./tool.js";
 
 /**
@@ -15,14 +16,7 @@ export const RESTORE_AI_MAX_PIXELS = 250_000;
  */
 export const RESTORE_SECONDS_PER_MEGAPIXEL = { fast: 0.35, ai: 750 } as const;
 
-const rect = z
-  .strictObject({
-    x: z.number().int().min(0).describe("Left edge, pixels from the left of the upright picture."),
-    y: z.number().int().min(0).describe("Top edge, pixels from the top of the upright picture."),
-    width: z.number().int().min(1).describe("Width in pixels."),
-    height: z.number().int().min(1).describe("Height in pixels."),
-  })
-  .describe("Restore only this rectangle of the upright picture (the output is that rectangle); needed for the ai mode on pictures over its limit.");
+const rect = rectSchema("Restore only this rectangle of the upright picture (the output is that rectangle); needed for the ai mode on pictures over its limit.");
 
 export const restoreSpec = defineToolSpec({
   name: "restore",
