@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseByteSize } from "./common/byte-size.js";
 import { parseDuration } from "./common/duration.js";
-import type { ToolLimits } from "./common/tools/tool.js";
 import { type Cidr, parseAllowList } from "./net/address-policy.js";
 
 const MiB = 1024 * 1024;
@@ -210,11 +209,6 @@ export interface Config {
 }
 
 /** Reads the environment once; throws a message naming every bad setting. */
-/** A tool's limits on this server: the operator's settings over the spec's own, and MAX_PIXELS where it is lower. */
-export function effectiveLimits(config: Pick<Config, "toolLimits" | "maxPixels">, tool: string, own: ToolLimits): ToolLimits {
-  return { ...own, ...config.toolLimits[tool], maxInputPixels: Math.min(own.maxInputPixels ?? Infinity, config.maxPixels) };
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   // A setting left empty (`DATABASE_URL=` in an env file) means "not set", never an empty value:
   // an empty database address would otherwise open a temporary database and lose everything.

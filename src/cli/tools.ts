@@ -3,8 +3,8 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { AppError } from "../common/errors.js";
 import { Semaphore } from "../common/semaphore.js";
-import { TOOL_SPECS, type ToolLimits, type ToolName, isToolName, toolCatalogue } from "../common/tools/index.js";
-import { effectiveLimits, loadConfig } from "../config.js";
+import { TOOL_SPECS, type ToolLimits, type ToolName, effectiveLimits, isToolName, toolCatalogue } from "../common/tools/index.js";
+import { loadConfig } from "../config.js";
 import { cancelledError } from "../tools/runner.js";
 import { runsOnServer } from "../tools/registry.js";
 import { type ToolArgs, UsageError, parseToolArgs } from "./args.js";
@@ -68,7 +68,7 @@ async function catalogueCommand(args: string[]): Promise<number> {
 function limitsHere(): (name: ToolName, own: ToolLimits) => ToolLimits {
   try {
     const config = loadConfig();
-    return (name, own) => effectiveLimits(config, name, own);
+    return (name, own) => effectiveLimits(own, config.toolLimits[name], config.maxPixels);
   } catch {
     return (_name, own) => own;
   }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { costKey } from "../common/tools/cost.js";
-import { toolCatalogue } from "../common/tools/index.js";
-import { type Config, effectiveLimits } from "../config.js";
+import { effectiveLimits, toolCatalogue } from "../common/tools/index.js";
+import type { Config } from "../config.js";
 import type { JobService } from "../jobs/service.js";
 import type { ModelThreads } from "../models/pool.js";
 import { runsOnServer, toolModels } from "../tools/registry.js";
@@ -57,7 +57,7 @@ export const toolsApi: FastifyPluginAsyncZod<{ jobs: JobService; config: Config;
     },
     async () => {
       const tools = await Promise.all(
-        toolCatalogue((name, own) => effectiveLimits(config, name, own)).map(async (tool) => {
+        toolCatalogue((name, own) => effectiveLimits(own, config.toolLimits[name], config.maxPixels)).map(async (tool) => {
           const { available, unavailableReason } = await availability(tool.name, models);
           return {
             ...tool,

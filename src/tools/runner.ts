@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../common/errors.js";
-import { isToolName, type ToolLimits } from "../common/tools/index.js";
+import { effectiveLimits, isToolName, type ToolLimits } from "../common/tools/index.js";
 import { type DecodeLimits, describeBytes } from "./decode.js";
 import { admitInput, identifyInput } from "./input.js";
 import type { ModelThreads } from "../models/pool.js";
@@ -90,11 +90,11 @@ export class ToolRunner {
     };
     checkpoint(0);
     const params = parseParams(tool.spec.params, request.params);
-    // The operator's settings (RESTORE_MAX_PIXELS, UPSCALE_MAX_OUTPUT_PIXELS) replace the spec's own.
-    const specLimits: ToolLimits = { ...tool.spec.limits, ...this.deps.toolLimits?.[request.tool] };
+    // The operator's settings (RESTORE_MAX_PIXELS, UPSCALE_MAX_OUTPUT_PIXELS) replace the spec's own, as the catalogue shows them.
+    const specLimits = effectiveLimits(tool.spec.limits, this.deps.toolLimits?.[request.tool], this.deps.limits.maxPixels);
     const limits = {
       ...this.deps.limits,
-      maxPixels: Math.min(this.deps.limits.maxPixels, specLimits.maxInputPixels ?? Infinity),
+      maxPixels: specLimits.maxInputPixels,
       maxOutputPixels: specLimits.maxOutputPixels ?? this.deps.limits.maxPixels,
       maxPages: specLimits.maxPages ?? 1,
       maxModelPixels: specLimits.maxModelPixels ?? Infinity,

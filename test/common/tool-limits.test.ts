@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { megapixels, toolCatalogue, withLimits } from "../../src/common/tools/index.js";
-import { effectiveLimits, loadConfig } from "../../src/config.js";
+import { effectiveLimits, megapixels, toolCatalogue, withLimits } from "../../src/common/tools/index.js";
+import { loadConfig } from "../../src/config.js";
 
 describe("limits in the tools' texts", () => {
   it("name the limits in force here, set by the operator, in the description and the params alike", () => {
     const config = loadConfig({ RESTORE_MAX_PIXELS: "1000", UPSCALE_MAX_OUTPUT_PIXELS: "50000", MAX_PIXELS: "20000000" });
-    const catalogue = toolCatalogue((name, own) => effectiveLimits(config, name, own));
+    const catalogue = toolCatalogue((name, own) => effectiveLimits(own, config.toolLimits[name], config.maxPixels));
     const restore = catalogue.find((t) => t.name === "restore")!;
     expect(restore.limits).toMatchObject({ maxModelPixels: 1000, maxInputPixels: 20_000_000 });
     expect(restore.description).toContain("at most 1000 pixels (e.g. 31×31)");

@@ -1,6 +1,16 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../../src/jobs/thread-pool.js";
 
+/** A pool of one thread, for tests that follow which thread runs what; closed whatever happens. */
+async function withOneThread(test: (single: ThreadPool) => Promise<void>): Promise<void> {
+  const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
+  try {
+    await test(single);
+  } finally {
+    await single.close();
+  }
+}
+
 describe("ThreadPool", () => {
   const pool = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 2, 60_000);
   afterAll(() => pool.close());
@@ -37,21 +47,16 @@ describe("ThreadPool", () => {
     expect(await pool.run<string>({ op: "echo", value: "after" }, { timeoutMs: 20_000 })).toBe("after");
   });
 
-  it("ends a worker after a recycled task, before answering, so its memory is returned", async () => {
-    const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
-    try {
+  it("ends a worker after a recycled task, before answering, so its memory is returned", () =>
+    withOneThread(async (single) => {
       const kept = await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 });
       expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000, recycle: true })).toBe(kept);
       // The recycled worker is gone: the next task starts a new thread.
       expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 })).not.toBe(kept);
-    } finally {
-      await single.close();
-    }
-  });
+    }));
 
-  it("gives up a cancelled caller's tasks at once: queued ones leave the queue, a running one's thread is ended", async () => {
-    const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
-    try {
+  it("gives up a cancelled caller's tasks at once: queued ones leave the queue, a running one's thread is ended", () =>
+    withOneThread(async (single) => {
       const first = await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 });
       const cancel = new AbortController();
       const t0 = performance.now();
@@ -68,14 +73,10 @@ describe("ThreadPool", () => {
       expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 })).not.toBe(first);
       // Already cancelled: nothing is started.
       await expect(single.run({ op: "echo" }, { timeoutMs: 20_000, signal: cancel.signal })).rejects.toThrow("cancelled by its creator");
-    } finally {
-      await single.close();
-    }
-  });
+    }));
 
-  it("lets a cancelled native task finish unseen (a terminated native call would abort the process): the caller is answered at once, the thread goes on after", async () => {
-    const single = new ThreadPool(ThreadPool.moduleNextTo(import.meta.url, "busy.worker"), 1, 60_000);
-    try {
+  it("lets a cancelled native task finish unseen (a terminated native call would abort the process): the caller is answered at once, the thread goes on after", () =>
+    withOneThread(async (single) => {
       const first = await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 });
       const cancel = new AbortController();
       const running = single.run({ op: "spin", ms: 1_500 }, { timeoutMs: 20_000, native: true, signal: cancel.signal });
@@ -86,8 +87,5 @@ describe("ThreadPool", () => {
       expect(performance.now() - t0).toBeLessThan(500);
       // The same thread, once its call returned.
       expect(await single.run<number>({ op: "thread" }, { timeoutMs: 20_000 })).toBe(first);
-    } finally {
-      await single.close();
-    }
-  });
+    }));
 });

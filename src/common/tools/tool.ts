@@ -33,9 +33,20 @@ export function withLimits(text: string, limits: ToolLimits): string {
   return text.replace(/\{(maxModelPixels|maxOutputPixels|maxInputPixels)\}/g, (token, name: keyof ToolLimits) => {
     const value = limits[name];
     if (value === undefined) return token;
-    if (name === "maxModelPixels") return `${value} pixels (e.g. ${Math.floor(Math.sqrt(value))}×${Math.floor(Math.sqrt(value))})`;
-    return `${megapixels(value)} megapixels`;
+    if (name !== "maxModelPixels") return `${megapixels(value)} megapixels`;
+    const side = Math.floor(Math.sqrt(value));
+    return `${value} pixels (e.g. ${side}×${side})`;
   });
+}
+
+/**
+ * A tool's limits on a server: the operator's settings for it (RESTORE_MAX_PIXELS...) over the
+ * spec's own, and the server's MAX_PIXELS where it is the lower. What a run applies and what the
+ * catalogue shows are this one computation.
+ */
+export function effectiveLimits(own: ToolLimits, operator: ToolLimits | undefined, maxPixels: number): ToolLimits & { maxInputPixels: number } {
+  const merged = { ...own, ...operator };
+  return { ...merged, maxInputPixels: Math.min(merged.maxInputPixels ?? Infinity, maxPixels) };
 }
 
 /** 16 000 000 → "16", 50 000 → "0.05", 1 500 000 → "1.5": never rounded to nothing. */

@@ -61,6 +61,11 @@ function languageName(code: string): string {
   }
 }
 
+/** The values a schema allows, when it lists them (an enum, or a union of constants). */
+function choicesOf(schema: JsonSchema): Array<string | number> | undefined {
+  return schema.enum ?? (schema.anyOf?.every((s) => s.const !== undefined) ? schema.anyOf.map((s) => s.const!) : undefined);
+}
+
 /** A pattern the browser can use as-is (it compiles them with the `v` flag), or none. */
 function usablePattern(pattern: string | undefined): string | undefined {
   if (!pattern) return undefined;
@@ -75,8 +80,7 @@ function usablePattern(pattern: string | undefined): string | undefined {
 function fieldFor(name: string, schema: JsonSchema, required: boolean): Field | null {
   const base = { name, label: labelFor(name), ...(schema.description ? { description: schema.description } : {}) };
   const optional = !required && schema.default === undefined;
-  const consts = schema.anyOf?.every((s) => s.const !== undefined) ? schema.anyOf.map((s) => s.const!) : undefined;
-  const choices = schema.enum ?? consts;
+  const choices = choicesOf(schema);
   if (choices) {
     const initial = (schema.default as string | number | undefined) ?? (required ? choices[0] : undefined);
     return {
@@ -87,8 +91,7 @@ function fieldFor(name: string, schema: JsonSchema, required: boolean): Field | 
       ...(initial !== undefined ? { initial } : {}),
     };
   }
-  const items = schema.type === "array" ? schema.items : undefined;
-  const itemChoices = items?.enum ?? (items?.anyOf?.every((s) => s.const !== undefined) ? items.anyOf.map((s) => s.const!) : undefined);
+  const itemChoices = schema.type === "array" && schema.items ? choicesOf(schema.items) : undefined;
   if (itemChoices) {
     return {
       kind: "multi",

@@ -520,13 +520,13 @@ export const fr: Catalogue = {
     sharpen: "Renforcer la netteté",
     output: "Résultat",
     textFile: "Fournir aussi un fichier .txt",
-  },  paramOptions: {
+  },
+  paramOptions: {
     model: { fast: "Rapide", balanced: "Équilibré", best: "Meilleur (le plus lent)", medium: "Moyen", small: "Petit (plus rapide)" },
     mode: { fast: "Rapide (filtres, secondes)", ai: "IA (MAXIM, minutes)" },
     denoise: { off: "Aucun", light: "Léger", strong: "Fort" },
     output: { cutout: "Le sujet détouré", mask: "Le masque seul" },
   },
-
   formText: {
     automatic: "Automatique",
     auto: "Auto",
