@@ -1,7 +1,7 @@
 /**
  * The benchmarks' client of the job API: one multipart body built once (the figures measure the
- * server, not the client's encoder), POST /api/v1/jobs, then the job's Server-Sent Events until it
- * ends (no polling interval added to each job).
+ * server, not the client's encoder), POST /api/v1/jobs, then the Server-Sent Events of the job, or
+ * of the whole batch on one connection, until it ends (no polling interval added to each job).
  */
 import { type Agent, request } from "node:http";
 
@@ -22,7 +22,7 @@ export function jobBody(tool: string, params: unknown, file: { name: string; byt
   ]);
 }
 
-export function post(agent: Agent, port: number, body: Buffer): Promise<{ jobs: Array<{ id: string }> }> {
+export function post(agent: Agent, port: number, body: Buffer): Promise<{ batchId: string; jobs: Array<{ id: string }> }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: "127.0.0.1", port, path: "/api/v1/jobs", method: "POST", agent, headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}`, "content-length": body.length } },
@@ -42,6 +42,7 @@ export function post(agent: Agent, port: number, body: Buffer): Promise<{ jobs: 
 }
 
 export interface JobEvent {
+  id: string;
   status: string;
   createdAt: string;
   startedAt: string | null;
@@ -49,11 +50,25 @@ export interface JobEvent {
 }
 
 /** Follows the job's Server-Sent Events until it ends; resolves with its last state. */
-export function waitForEnd(agent: Agent, port: number, id: string): Promise<JobEvent> {
+export async function waitForEnd(agent: Agent, port: number, id: string): Promise<JobEvent> {
+  const last = (await followEvents(agent, port, `/api/v1/jobs/${id}/events`)).get(id);
+  if (!last) throw new Error(`no events for job ${id}`);
+  return last;
+}
+
+/** Follows a batch's Server-Sent Events (one connection for all its jobs) until every job has ended; resolves with each job's last state. */
+export async function waitForBatch(agent: Agent, port: number, batchId: string): Promise<JobEvent[]> {
+  const last = await followEvents(agent, port, `/api/v1/batches/${batchId}/events`);
+  if (last.size === 0) throw new Error(`no events for batch ${batchId}`);
+  return [...last.values()];
+}
+
+/** Reads an event stream to its end: the last state of each job it named. */
+function followEvents(agent: Agent, port: number, path: string): Promise<Map<string, JobEvent>> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: `/api/v1/jobs/${id}/events`, agent, headers: { accept: "text/event-stream" } }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, agent, headers: { accept: "text/event-stream" } }, (res) => {
       let buffered = "";
-      let last: JobEvent | undefined;
+      const last = new Map<string, JobEvent>();
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         buffered += chunk;
@@ -64,10 +79,13 @@ export function waitForEnd(agent: Agent, port: number, id: string): Promise<JobE
             .split("\n")
             .find((line) => line.startsWith("data: "));
           buffered = buffered.slice(end + 2);
-          if (data) last = JSON.parse(data.slice(6)) as JobEvent;
+          if (data) {
+            const job = JSON.parse(data.slice(6)) as JobEvent;
+            last.set(job.id, job);
+          }
         }
       });
-      res.on("end", () => (last ? resolve(last) : reject(new Error(`no events for job ${id}`))));
+      res.on("end", () => resolve(last));
     });
     req.on("error", reject);
     req.end();

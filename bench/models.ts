@@ -35,7 +35,7 @@ import { recogniseText } from "../src/models/ocr.js";
 import { ModelThreads } from "../src/models/pool.js";
 import { openLocalRunner } from "../src/cli/local-runner.js";
 import { loadConfig } from "../src/config.js";
-import { jobBody, post, waitForEnd } from "./job-client.js";
+import { jobBody, post, waitForBatch } from "./job-client.js";
 import { measure } from "./measure.js";
 import { SERVER_MALLOC_ENV, SERVER_NODE_FLAGS, startServer } from "./server-process.js";
 import { removeBackgroundCase } from "./models-remove-background.js";
@@ -251,20 +251,17 @@ async function measureChild(mode: "--direct", caseName: string, threads: number)
 // ---- the job API column: a real server process ----
 
 async function runJob(agent: Agent, port: number, body: Buffer, c: ModelCase): Promise<void> {
-  const { jobs } = await post(agent, port, body);
-  await Promise.all(
-    jobs.map(async ({ id }) => {
-      const job = await waitForEnd(agent, port, id);
-      if (job.status !== "succeeded") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
-    }),
-  );
+  const { batchId, jobs } = await post(agent, port, body);
+  const ended = await waitForBatch(agent, port, batchId);
+  if (ended.length !== jobs.length) throw new Error(`the batch's events named ${ended.length} jobs of ${jobs.length}`);
+  for (const job of ended) if (job.status !== "succeeded") throw new Error(`${c.tool} job ${job.status}: ${job.error?.message ?? ""}`);
 }
 
 /**
  * The job API of a server process and the in-process runner, in alternating rounds. Each round
  * of the job API is one batch (one request with every image of the round, as a client sending a
- * folder does), followed by each job's events until it ends; the runner runs the same number of
- * images, as many at once as there are threads. A single image's job is also timed alone: what a
+ * folder does), followed on the batch's event stream until every job has ended; the runner runs the
+ * same number of images, as many at once as there are threads. A single image's job is also timed alone: what a
  * user waits for one image.
  */
 async function measureJobsAndLocal(c: ModelCase, input: BenchInput, threads: number): Promise<{ jobs: Measured; local: Measured; singleMs: number }> {

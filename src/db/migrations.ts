@@ -138,6 +138,16 @@ const migrations: Record<string, Migration> = {
       for (const table of ["invites", "totp_steps", "api_tokens"]) await db.schema.dropTable(table).execute();
     },
   },
+  "0005_job_order": {
+    // A job's place in its batch: jobs created in the same millisecond keep the order their files
+    // were sent in (listings, event streams and the queue), not the order of their random ids.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("jobs").addColumn("batch_index", "integer", (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable("jobs").dropColumn("batch_index").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

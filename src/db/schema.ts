@@ -37,6 +37,8 @@ export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "expired
 export interface JobsTable {
   id: string;
   batch_id: string;
+  /** the job's place in its batch, in the order its files were sent */
+  batch_index: Generated<number>;
   tool: string;
   params: string; // JSON, as validated
   status: JobStatus;

@@ -7,10 +7,24 @@ import { jobJson } from "./job-json.js";
 const POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 
+/** Where a stream reads the jobs it follows. */
+export interface JobSource {
+  /** one job, after this process said it changed */
+  one(id: string): Promise<JobView>;
+  /** every job followed, for the poll that sees other processes' changes */
+  all(): Promise<JobView[]>;
+  /** calls `listener` when this process changes the job; returns `stop` */
+  watch(id: string, listener: () => void): () => void;
+}
+
+const ended = (view: JobView) => TERMINAL_STATUSES.includes(view.job.status);
+
 /**
- * Server-Sent Events for one job: its JSON at once and after every change, until it ends.
+ * Server-Sent Events for one job or a batch: an `event: job` with each job's JSON at once and
+ * after every change, until every job has ended. A job that changed is read again alone; the poll
+ * reads them all. Reads run one at a time, in order, so an older state never follows a newer one.
  */
-export function streamJobEvents(reply: FastifyReply, first: JobView, load: () => Promise<JobView>, watch: (listener: () => void) => () => void, base: string): void {
+export function streamJobEvents(reply: FastifyReply, first: JobView[], source: JobSource, base: string): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -20,47 +34,57 @@ export function streamJobEvents(reply: FastifyReply, first: JobView, load: () =>
     "x-accel-buffering": "no", // a proxy must pass events on as they come
     connection: "keep-alive",
   });
-  let last = "";
+  const last = new Map<string, string>();
+  const unwatch = new Map<string, () => void>();
   let closed = false;
-  const send = (view: JobView) => {
-    const json = JSON.stringify(jobJson(view, base));
-    if (json !== last) res.write(`event: job\ndata: ${json}\n\n`);
-    last = json;
-    return TERMINAL_STATUSES.includes(view.job.status);
+  const send = (views: JobView[]) => {
+    let text = "";
+    for (const view of views) {
+      const id = view.job.id;
+      const json = JSON.stringify(jobJson(view, base));
+      if (json !== last.get(id)) text += `event: job\ndata: ${json}\n\n`;
+      last.set(id, json);
+      if (ended(view)) {
+        unwatch.get(id)?.();
+        unwatch.delete(id);
+      }
+    }
+    if (text) res.write(text);
+    if (unwatch.size === 0) finish();
   };
   const finish = () => {
     if (closed) return;
     closed = true;
     clearInterval(poll);
     clearInterval(keepalive);
-    unwatch();
+    for (const stop of unwatch.values()) stop();
+    unwatch.clear();
     res.end();
   };
-  let loading = false;
-  let again = false;
-  const refresh = () => {
-    if (closed) return;
-    if (loading) {
-      again = true; // one more read after this one, so the last change is never missed
-      return;
-    }
-    loading = true;
-    load()
+  // What to read next: the jobs said to have changed, or all of them (the poll).
+  const changed = new Set<string>();
+  let readAll = false;
+  let reading = false;
+  const read = () => {
+    if (closed || reading || (!readAll && changed.size === 0)) return;
+    const ids = [...changed];
+    const load = readAll ? source.all() : Promise.all(ids.map((id) => source.one(id)));
+    changed.clear();
+    readAll = false;
+    reading = true;
+    load
       .then(
-        (view) => !closed && send(view) && finish(),
+        (views) => !closed && send(views),
         () => finish(),
       )
       .finally(() => {
-        loading = false;
-        if (again) {
-          again = false;
-          refresh();
-        }
+        reading = false;
+        read();
       });
   };
-  const poll = setInterval(refresh, POLL_MS);
-  const unwatch = watch(refresh);
+  for (const view of first) if (!ended(view)) unwatch.set(view.job.id, source.watch(view.job.id, () => (changed.add(view.job.id), read())));
+  const poll = setInterval(() => ((readAll = true), read()), POLL_MS);
   const keepalive = setInterval(() => res.write(": keep-alive\n\n"), KEEPALIVE_MS);
   res.on("close", finish);
-  if (send(first)) finish();
+  send(first);
 }

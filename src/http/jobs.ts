@@ -120,6 +120,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
           batchId: batch.batchId,
           deleteToken: batch.deleteToken,
           zipUrl: `${base}/api/v1/batches/${batch.batchId}/zip`,
+          eventsUrl: `${base}/api/v1/batches/${batch.batchId}/events`,
           retentionSeconds: Math.round(config.toolRetentionMs / 1000),
           jobs: batch.jobs.map((j) => ({ id: j.id, status: j.status, url: `${base}/api/v1/jobs/${j.id}` })),
         });
@@ -163,7 +164,8 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request, reply) => {
       const first = await jobs.get(request.params.id);
       await visible(request, [first]);
-      streamJobEvents(reply, first, () => jobs.get(first.job.id), (listener) => jobs.watch(first.job.id, listener), base);
+      const id = first.job.id;
+      streamJobEvents(reply, [first], { one: () => jobs.get(id), all: async () => [await jobs.get(id)], watch: (_, listener) => jobs.watch(id, listener) }, base);
     },
   );
 
@@ -234,7 +236,26 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request) => {
       const views = await jobs.batch(request.params.id);
       await visible(request, views);
-      return { id: request.params.id, zipUrl: `${base}/api/v1/batches/${request.params.id}/zip`, jobs: views.map((v) => jobJson(v, base)) };
+      return { id: request.params.id, zipUrl: `${base}/api/v1/batches/${request.params.id}/zip`, eventsUrl: `${base}/api/v1/batches/${request.params.id}/events`, jobs: views.map((v) => jobJson(v, base)) };
+    },
+  );
+
+  app.get(
+    "/api/v1/batches/:id/events",
+    {
+      schema: {
+        summary: "Live progress of every job of a batch (Server-Sent Events)",
+        description:
+          "An `event: job` with each job's JSON at once, then one at every change of a job's status or progress; the stream ends when every job of the batch has ended. One connection follows a whole batch (a browser opens at most six to a server).",
+        tags: ["jobs"],
+        params: idParams,
+        response: { 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const first = await jobs.batch(request.params.id);
+      await visible(request, first);
+      streamJobEvents(reply, first, { one: (id) => jobs.get(id), all: () => jobs.batch(request.params.id), watch: (id, listener) => jobs.watch(id, listener) }, base);
     },
   );
 

@@ -1,7 +1,9 @@
 import { type Kysely, sql } from "kysely";
 import type { Database, JobOutputRow, JobRow, JobsTable } from "../db/schema.js";
 
-export type NewJob = Omit<JobsTable, "progress" | "attempts" | "error_code" | "error_message" | "report" | "started_at" | "finished_at" | "expires_at" | "lease_until" | "input_pixels">;
+export type NewJob = Omit<JobsTable, "batch_index" | "progress" | "attempts" | "error_code" | "error_message" | "report" | "started_at" | "finished_at" | "expires_at" | "lease_until" | "input_pixels"> & {
+  batch_index: number;
+};
 export type NewOutput = Omit<JobOutputRow, "downloads" | "last_download_at">;
 
 const TERMINAL = ["succeeded", "failed", "expired"] as const;
@@ -19,7 +21,7 @@ export class JobRepository {
   }
 
   findBatch(batchId: string): Promise<JobRow[]> {
-    return this.db.selectFrom("jobs").selectAll().where("batch_id", "=", batchId).orderBy("created_at").orderBy("id").execute();
+    return this.db.selectFrom("jobs").selectAll().where("batch_id", "=", batchId).orderBy("batch_index").execute();
   }
 
   outputs(jobIds: string[]): Promise<JobOutputRow[]> {
@@ -38,7 +40,7 @@ export class JobRepository {
       const claimed = await this.db
         .updateTable("jobs")
         .set({ status: "running", attempts: sql`attempts + 1`, started_at: now, lease_until: now + leaseMs, progress: 0 })
-        .where("id", "=", (eb) => eb.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("created_at").orderBy("id").limit(1))
+        .where("id", "=", (eb) => eb.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("created_at").orderBy("batch_index").orderBy("id").limit(1))
         .where("status", "=", "queued")
         .returningAll()
         .executeTakeFirst();

@@ -257,6 +257,7 @@ export class BatchIntake {
     const job: NewJob = {
       id,
       batch_id: this.batchId,
+      batch_index: this.ids.length,
       tool: this.tool,
       params: this.params,
       status: "queued",

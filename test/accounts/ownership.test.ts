@@ -158,6 +158,7 @@ describeEachDialect("accounts: ownership, API tokens, claiming, the dashboard an
       ["DELETE", `/api/v1/me/jobs/${jobId}`],
       ["GET", `/api/v1/batches/${batch.body.batchId}`],
       ["GET", `/api/v1/batches/${batch.body.batchId}/zip`],
+      ["GET", `/api/v1/batches/${batch.body.batchId}/events`],
       ["DELETE", `/api/v1/me/tokens/${tokenId}`],
       ["DELETE", `/api/v1/me/sessions/${sessionId}`],
     ];

@@ -96,6 +96,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   });
 
   it("converts two files as one batch: live progress over SSE, before/after slider, one download and the ZIP", async () => {
+    const streamsBefore = eventStreams.length;
     await page.goto(`${srv.baseUrl}/tools/convert?on=server`);
     await page.getByRole("region", { name: NOTICE }).waitFor();
     await page.getByLabel("Output format").selectOption("webp");
@@ -108,7 +109,8 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
 
     const badges = page.getByRole("status").filter({ hasText: /^Done$/ });
     await expect.poll(() => badges.count(), { timeout: 30_000 }).toBe(2);
-    expect(eventStreams.some((url) => /\/api\/v1\/jobs\/[A-Za-z0-9_-]+\/events$/.test(url))).toBe(true);
+    // One event stream follows the whole batch.
+    expect(eventStreams.slice(streamsBefore).filter((url) => /\/api\/v1\/batches\/[A-Za-z0-9_-]+\/events$/.test(url))).toHaveLength(1);
 
     const jobs = await storedJobs();
     expect(jobs).toHaveLength(2);
@@ -234,16 +236,16 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   it("falls back to polling when the event stream fails, and shows the tool's report", async () => {
     const polls: string[] = [];
     const onRequest = (req: Request) => {
-      if (/\/api\/v1\/jobs\/[A-Za-z0-9_-]+$/.test(req.url())) polls.push(req.url());
+      if (/\/api\/v1\/batches\/[A-Za-z0-9_-]+$/.test(req.url())) polls.push(req.url());
     };
     page.on("request", onRequest);
-    await page.route("**/api/v1/jobs/*/events", (route) => route.fulfill({ status: 503, body: "" }));
+    await page.route("**/api/v1/batches/*/events", (route) => route.fulfill({ status: 503, body: "" }));
     await page.goto(`${srv.baseUrl}/tools/strip?on=server`);
     await page.getByText("This tool has no settings.").waitFor();
     await page.getByLabel("Choose files for this tool").setInputFiles({ name: "plain.png", mimeType: "image/png", buffer: blue });
     await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
     await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 30_000 });
-    await page.unroute("**/api/v1/jobs/*/events");
+    await page.unroute("**/api/v1/batches/*/events");
     page.off("request", onRequest);
     expect(polls.length).toBeGreaterThan(0);
     await page.getByText("Report", { exact: true }).click();

@@ -250,6 +250,33 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 
+  it("follows a whole batch on one event stream, each job in order, until every job has ended", async () => {
+    const res = await submit(srv.baseUrl, "resize", { width: 100 }, ["d1.jpg", "d2.jpg", "d3.jpg"].map((name) => ({ bytes: photo, name })));
+    expect(res.body.eventsUrl).toBe(`${srv.baseUrl}/api/v1/batches/${res.body.batchId}/events`);
+    const events = await fetch(res.body.eventsUrl);
+    expect(events.status).toBe(200);
+    expect(events.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const text = await events.text(); // the stream ends with the batch's last job
+    const seen = text
+      .split("\n\n")
+      .filter((block) => block.startsWith("event: job"))
+      .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)));
+    const ids = res.body.jobs.map((j: any) => j.id);
+    // Each job at once, in the batch's order, then its changes.
+    expect(seen.slice(0, 3).map((j) => j.id)).toEqual(ids);
+    for (const id of ids) {
+      const states = seen.filter((j) => j.id === id);
+      expect(states.at(-1)).toMatchObject({ batchId: res.body.batchId, status: "succeeded", progress: 1, outputs: [{ url: expect.any(String) }] });
+      const order = ["queued", "running", "succeeded"];
+      const statuses = states.map((j) => order.indexOf(j.status));
+      expect(statuses).toEqual([...statuses].sort((a, b) => a - b));
+    }
+    // A batch whose jobs have all ended answers its states and ends at once.
+    const again = await (await fetch(res.body.eventsUrl)).text();
+    expect(again.match(/^event: job$/gm)).toHaveLength(3);
+    expect((await fetch(`${srv.baseUrl}/api/v1/batches/AAAAAAAAAAA/events`)).status).toBe(404);
+  });
+
   it("queues each file as it arrives: the first job of a batch runs while the rest is still uploading", async () => {
     const file = (name: string) => [multipart.fileHead(name), Buffer.from(photo), Buffer.from("\r\n")];
     const { port } = new URL(srv.baseUrl);

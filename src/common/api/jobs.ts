@@ -43,6 +43,7 @@ export const submittedBatchSchema = z.object({
   batchId: z.string(),
   deleteToken: z.string().describe("returned once; send as X-Delete-Token to delete a job of this batch"),
   zipUrl: z.string(),
+  eventsUrl: z.string().describe("Server-Sent Events: each job of the batch at every change, until all have ended"),
   retentionSeconds: z.number().int().describe("files are deleted this long after their job ends"),
   jobs: z.array(z.object({ id: z.string(), status: jobStatusSchema, url: z.string() })),
 });
@@ -50,6 +51,7 @@ export const submittedBatchSchema = z.object({
 export const batchSchema = z.object({
   id: z.string(),
   zipUrl: z.string(),
+  eventsUrl: z.string().describe("Server-Sent Events: each job of the batch at every change, until all have ended"),
   jobs: z.array(jobSchema),
 });
 

@@ -2,10 +2,10 @@ import { costKey, workPixels } from "$common/tools/cost.js";
 import { jobHistory } from "./job-history.svelte.js";
 import { t } from "./i18n/index.svelte.js";
 import { samePath } from "./urls.js";
-import { type JobJson, type JobStatus, type ToolInfo, submitBatch, watchJob } from "./tools-api.js";
+import { type JobJson, type JobStatus, type ToolInfo, submitBatch, watchBatch } from "./tools-api.js";
 
-// Browsers open at most six connections to one origin over HTTP/1.1; a few event streams leave
-// room for downloads and page loads. Jobs of one batch mostly run one after the other anyway.
+// Browsers open at most six connections to one origin over HTTP/1.1; a few event streams (one per
+// batch, however many files it has) leave room for downloads and page loads.
 const MAX_STREAMS = 3;
 
 /** Types every browser shows in an <img>, so the original can be compared with the result. */
@@ -111,9 +111,9 @@ export class BatchRun {
 
 class ToolRuns {
   batches = $state<BatchRun[]>([]);
-  #waiting: JobRun[] = [];
+  #waiting: { batch: BatchRun; batchId: string }[] = [];
   #streams = 0;
-  #stops = new Map<JobRun, () => void>();
+  #stops = new Map<BatchRun, () => void>();
 
   /** Uploads files and URLs as one batch, remembers its jobs in this browser and follows them. */
   start(tool: ToolInfo, params: Record<string, unknown>, files: File[], urls: string[]): BatchRun {
@@ -137,7 +137,7 @@ class ToolRuns {
         jobHistory.remember(
           submitted.jobs.map((job) => ({ id: job.id, batchId: submitted.batchId, tool: tool.name, deleteToken: submitted.deleteToken, createdAt })),
         );
-        for (const run of runs) if (run.id) this.#waiting.push(run);
+        this.#waiting.push({ batch, batchId: submitted.batchId });
         this.#pump();
       },
       (err: unknown) => {
@@ -150,28 +150,33 @@ class ToolRuns {
 
   dismiss(batch: BatchRun): void {
     batch.abort?.();
-    for (const run of batch.runs) {
-      this.#stops.get(run)?.();
-      run.release();
-    }
-    this.#waiting = this.#waiting.filter((r) => !batch.runs.includes(r));
+    this.#stops.get(batch)?.();
+    for (const run of batch.runs) run.release();
+    this.#waiting = this.#waiting.filter((w) => w.batch !== batch);
     this.batches = this.batches.filter((b) => b !== batch);
   }
 
   #pump(): void {
     while (this.#streams < MAX_STREAMS) {
-      const run = this.#waiting.shift();
-      if (!run?.id) return;
+      const next = this.#waiting.shift();
+      if (!next) return;
+      const { batch, batchId } = next;
+      const byId = new Map(batch.runs.filter((run) => run.id).map((run) => [run.id!, run]));
       this.#streams++;
-      const watch = watchJob(run.id, (job) => {
+      const watch = watchBatch(batchId, [...byId.keys()], (job) => {
+        const run = byId.get(job.id);
+        if (!run) return;
         run.job = job;
         if (job.status === "succeeded") void run.loadResult();
       });
-      this.#stops.set(run, watch.stop);
+      this.#stops.set(batch, watch.stop);
       void watch.done.then((last) => {
-        this.#stops.delete(run);
-        if (!last || (last.status !== "succeeded" && last.status !== "failed" && last.status !== "expired")) {
-          if (this.batches.some((b) => b.runs.includes(run))) run.watchError = t("jobText.watchFailed");
+        this.#stops.delete(batch);
+        if (this.batches.includes(batch)) {
+          for (const [id, run] of byId) {
+            const status = last.get(id)?.status;
+            if (status !== "succeeded" && status !== "failed" && status !== "expired") run.watchError = t("jobText.watchFailed");
+          }
         }
         this.#streams--;
         this.#pump();

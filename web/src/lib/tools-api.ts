@@ -79,10 +79,6 @@ export function getTools(): Promise<ToolsInfo> {
   return toolsPromise;
 }
 
-export function getJob(id: string, signal?: AbortSignal): Promise<JobJson> {
-  return request<JobJson>(`/api/v1/jobs/${encodeURIComponent(id)}`, { signal });
-}
-
 export function deleteJob(id: string, deleteToken: string): Promise<void> {
   return request<void>(`/api/v1/jobs/${encodeURIComponent(id)}`, { method: "DELETE", headers: { "X-Delete-Token": deleteToken } });
 }
@@ -128,17 +124,26 @@ export function submitBatch(
 const POLL_MS = 1000;
 const MAX_POLL_FAILURES = 5;
 
+export interface JobWatch {
+  /** resolves once every job followed has ended (or the watch stopped): each job's last state seen */
+  done: Promise<Map<string, JobJson>>;
+  stop(): void;
+}
+
 /**
- * Follows a job until it ends: Server-Sent Events first, polling when the stream fails (a proxy
- * that buffers, a dropped connection). Resolves with the last state seen; `stop()` ends it early.
+ * Follows the jobs `ids` of a batch until they have ended, on one connection however many they are
+ * (a browser opens only six to a server): Server-Sent Events first, polling when the stream fails
+ * (a proxy that buffers, a dropped connection). The batch's other jobs reach `onJob` too while it
+ * runs; `stop()` ends it early.
  */
-export function watchJob(id: string, onJob: (job: JobJson) => void): { done: Promise<JobJson | null>; stop(): void } {
+export function watchBatch(batchId: string, ids: readonly string[], onJob: (job: JobJson) => void): JobWatch {
+  const path = `/api/v1/batches/${encodeURIComponent(batchId)}`;
   let stopped = false;
   let source: EventSource | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let finish: (job: JobJson | null) => void = () => undefined;
-  let last: JobJson | null = null;
-  const done = new Promise<JobJson | null>((resolve) => (finish = resolve));
+  let finish: (jobs: Map<string, JobJson>) => void = () => undefined;
+  const last = new Map<string, JobJson>();
+  const done = new Promise<Map<string, JobJson>>((resolve) => (finish = resolve));
 
   const stop = () => {
     stopped = true;
@@ -146,19 +151,21 @@ export function watchJob(id: string, onJob: (job: JobJson) => void): { done: Pro
     clearTimeout(timer);
     finish(last);
   };
-  const seen = (job: JobJson) => {
+  const seen = (jobs: JobJson[]) => {
     if (stopped) return;
-    last = job;
-    onJob(job);
-    if (isTerminal(job.status)) stop();
+    for (const job of jobs) {
+      last.set(job.id, job);
+      onJob(job);
+    }
+    if (ids.every((id) => isTerminal(last.get(id)?.status ?? "queued"))) stop();
   };
   let failures = 0;
   const poll = () => {
     if (stopped) return;
-    getJob(id).then(
-      (job) => {
+    request<{ jobs: JobJson[] }>(path).then(
+      ({ jobs }) => {
         failures = 0;
-        seen(job);
+        seen(jobs);
         timer = setTimeout(poll, POLL_MS);
       },
       (err: unknown) => {
@@ -170,10 +177,10 @@ export function watchJob(id: string, onJob: (job: JobJson) => void): { done: Pro
   };
 
   if (typeof EventSource === "function") {
-    source = new EventSource(`/api/v1/jobs/${encodeURIComponent(id)}/events`);
+    source = new EventSource(`${path}/events`);
     source.addEventListener("job", (e) => {
       try {
-        seen(JSON.parse((e as MessageEvent<string>).data) as JobJson);
+        seen([JSON.parse((e as MessageEvent<string>).data) as JobJson]);
       } catch {
         // A garbled event: the next one, or polling, brings the state.
       }
