@@ -211,6 +211,26 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     expect(job.params).toMatchObject({ rect: { x: 10, y: 20, width: 120, height: 50 }, rotate: 90 });
     expect(job.params.aspect).toBeUndefined();
     expect([job.outputs[0].width, job.outputs[0].height]).toEqual([50, 120]);
+    // Turned, the result has no like in the original to compare with: it is shown alone.
+    const card = page.locator("li.job").first();
+    await card.locator("img.result").waitFor();
+    expect(await card.locator("figure.compare").count()).toBe(0);
+  });
+
+  it("compares a crop with the same rectangle of the original", async () => {
+    await page.goto(`${srv.baseUrl}/tools/crop?on=server`);
+    await page.getByRole("radio", { name: "A rectangle" }).check();
+    const rect = page.getByRole("group", { name: "Rectangle to keep" });
+    await rect.getByLabel("Left (x)").fill("10");
+    await rect.getByLabel("Top (y)").fill("20");
+    await rect.getByLabel("Width (pixels)").fill("100");
+    await rect.getByLabel("Height (pixels)").fill("50");
+    await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
+    await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
+    const before = page.locator("li.job").first().locator("figure.compare img.before");
+    await before.waitFor({ timeout: 30_000 });
+    // Of 640×480: 20 px from the top, 530 from the right, 410 from the bottom, 10 from the left.
+    expect(await before.evaluate((el) => el.style.getPropertyValue("object-view-box"))).toBe("inset(4.1667% 82.8125% 85.4167% 1.5625%)");
   });
 
   it("gives a refused batch's files back to the form with the reason, so the settings can be corrected", async () => {
