@@ -1,6 +1,7 @@
 import sharp from "sharp";
 import { AppError } from "../common/errors.js";
-import { RESTORE_SECONDS_PER_MEGAPIXEL, restoreSpec } from "../common/tools/restore.js";
+import { RESTORE_SECONDS_PER_MEGAPIXEL } from "../common/tools/cost.js";
+import { restoreSpec } from "../common/tools/restore.js";
 import type { ToolParams } from "../common/tools/tool.js";
 import { MAXIM_DENOISE_MODEL, MAXIM_MULTIPLE } from "../models/maxim-models.js";
 import { decodeCost, decodeFailure } from "./decode.js";

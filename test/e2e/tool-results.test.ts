@@ -197,7 +197,7 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     JOB_TIMEOUT + 30_000,
   );
 
-  it("in French, a tool's page speaks French: its texts, an AI tool's settings and their choices, and sizes come from the one catalogue", async () => {
+  it("in French, a tool's page speaks French: its texts, an AI tool's title, description, settings, hints and choices, and sizes come from the one catalogue", async () => {
     await page.goto(`${srv.baseUrl}/tools/compress`);
     await page.getByLabel("Language").selectOption("fr");
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("fr");
@@ -209,14 +209,26 @@ async function textPicture(lines: string[]): Promise<Buffer> {
     for (const english of ["Nothing leaves your device", "Drop pictures", "Run on this device", "Output format", "Settings"]) {
       expect(body).not.toContain(english);
     }
-    // An AI tool's settings and their choices, and sizes, come from the same catalogue.
+    // An AI tool's title, description, settings, their hints and choices, and sizes come from the same catalogue.
     await page.goto(`${srv.baseUrl}/tools/restore?on=server`);
     await page.getByLabel("Mode", { exact: true }).waitFor();
+    await page.getByRole("heading", { level: 1, name: "Restaurer une photo" }).waitFor();
+    expect(await page.title()).toBe("Restaurer une photo · Pixhaven");
+    // The limit in force on this server, in French.
+    await page.getByText(/d’au plus 250\s000 pixels \(p\. ex\. 500×500\) \(RESTORE_MAX_PIXELS\)/).waitFor();
+    await page.getByText("Mode rapide : filtre médian de 3 (léger) ou 5 (fort) pixels, ou aucun.").waitFor();
+    const restorePage = (await page.locator("main").textContent()) ?? "";
+    for (const english of ["Restore photo", "Cleans up", "median filter", "Output format:"]) expect(restorePage).not.toContain(english);
     expect(await page.getByLabel("Débruitage").locator("option").allTextContents()).toEqual(["Aucun", "Léger", "Fort"]);
     await page.getByLabel("Étirer le contraste").waitFor();
     await page.getByLabel("Choisir des fichiers pour cet outil").setInputFiles({ name: "a.jpg", mimeType: "image/jpeg", buffer: Buffer.alloc(1536, 1) });
     await page.getByText("1,5 Ko", { exact: true }).waitFor();
+    // The list of tools too.
+    await page.goto(`${srv.baseUrl}/tools`);
+    await page.getByRole("link", { name: "Agrandir (IA)" }).waitFor();
+    await page.getByRole("link", { name: "Supprimer les métadonnées" }).waitFor();
     await page.getByLabel("Langue").selectOption("en");
+    await page.getByRole("link", { name: "Upscale (AI)" }).waitFor();
   });
 
   it("stayed on its own origin without CSP violations or script errors", () => {

@@ -7,6 +7,7 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { METADATA_CATEGORIES } from "../../src/common/tools/metadata-report.js";
+import { toolCatalogue } from "../../src/common/tools/index.js";
 import { en } from "../../web/src/lib/i18n/en.js";
 import { fr } from "../../web/src/lib/i18n/fr.js";
 
@@ -32,9 +33,36 @@ async function toolSources(): Promise<{ file: string; text: string }[]> {
 /** Values for the problem texts that take some. */
 const SAMPLES: Record<string, unknown[]> = { "device.problems.tooLarge": ["48.0", 8000, 6000, "24"], "device.problems.detail": ["It failed.", "out of memory"] };
 
+/** Sections where a language gives its own texts for what the specs say in English: English has none. */
+const OVERRIDES = ["toolTexts", "paramHints"] as const;
+const withoutOverrides = (catalogue: object) => Object.fromEntries(Object.entries(catalogue).filter(([key]) => !(OVERRIDES as readonly string[]).includes(key)));
+
 describe("message catalogue", () => {
-  const english = flatten(en as unknown as Tree);
-  const french = flatten(fr as unknown as Tree);
+  const english = flatten(withoutOverrides(en) as Tree);
+  const french = flatten(withoutOverrides(fr) as Tree);
+
+  it("French names every tool, describes it and gives every hint its params have, for the tools and params that exist", () => {
+    expect(en.toolTexts).toEqual({});
+    expect(en.paramHints).toEqual({});
+    const catalogue = toolCatalogue();
+    expect(Object.keys(fr.toolTexts).sort()).toEqual(catalogue.map((tool) => tool.name).sort());
+    const used = new Set<string>();
+    for (const tool of catalogue) {
+      const text = fr.toolTexts[tool.name]!;
+      const description = typeof text.description === "function" ? text.description(tool.limits) : text.description;
+      expect(text.title.length, tool.name).toBeGreaterThan(0);
+      // Limits are filled in, none is left out as an empty phrase.
+      expect(description, tool.name).not.toMatch(/\{|undefined|au plus \(|au plus +\./);
+      for (const [param, schema] of Object.entries((tool.params as { properties?: Record<string, { description?: string }> }).properties ?? {})) {
+        if (!schema.description) continue;
+        const key = `${tool.name}.${param}` in fr.paramHints ? `${tool.name}.${param}` : param;
+        expect(fr.paramHints[key], `${tool.name}.${param}`).toBeDefined();
+        used.add(key);
+      }
+    }
+    // No hint for a param that no tool has.
+    expect(Object.keys(fr.paramHints).filter((key) => !used.has(key))).toEqual([]);
+  });
 
   it("French has exactly the texts English has, taking the same values", () => {
     expect([...french.keys()].sort()).toEqual([...english.keys()].sort());

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RESTORE_SECONDS_PER_MEGAPIXEL } from "./cost.js";
 import { IMAGE_TYPES, encodingFields, keepOrConvertFormat, refuseUnfitEncoding } from "./encoding.js";
 import { rectSchema } from "./rect.js";
 import { defineToolSpec } from "./tool.js";
@@ -8,13 +9,6 @@ import { defineToolSpec } from "./tool.js";
  * 0.7 ms of one core per pixel, so 0.25 MP is about 3 minutes on one core.
  */
 export const RESTORE_AI_MAX_PIXELS = 250_000;
-
-/**
- * Seconds per megapixel, measured: fast is libvips on its thread pool (a 12 MP JPEG in about 4 s,
- * decode and encode included, on 2 busy cores); ai is MAXIM on one model thread (0.75 ms a pixel it
- * sees), and a server with N model threads takes about 1/N of it. Shown before a run starts.
- */
-export const RESTORE_SECONDS_PER_MEGAPIXEL = { fast: 0.35, ai: 750 } as const;
 
 const rect = rectSchema("Restore only this rectangle of the upright picture (the output is that rectangle); needed for the ai mode on pictures over its limit.");
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { UPSCALE_SECONDS_PER_MEGAPIXEL } from "./cost.js";
 import { IMAGE_TYPES, encodingFields, refuseUnfitEncoding } from "./encoding.js";
 import { defineToolSpec } from "./tool.js";
 
@@ -9,12 +10,6 @@ export type UpscaleModel = (typeof UPSCALE_MODELS)[number];
 /** Largest result, in pixels: a 1 MP picture at 4x (4000×4000), a 4 MP one at 2x. */
 export const UPSCALE_MAX_OUTPUT_PIXELS = 16_000_000;
 
-/**
- * Seconds per input megapixel on one model thread (one idle core) at 4x: 61 tiles, each seeing
- * 160² pixels with its overlap, measured on ONNX Runtime at 0.14 s (slim), 0.27 s (medium) and
- * 2.2 s (thick) a tile. A server with N model threads takes about 1/N of it. Shown before a run starts.
- */
-export const UPSCALE_SECONDS_PER_MEGAPIXEL: Record<UpscaleModel, number> = { fast: 9, balanced: 17, best: 140 };
 
 export const upscaleSpec = defineToolSpec({
   name: "upscale",

@@ -1,4 +1,5 @@
 import { SOCIAL_PRESETS } from "$common/tools/presets.js";
+import { paramHint, type ToolContext } from "./tool-texts.js";
 import { i18n, t, messages } from "./i18n/index.svelte.js";
 import type { JsonSchema } from "./tools-api.js";
 
@@ -77,8 +78,9 @@ function usablePattern(pattern: string | undefined): string | undefined {
   }
 }
 
-function fieldFor(name: string, schema: JsonSchema, required: boolean): Field | null {
-  const base = { name, label: labelFor(name), ...(schema.description ? { description: schema.description } : {}) };
+function fieldFor(name: string, schema: JsonSchema, required: boolean, context: ToolContext | undefined): Field | null {
+  const description = paramHint(context, name, schema.description);
+  const base = { name, label: labelFor(name), ...(description ? { description } : {}) };
   const optional = !required && schema.default === undefined;
   const choices = choicesOf(schema);
   if (choices) {
@@ -138,17 +140,20 @@ function fieldFor(name: string, schema: JsonSchema, required: boolean): Field | 
       };
     }
     case "object":
-      return { kind: "group", ...base, fields: fieldsFromSchema(schema) };
+      return { kind: "group", ...base, fields: fieldsFromSchema(schema, context) };
     default:
       return null;
   }
 }
 
-/** The controls for an object schema, in the schema's order; unknown kinds are left to the server's defaults. */
-export function fieldsFromSchema(schema: JsonSchema): Field[] {
+/**
+ * The controls for an object schema, in the schema's order; unknown kinds are left to the server's
+ * defaults. With the tool's context, hints come in the page's language.
+ */
+export function fieldsFromSchema(schema: JsonSchema, context?: ToolContext): Field[] {
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {})
-    .map(([name, prop]) => fieldFor(name, prop, required.has(name)))
+    .map(([name, prop]) => fieldFor(name, prop, required.has(name), context))
     .filter((f): f is Field => f !== null);
 }
 

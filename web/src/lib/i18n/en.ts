@@ -7,6 +7,9 @@
  * To add a page: add a section here, the same section to every other language, then use
  * t("section.key", ...args) in the page.
  */
+import type { ToolName } from "../../../../src/common/tools/index.js";
+import type { LimitedText, ToolText } from "./types.js";
+
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export const en = {
@@ -503,6 +506,12 @@ export const en = {
     rect: "A rectangle",
     all: "The whole picture (turn or mirror only)",
   },
+  /**
+   * The tools' titles and descriptions, and their params' hints (by param, or "tool.param" where a
+   * tool's differs), where they are not the specs' own English: none here.
+   */
+  toolTexts: {} as Partial<Record<ToolName, ToolText>>,
+  paramHints: {} as Partial<Record<string, LimitedText>>,
   /** Names for the params of the tools' JSON Schemas; unknown ones are spelled out from their key. */
   paramLabels: {
     format: "Output format",

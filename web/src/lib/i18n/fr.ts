@@ -1,8 +1,16 @@
 /** Every user-facing string of the web app, in French: the same keys as en.ts. */
+import { megapixels } from "../../../../src/common/tools/tool.js";
+import { RESTORE_SECONDS_PER_MEGAPIXEL, UPSCALE_SECONDS_PER_MEGAPIXEL } from "../../../../src/common/tools/cost.js";
 import type { Catalogue } from "./types.js";
 
 // French uses the singular for 0 and 1.
 const plural = (n: number, one: string, many: string) => `${n} ${n <= 1 ? one : many}`;
+
+const number = (n: number) => n.toLocaleString("fr");
+/** A pixel limit as the specs write it in English ("250000 pixels (e.g. 500×500)"). */
+const pixels = (n: number | undefined) => (n === undefined ? "" : `${number(n)} pixels (p. ex. ${Math.floor(Math.sqrt(n))}×${Math.floor(Math.sqrt(n))})`);
+const mp = (n: number | undefined) => (n === undefined ? "" : `${megapixels(n).replace(".", ",")} mégapixels`);
+const KEEP_OR_CONVERT = "Format de sortie : identique à l’original (le HEIC est écrit en JPEG), ou JPEG, PNG, WebP, AVIF, GIF.";
 
 export const fr: Catalogue = {
   app: {
@@ -484,6 +492,121 @@ export const fr: Catalogue = {
     aspect: "Des proportions",
     rect: "Un rectangle",
     all: "Toute l’image (tourner ou retourner seulement)",
+  },
+  toolTexts: {
+    convert: {
+      title: "Convertir le format d’une image",
+      description:
+        "Écrit l’image en JPEG, PNG, WebP, AVIF ou GIF, à l’endroit et sans métadonnées (le profil de couleur est conservé). Les animations restent animées quand le format choisi le permet (GIF, WebP) ; les autres formats gardent la première image.",
+    },
+    compress: {
+      title: "Compresser une image",
+      description:
+        "Allège le fichier, en gardant son format par défaut : soit à une qualité choisie, soit à la meilleure qualité qui tient dans une taille visée (trouvée par une recherche bornée ; le rapport donne la qualité retenue, ou dit que la cible était hors d’atteinte et rend le plus petit fichier).",
+    },
+    resize: {
+      title: "Redimensionner une image",
+      description:
+        "Redimensionne à une largeur et/ou une hauteur, à un pourcentage ou au format d’un réseau social (exactement à sa taille avec l’ajustement cover, celui des formats par défaut), avec le noyau Lanczos3. Les animations sont redimensionnées image par image.",
+    },
+    crop: {
+      title: "Recadrer, tourner et retourner",
+      description:
+        "Garde un rectangle, ou la plus grande zone de proportions données (centrée, ou là où se trouve le contenu intéressant), puis tourne par quarts de tour et retourne. Les coordonnées se rapportent à l’image telle qu’elle s’affiche (à l’endroit).",
+    },
+    strip: {
+      title: "Supprimer les métadonnées",
+      description:
+        "Supprime les données EXIF (position GPS, appareil, numéro de série, dates), XMP, IPTC, les commentaires, les miniatures intégrées et les données C2PA sans réencoder : les pixels restent identiques. Une image qui porte une indication d’orientation est d’abord remise à l’endroit (sans perte pour la plupart des JPEG). Le rapport liste les sortes de données trouvées, jamais leurs valeurs.",
+    },
+    "pdf-to-images": {
+      title: "PDF en images",
+      description:
+        "Rend les pages choisies d’un PDF en PNG, JPEG ou WebP à la résolution choisie : une page A4 à 150 PPP fait exactement 1240×1754 pixels. Les PDF chiffrés sont refusés.",
+    },
+    nsfw: {
+      title: "Détection de contenu sensible (NSFW)",
+      description:
+        "Classe une image en Drawing (dessin), Hentai, Neutral (neutre), Porn ou Sexy avec NSFWJS (MobileNetV2, 224×224) sur ce serveur. Rend un rapport avec la classe la plus probable et les cinq probabilités ; aucun fichier.",
+    },
+    ocr: {
+      title: "Reconnaissance de texte (OCR)",
+      description:
+        "Lit le texte d’une image avec Tesseract (LSTM, données anglaises, françaises et allemandes) sur ce serveur. Le rapport contient le texte, sa confiance, et chaque mot et chaque ligne avec son cadre ; le texte est aussi fourni en fichier .txt, sauf si vous le désactivez.",
+    },
+    "remove-background": {
+      title: "Supprimer l’arrière-plan",
+      description:
+        "Trouve le sujet avec un modèle de segmentation (ISNet) et rend tout le reste transparent : un détourage PNG ou WebP à la taille de l’image, le masque seul (PNG en niveaux de gris, le sujet en blanc), ou le sujet sur une couleur unie. Les animations donnent leur première image.",
+    },
+    colorize: {
+      title: "Coloriser une photo en noir et blanc",
+      description:
+        "Ajoute des couleurs à une photo en niveaux de gris avec le modèle de colorisation installé par l’administrateur de ce serveur (ONNX). Le modèle devine les couleurs à sa propre taille ; elles sont posées sur la luminosité de la photo en pleine résolution, si bien qu’aucun détail n’est perdu. Indisponible sans modèle installé.",
+    },
+    upscale: {
+      title: "Agrandir (IA)",
+      description: (limits) =>
+        "Agrandit 2× ou 4× avec un modèle de super-résolution ESRGAN qui redessine les détails au lieu de les flouter : rapide (slim), équilibré (medium) ou meilleur (thick). L’image est traitée en tuiles qui se chevauchent, réparties sur les fils de calcul des modèles du serveur. La transparence est conservée (le canal alpha est agrandi avec Lanczos3). " +
+        `Lent sur processeur : environ ${UPSCALE_SECONDS_PER_MEGAPIXEL.fast} s (rapide), ${UPSCALE_SECONDS_PER_MEGAPIXEL.balanced} s (équilibré) ou ${UPSCALE_SECONDS_PER_MEGAPIXEL.best} s (meilleur) par mégapixel d’entrée sur un cœur, divisés par le nombre de fils de calcul des modèles. ` +
+        (limits.maxOutputPixels === undefined ? "" : `Le résultat fait au plus ${mp(limits.maxOutputPixels)} (UPSCALE_MAX_OUTPUT_PIXELS). `) +
+        "Les animations donnent leur première image.",
+    },
+    restore: {
+      title: "Restaurer une photo",
+      description: (limits) =>
+        "Nettoie une photo bruitée ou terne. Rapide (par défaut) : un débruitage médian et un léger renforcement de la netteté (et, sur demande, un étirement du contraste), en quelques secondes même pour 12 Mpx. " +
+        `IA : le débruitage MAXIM, entraîné sur des photos de téléphone ; très lent sur processeur (environ ${RESTORE_SECONDS_PER_MEGAPIXEL.ai} s par mégapixel sur un cœur, divisés par les fils de calcul des modèles du serveur), il prend donc des images ou des rectangles d’au plus ${pixels(limits.maxModelPixels)} (RESTORE_MAX_PIXELS). ` +
+        "Les animations donnent leur première image.",
+    },
+  },
+  paramHints: {
+    format: "Format à écrire.",
+    "compress.format": KEEP_OR_CONVERT,
+    "resize.format": KEEP_OR_CONVERT,
+    "crop.format": KEEP_OR_CONVERT,
+    "restore.format": KEEP_OR_CONVERT,
+    "pdf-to-images.format": "Format d’image de chaque page.",
+    "remove-background.format": "PNG ou WebP gardent la transparence ; le JPEG demande une couleur de fond. Le masque est toujours en PNG.",
+    "upscale.format": "Format de sortie : PNG (par défaut, sans perte), WebP ou JPEG.",
+    quality:
+      "Qualité de 1 à 100 ; par défaut JPEG 82, WebP 80, AVIF 55. En PNG, elle active la réduction à une palette (avec perte, bien plus léger) ; en GIF, elle règle le nombre de couleurs. Ignorée en mode sans perte.",
+    "pdf-to-images.quality": "Qualité JPEG ou WebP (82 et 80 par défaut) ; ignorée pour le PNG.",
+    lossless: "WebP ou AVIF sans perte. Le PNG et le GIF sont toujours sans perte, sauf si une qualité est donnée ; le JPEG ne peut pas l’être.",
+    effort: "Effort de l’encodeur, plus lent pour des fichiers plus légers : PNG 0-9 (6 par défaut), WebP 0-6 (4), AVIF 0-9 (2), GIF 1-10 (7). Le JPEG n’en a pas.",
+    chromaSubsampling: "Résolution des couleurs en JPEG et AVIF : 4:2:0 la divise par deux (plus léger, bien pour les photos), 4:4:4 la garde (texte rouge net, graphismes).",
+    mozjpeg: "JPEG seulement : la quantification en treillis de mozjpeg, des fichiers environ 10 % plus légers pour environ cinq fois plus de temps.",
+    background: "Couleur (#rrggbb) derrière les zones transparentes quand le format de sortie n’a pas de transparence (JPEG).",
+    "remove-background.background": "Poser le sujet sur cette couleur unie (#rrggbb) au lieu de la transparence.",
+    targetKB: "Taille visée en kilo-octets (1 Ko = 1000 octets). Ni avec une qualité, ni sans perte ; pas en PNG, sauf avec perte (elle est alors atteinte par la qualité de la palette).",
+    minQuality: "Qualité la plus basse que la recherche d’une taille visée peut atteindre.",
+    width: "Largeur visée en pixels ; seule, la hauteur suit les proportions.",
+    height: "Hauteur visée en pixels ; seule, la largeur suit les proportions.",
+    percent: "Mettre les deux côtés à l’échelle de ce pourcentage au lieu de donner une taille.",
+    preset: "Une taille de réseau social (p. ex. instagram-portrait fait 1080×1350) au lieu d’une largeur et d’une hauteur.",
+    fit: "Comment l’image remplit le cadre quand les deux côtés sont donnés : cover recadre pour le remplir (par défaut pour les formats de réseaux sociaux), contain ajoute des bandes de la couleur de fond, fill étire, inside tient dedans (par défaut), outside le couvre sans recadrer.",
+    withoutEnlargement: "Ne jamais rendre l’image plus grande qu’elle n’est.",
+    rect: "Rectangle à garder, dans les coordonnées de l’image à l’endroit ; il doit tenir dans l’image.",
+    "restore.rect": "Ne restaurer que ce rectangle de l’image à l’endroit (le résultat est ce rectangle) ; nécessaire au mode IA pour les images au-delà de sa limite.",
+    aspect: "Proportions L:H (p. ex. 16:9, 1:1) de la plus grande zone à garder, au lieu d’un rectangle.",
+    position: "Où placer un recadrage par proportions : centre, attention (la zone la plus saillante : peau, saturation, luminance) ou entropie (le plus de détails).",
+    rotate: "Rotation horaire en degrés, après le recadrage.",
+    flip: "Retourner de haut en bas, après la rotation.",
+    flop: "Miroir gauche-droite, après la rotation.",
+    pages: (limits) =>
+      `Pages à rendre : all (toutes), ou des numéros et des plages comptés à partir de 1, p. ex. 1-3,5.${limits.maxPages === undefined ? "" : ` Au plus ${limits.maxPages} pages.`}`,
+    dpi: "Résolution en points par pouce : la taille de la page en pouces multipliée par ce nombre donne sa taille en pixels.",
+    languages: "Langues du texte, une ou plusieurs : cochez toutes celles que l’image contient (chacune de plus ralentit la reconnaissance).",
+    textFile: "Fournir aussi le texte dans un fichier .txt (UTF-8) à côté du rapport.",
+    model: "Taille du modèle : moyen (par défaut, plus précis) ou petit.",
+    "upscale.model": "Rapide (ESRGAN slim, par défaut), équilibré (ESRGAN medium, environ 2× plus lent) ou meilleur (ESRGAN thick, environ 15× plus lent).",
+    output: "Le sujet détouré : l’image sans son arrière-plan ; le masque seul : le masque du sujet, en PNG en niveaux de gris.",
+    scale: "Facteur d’agrandissement : 2 ou 4.",
+    mode: (limits) => `Rapide (filtres, quelques secondes) ou IA (débruitage MAXIM, au plus ${pixels(limits.maxModelPixels)}, plusieurs minutes).`,
+    denoise: "Mode rapide : filtre médian de 3 (léger) ou 5 (fort) pixels, ou aucun.",
+    normalise:
+      "Mode rapide : étirer le contraste pour que le 1 % le plus sombre et le 1 % le plus clair atteignent le noir et le blanc ; pour les photos ternes ou passées (cela change chaque ton, d’où l’arrêt par défaut).",
+    sharpen: "Mode rapide : un léger masque de netteté après le débruitage.",
   },
   paramLabels: {
     format: "Format de sortie",

@@ -1,4 +1,5 @@
 import type { en } from "./en.js";
+import type { ToolLimits } from "../../../../src/common/tools/tool.js";
 
 /** The shape every language provides: English defines it, the others must match it key for key. */
 export type Catalogue = typeof en;
@@ -23,3 +24,12 @@ export type MessageKey = Paths<Catalogue>;
 
 /** The values a text takes: none for a plain text, the function's parameters otherwise. */
 export type MessageArgs<K extends MessageKey> = At<Catalogue, K> extends (...args: infer A) => string ? A : [];
+
+/** A text that names a tool's limits on this server (`GET /api/v1/tools` gives them). */
+export type LimitedText = string | ((limits: ToolLimits) => string);
+
+/** A tool's title and description in a language other than its spec's (English). */
+export interface ToolText {
+  title: string;
+  description: LimitedText;
+}
