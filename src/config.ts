@@ -55,6 +55,7 @@ const envSchema = z.object({
   DECODE_TIMEOUT: duration("60s"),
   DECODE_MEMORY: parsedSetting("320MiB", parseByteSize),
   TOMBSTONE_RETENTION: duration("30d"),
+  UNVIEWED_IMAGE_RETENTION: parsedSetting("180d", (text) => (text === "off" ? null : parseDuration(text))),
   UPLOAD_IDLE_TIMEOUT: duration("30s"),
   UPLOAD_MIN_RATE: parsedSetting("1KiB", parseByteSize),
   MAX_PENDING_UPLOADS: positiveInt.default(100),
@@ -164,6 +165,8 @@ export interface Config {
   /** decoder memory all uploads and tools together may hold at once */
   decodeMemoryBytes: number;
   tombstoneRetentionMs: number;
+  /** P12: a hosted image nobody has viewed for this long (since its upload, if never) is removed; null: kept */
+  unviewedImageRetentionMs: number | null;
   /** an upload whose body brings fewer than uploadMinBytesPerSecond × this in any such window is cut (408); 0: never */
   uploadIdleTimeoutMs: number;
   uploadMinBytesPerSecond: number;
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     decodeTimeoutMs: e.DECODE_TIMEOUT,
     decodeMemoryBytes: e.DECODE_MEMORY,
     tombstoneRetentionMs: e.TOMBSTONE_RETENTION,
+    unviewedImageRetentionMs: e.UNVIEWED_IMAGE_RETENTION,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT,
     uploadMinBytesPerSecond: e.UPLOAD_MIN_RATE,
     maxPendingUploads: e.MAX_PENDING_UPLOADS,

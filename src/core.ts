@@ -127,10 +127,12 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     events,
   });
   const MINUTE = 60_000;
+  const unviewed = config.unviewedImageRetentionMs;
   const retention = new Retention(db.db, clock, [
     { name: "tool_files", everyMs: MINUTE, run: () => jobs.purgeExpiredToolFiles() },
     { name: "job_history", everyMs: 60 * MINUTE, run: () => jobs.purgeJobHistory() },
     { name: "tombstones", everyMs: 60 * MINUTE, run: () => images.purgeTombstones(config.tombstoneRetentionMs) },
+    ...(unviewed === null ? [] : [{ name: "unviewed_images", everyMs: 60 * MINUTE, run: () => images.purgeUnviewed(unviewed) }]),
     { name: "abandoned_uploads", everyMs: 60 * MINUTE, run: () => images.purgeAbandonedUploads(ABANDONED_UPLOAD_AFTER_MS) },
     // Not a purge, but the same once-per-cluster schedule: images a stopped process or a missing model left unclassified (P9).
     { name: "nsfw_unclassified", everyMs: 5 * MINUTE, run: () => nsfw.sweep() },

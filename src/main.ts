@@ -24,7 +24,8 @@ Usage: pixhaven <command>
   migrate   bring the database schema up to date and exit
   purge     apply every retention rule once and exit (workers also run them on schedule):
             tool files past TOOL_RETENTION, job history past JOB_HISTORY_RETENTION,
-            tombstones past TOMBSTONE_RETENTION, uploads a crashed process left half stored
+            tombstones past TOMBSTONE_RETENTION, images unviewed for UNVIEWED_IMAGE_RETENTION,
+            uploads a crashed process left half stored
 ${USERS_USAGE}
 ${TOOL_COMMANDS_USAGE}
 

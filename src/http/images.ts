@@ -62,7 +62,13 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
         },
       },
     },
-    async () => ({ maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels, acceptedTypes: ACCEPTED_TYPES, nsfwThreshold: config.nsfwThreshold }),
+    async () => ({
+      maxUploadBytes: config.maxUploadBytes,
+      maxPixels: config.maxPixels,
+      acceptedTypes: ACCEPTED_TYPES,
+      nsfwThreshold: config.nsfwThreshold,
+      unviewedImageRetentionSeconds: config.unviewedImageRetentionMs === null ? null : Math.round(config.unviewedImageRetentionMs / 1000),
+    }),
   );
 
   app.post(

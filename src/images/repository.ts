@@ -48,6 +48,18 @@ export class ImageRepository {
       .execute();
   }
 
+  /** Active images nobody has viewed since `before` (never viewed: uploaded before it), oldest first. */
+  async findUnviewed(before: number, limit: number): Promise<Array<Pick<ImageRow, "id" | "blob_key" | "thumb_key">>> {
+    return this.db
+      .selectFrom("images")
+      .select(["id", "blob_key", "thumb_key"])
+      .where("status", "=", "active")
+      .where((eb) => eb.or([eb("last_viewed_at", "<", before), eb.and([eb("last_viewed_at", "is", null), eb("created_at", "<", before)])]))
+      .orderBy("created_at")
+      .limit(limit)
+      .execute();
+  }
+
   async addView(id: string, at: number): Promise<void> {
     await this.db
       .updateTable("images")
@@ -57,14 +69,19 @@ export class ImageRepository {
       .execute();
   }
 
-  /** Leaves a tombstone (so the id answers 410 and is never reused) holding nothing personal. */
-  async markDeleted(id: string, at: number): Promise<boolean> {
-    const result = await this.db
+  /**
+   * Leaves a tombstone (so the id answers 410 and is never reused) holding nothing personal. With
+   * `unviewedBefore`, only while nobody has viewed it since then: a view that came after the purge
+   * looked keeps the image.
+   */
+  async markDeleted(id: string, at: number, unviewedBefore?: number): Promise<boolean> {
+    let update = this.db
       .updateTable("images")
       .set({ status: "deleted", deleted_at: at, delete_token_hash: null, original_name: null, blob_key: null, thumb_key: null, owner_id: null, thumbhash: "" })
       .where("id", "=", id)
-      .where("status", "=", "active")
-      .executeTakeFirst();
+      .where("status", "=", "active");
+    if (unviewedBefore !== undefined) update = update.where((eb) => eb.or([eb("last_viewed_at", "is", null), eb("last_viewed_at", "<", unviewedBefore)]));
+    const result = await update.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 

@@ -41,6 +41,8 @@ export interface ImageServiceDeps {
 
 /** No upload takes this long; a row still pending after it belongs to a process that died. */
 export const ABANDONED_UPLOAD_AFTER_MS = 60 * 60 * 1000;
+/** Images one step of a purge removes before it looks again. */
+const PURGE_BATCH = 200;
 
 /** Hosting: upload, look up, count views, serve bytes and delete. Knows nothing of HTTP. */
 export class ImageService {
@@ -157,6 +159,25 @@ export class ImageService {
       await this.deps.repo.remove(row.id);
     }
     return abandoned.length;
+  }
+
+  /**
+   * P12: images nobody has viewed for `retentionMs` (since their upload, if ever) leave storage as a
+   * deleted one does; their id answers 410 until the tombstone is purged.
+   */
+  async purgeUnviewed(retentionMs: number): Promise<number> {
+    const now = this.deps.clock.now();
+    const before = now - retentionMs;
+    let removed = 0;
+    for (;;) {
+      const rows = await this.deps.repo.findUnviewed(before, PURGE_BATCH);
+      for (const row of rows) {
+        if (!(await this.deps.repo.markDeleted(row.id, now, before))) continue; // viewed or deleted meanwhile
+        await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+        removed++;
+      }
+      if (rows.length < PURGE_BATCH) return removed;
+    }
   }
 
   async purgeTombstones(retentionMs: number): Promise<number> {

@@ -44,6 +44,8 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     // Without the header the CSP checks below would prove nothing.
     expect(home?.headers()["content-security-policy"]).toContain("script-src 'self'");
     await page.getByText("Location, camera and date metadata is removed").waitFor();
+    // P12's period, as the server applies it.
+    await page.getByText("An image nobody views for 180 days is deleted.").waitFor();
     await page.getByRole("button", { name: /Drop images here/ }).waitFor();
 
     await page.locator("input[type=file]").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: jpeg });

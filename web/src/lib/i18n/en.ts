@@ -66,6 +66,7 @@ export const en = {
   home: {
     title: "Share an image",
     privacy: "Location, camera and date metadata is removed before anything is stored.",
+    unviewed: (duration: string) => `An image nobody views for ${duration} is deleted.`,
     defaultHint: "JPEG, PNG, WebP, GIF, AVIF and HEIC images",
     hint: (types: string, max: string) => `${types} · up to ${max} each`,
     uploadsHeading: "Uploads",

@@ -63,6 +63,7 @@ export const fr: Catalogue = {
     none: "aucun",
   },
   home: {
+    unviewed: (duration) => `Une image que personne ne regarde pendant ${duration} est supprimée.`,
     title: "Partager une image",
     privacy: "Les métadonnées de lieu, d’appareil et de date sont supprimées avant tout enregistrement.",
     defaultHint: "Images JPEG, PNG, WebP, GIF, AVIF et HEIC",
