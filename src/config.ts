@@ -77,6 +77,8 @@ const envSchema = z.object({
   MAX_BATCH_FILES: positiveInt.max(1000).default(50),
   TRUST_PROXY: bool.default(false),
   UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
+  REPORT_RATE_LIMIT: parsedSetting("20/1h", parseRateLimit),
+  REPORT_RETENTION: duration("365d"),
   URL_IMPORT: z.enum(["on", "off"]).default("on"),
   URL_IMPORT_TIMEOUT: duration("20s"),
   URL_IMPORT_ALLOW: parsedSetting("", parseAllowList),
@@ -203,6 +205,10 @@ export interface Config {
   trustProxy: boolean;
   /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
   uploadRateLimit: { max: number; windowMs: number } | null;
+  /** abuse reports per anonymised network per window; null when off */
+  reportRateLimit: { max: number; windowMs: number } | null;
+  /** P14: a resolved report is deleted this long after its resolution */
+  reportRetentionMs: number;
   /** uploads by URL: the server fetches from public addresses only, plus the ranges allowed here */
   urlImport: { enabled: boolean; timeoutMs: number; allowList: Cidr[] };
   logLevel: string;
@@ -258,6 +264,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBatchFiles: e.MAX_BATCH_FILES,
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
+    reportRateLimit: e.REPORT_RATE_LIMIT,
+    reportRetentionMs: e.REPORT_RETENTION,
     urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },
     logLevel: e.LOG_LEVEL,
     storage: storageConfig(e),

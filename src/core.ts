@@ -15,6 +15,7 @@ import { JobEvents } from "./jobs/events.js";
 import { JobRepository } from "./jobs/repository.js";
 import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
+import { AbuseReports } from "./moderation/reports.js";
 import { IdentifiedInputs, runToolWith, toolGate } from "./jobs/tools.js";
 import { JobWorker, type RunTool } from "./jobs/worker.js";
 import { classifyNsfw } from "./models/nsfw.js";
@@ -39,6 +40,8 @@ export interface Core {
   /** the one way to run a tool in this process (jobs, CLI, tests) */
   tools: ToolRunner;
   models: ModelThreads;
+  /** reports of hosted images and their resolution */
+  reports: AbuseReports;
   /** P9: classifies each hosted image after it is stored */
   nsfw: NsfwClassification;
   /** decoder memory shared by uploads and tools */
@@ -126,12 +129,14 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     log,
     events,
   });
+  const reports = new AbuseReports({ db: db.db, images, clock });
   const MINUTE = 60_000;
   const unviewed = config.unviewedImageRetentionMs;
   const retention = new Retention(db.db, clock, [
     { name: "tool_files", everyMs: MINUTE, run: () => jobs.purgeExpiredToolFiles() },
     { name: "job_history", everyMs: 60 * MINUTE, run: () => jobs.purgeJobHistory() },
     { name: "tombstones", everyMs: 60 * MINUTE, run: () => images.purgeTombstones(config.tombstoneRetentionMs) },
+    { name: "abuse_reports", everyMs: 60 * MINUTE, run: () => reports.purgeResolved(config.reportRetentionMs) },
     ...(unviewed === null ? [] : [{ name: "unviewed_images", everyMs: 60 * MINUTE, run: () => images.purgeUnviewed(unviewed) }]),
     { name: "abandoned_uploads", everyMs: 60 * MINUTE, run: () => images.purgeAbandonedUploads(ABANDONED_UPLOAD_AFTER_MS) },
     // Not a purge, but the same once-per-cluster schedule: images a stopped process or a missing model left unclassified (P9).
@@ -142,6 +147,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     db,
     blobs,
     images,
+    reports,
     jobs,
     accounts,
     jobWorker,

@@ -40,6 +40,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
   const app = await buildApp({
     config,
     images,
+    reports: core.reports,
     jobs: core.jobs,
     accounts: core.accounts,
     models: core.models,

@@ -148,6 +148,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("jobs").dropColumn("batch_index").execute();
     },
   },
+  "0006_abuse_reports": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("abuse_reports")
+        .addColumn("id", "varchar(16)", (c) => c.primaryKey())
+        .addColumn("image_id", "varchar(16)", (c) => c.notNull())
+        .addColumn("reason", "varchar(32)", (c) => c.notNull())
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("contact", "varchar(320)")
+        .addColumn("status", "varchar(16)", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("resolved_at", "bigint")
+        .execute();
+      await db.schema.createIndex("abuse_reports_status").on("abuse_reports").columns(["status", "created_at"]).execute();
+      await db.schema.createIndex("abuse_reports_image").on("abuse_reports").column("image_id").execute();
+      await db.schema.createIndex("abuse_reports_resolved").on("abuse_reports").column("resolved_at").execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("abuse_reports").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

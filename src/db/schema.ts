@@ -79,6 +79,23 @@ export interface JobOutputsTable {
   last_download_at: number | null;
 }
 
+/**
+ * A visitor's report of a hosted image (abuse, or a copyright notice). No address or account of the
+ * reporter is kept; `contact` only when they give one. Purged REPORT_RETENTION after it is resolved (P14).
+ */
+export interface AbuseReportsTable {
+  id: string;
+  /** the image reported; kept as an id, since the image may be gone */
+  image_id: string;
+  reason: string;
+  details: string;
+  contact: string | null;
+  /** open until a moderator resolves it: the image removed, or the report dismissed */
+  status: "open" | "removed" | "dismissed";
+  created_at: number;
+  resolved_at: number | null;
+}
+
 /** One row per scheduled maintenance task, so each runs once per cluster, not once per process. */
 export interface MaintenanceTable {
   name: string;
@@ -174,6 +191,7 @@ export type AuthTime = Date | string | number;
 export interface Database {
   images: ImagesTable;
   jobs: JobsTable;
+  abuse_reports: AbuseReportsTable;
   job_outputs: JobOutputsTable;
   maintenance: MaintenanceTable;
   api_tokens: ApiTokensTable;
@@ -191,4 +209,5 @@ export type JobRow = Selectable<JobsTable>;
 export type JobOutputRow = Selectable<JobOutputsTable>;
 
 export type ImageRow = Selectable<ImagesTable>;
+export type AbuseReportRow = Selectable<AbuseReportsTable>;
 export type NewImageRow = Insertable<ImagesTable>;

@@ -3,14 +3,17 @@ import { z } from "zod";
 import type { Accounts, Identity } from "../accounts/index.js";
 import { notFound } from "../common/errors.js";
 import { identify } from "./auth.js";
-import { errorSchema } from "./schemas.js";
+import type { AbuseReports } from "../moderation/reports.js";
+import type { AbuseReportRow } from "../db/schema.js";
+import { reportSchema } from "./reports.js";
+import { errorSchema, idParams } from "./schemas.js";
 
 /**
  * P20: admin routes exist only for an administrator whose session was opened with a second
  * factor; to anyone else (no role, no second factor, an API token) they answer the same 404 as
  * an unknown address.
  */
-export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts }> = async (app, { accounts }) => {
+export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts; reports: AbuseReports }> = async (app, { accounts, reports }) => {
   app.addHook("onRequest", async (request) => {
     const identity: Identity | null = await identify(accounts, request).catch(() => null);
     if (!identity || identity.via !== "session" || identity.role !== "admin" || !identity.secondFactor) throw notFound();
@@ -26,6 +29,33 @@ export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts }> = async (ap
       },
     },
     async () => accounts.dashboard.instanceTotals(),
+  );
+
+  app.get(
+    "/api/v1/admin/reports",
+    {
+      schema: {
+        summary: "Reports of images: the open ones oldest first, or the resolved ones newest first",
+        tags: ["admin"],
+        querystring: z.object({ status: z.enum(["open", "resolved"]).default("open") }),
+        response: { 200: z.object({ reports: z.array(reportSchema) }), 404: errorSchema },
+      },
+    },
+    async (request) => ({ reports: (await reports.list(request.query.status)).map(reportJson) }),
+  );
+
+  app.post(
+    "/api/v1/admin/reports/:id",
+    {
+      schema: {
+        summary: "Resolve a report: remove the image (every open report of it is resolved with it) or dismiss the report",
+        tags: ["admin"],
+        params: idParams,
+        body: z.object({ action: z.enum(["remove", "dismiss"]) }),
+        response: { 200: reportSchema, 404: errorSchema },
+      },
+    },
+    async (request) => reportJson(await reports.resolve(request.params.id, request.body.action)),
   );
 
   app.post(
@@ -44,3 +74,18 @@ export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts }> = async (ap
     },
   );
 };
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function reportJson(row: AbuseReportRow) {
+  return {
+    id: row.id,
+    imageId: row.image_id,
+    reason: row.reason as z.infer<typeof reportSchema>["reason"],
+    details: row.details,
+    contact: row.contact,
+    status: row.status,
+    createdAt: iso(row.created_at)!,
+    resolvedAt: iso(row.resolved_at),
+  };
+}

@@ -74,7 +74,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
   app.post(
     "/api/v1/images",
     {
-      ...(config.uploadRateLimit ? { config: { rateLimit: uploadRateLimit(config.uploadRateLimit) } } : {}),
+      ...(config.uploadRateLimit ? { config: { rateLimit: networkRateLimit(config.uploadRateLimit, "uploads") } } : {}),
       schema: {
         summary: "Upload one image",
         description:
@@ -144,13 +144,13 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
 };
 
 /** Counted per anonymised network, so the limiter never holds a full address either. */
-function uploadRateLimit({ max, windowMs }: { max: number; windowMs: number }) {
+export function networkRateLimit({ max, windowMs }: { max: number; windowMs: number }, what: string) {
   return {
     max,
     timeWindow: windowMs,
     keyGenerator: (request: FastifyRequest) => anonymiseIp(request.ip),
     errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-      new AppError("rate_limited", 429, `Too many uploads from your network; try again in ${context.after}.`),
+      new AppError("rate_limited", 429, `Too many ${what} from your network; try again in ${context.after}.`),
   };
 }
 

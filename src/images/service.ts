@@ -140,7 +140,15 @@ export class ImageService {
       throw new AppError("invalid_delete_token", 403, "The deletion token does not match this image.");
     }
     if (!(await this.deps.repo.markDeleted(row.id, this.deps.clock.now()))) throw gone();
-    await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+    await this.removeBlobs(row);
+  }
+
+  /** A moderator's removal (a report upheld): as a deletion, without the token. False when it was gone already. */
+  async takeDown(id: string): Promise<boolean> {
+    const row = await this.deps.repo.find(id);
+    if (!row || !(await this.deps.repo.markDeleted(row.id, this.deps.clock.now()))) return false;
+    await this.removeBlobs(row);
+    return true;
   }
 
   /** 66 random bits make a collision astronomically unlikely; still, never overwrite one. */
@@ -155,7 +163,7 @@ export class ImageService {
   async purgeAbandonedUploads(olderThanMs: number): Promise<number> {
     const abandoned = await this.deps.repo.findAbandoned(this.deps.clock.now() - olderThanMs);
     for (const row of abandoned) {
-      await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+      await this.removeBlobs(row);
       await this.deps.repo.remove(row.id);
     }
     return abandoned.length;
@@ -173,7 +181,7 @@ export class ImageService {
       const rows = await this.deps.repo.findUnviewed(before, PURGE_BATCH);
       for (const row of rows) {
         if (!(await this.deps.repo.markDeleted(row.id, now, before))) continue; // viewed or deleted meanwhile
-        await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
+        await this.removeBlobs(row);
         removed++;
       }
       if (rows.length < PURGE_BATCH) return removed;
@@ -182,6 +190,10 @@ export class ImageService {
 
   async purgeTombstones(retentionMs: number): Promise<number> {
     return this.deps.repo.purgeTombstones(this.deps.clock.now() - retentionMs);
+  }
+
+  private async removeBlobs(row: Pick<ImageRow, "blob_key" | "thumb_key">): Promise<void> {
+    await Promise.all([row.blob_key, row.thumb_key].filter((k): k is string => !!k).map((k) => this.deps.blobs.delete(k)));
   }
 
   private async openBlob(key: string | null, range?: ByteRange): Promise<Readable> {

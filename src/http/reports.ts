@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Config } from "../config.js";
+import { type AbuseReports, REPORT_REASONS } from "../moderation/reports.js";
+import { networkRateLimit } from "./images.js";
+import { errorSchema, idParams } from "./schemas.js";
+
+const MAX_DETAILS = 4000;
+
+const reportBody = z
+  .object({
+    reason: z.enum(REPORT_REASONS),
+    details: z.string().trim().max(MAX_DETAILS).default(""),
+    contact: z.email().max(320).optional().describe("an address to answer you; required for a copyright notice"),
+    goodFaith: z.boolean().optional().describe("copyright notices: you believe in good faith that the use is not authorised, and the notice is accurate"),
+  })
+  .superRefine((body, ctx) => {
+    if (body.reason !== "copyright") return;
+    if (!body.contact) ctx.addIssue({ code: "custom", path: ["contact"], message: "A copyright notice needs an address to answer you." });
+    if (body.details.length < 10) ctx.addIssue({ code: "custom", path: ["details"], message: "A copyright notice needs to name the work it concerns and who holds its rights." });
+    if (body.goodFaith !== true) ctx.addIssue({ code: "custom", path: ["goodFaith"], message: "A copyright notice needs your statement that it is made in good faith and is accurate." });
+  });
+
+export const reportSchema = z.object({
+  id: z.string(),
+  imageId: z.string(),
+  reason: z.enum(REPORT_REASONS),
+  details: z.string(),
+  contact: z.string().nullable(),
+  status: z.enum(["open", "removed", "dismissed"]),
+  createdAt: z.string(),
+  resolvedAt: z.string().nullable(),
+});
+
+/** Anyone who can see an image can report it: abuse, or a copyright notice. */
+export const reportsApi: FastifyPluginAsyncZod<{ reports: AbuseReports; config: Config }> = async (app, { reports, config }) => {
+  app.post(
+    "/api/v1/images/:id/reports",
+    {
+      ...(config.reportRateLimit ? { config: { rateLimit: networkRateLimit(config.reportRateLimit, "reports") } } : {}),
+      schema: {
+        summary: "Report an image to the moderators (abuse, or a copyright notice)",
+        description: `JSON: \`reason\` (${REPORT_REASONS.join(", ")}), \`details\`, an optional \`contact\` address. A copyright notice (\`reason: copyright\`) names the work in \`details\`, gives a \`contact\` and \`goodFaith: true\`. Nothing else of the reporter is kept; a resolved report is deleted after ${Math.round(config.reportRetentionMs / 86_400_000)} days (REPORT_RETENTION).`,
+        tags: ["images"],
+        params: idParams,
+        body: reportBody,
+        response: { 201: z.object({ id: z.string(), status: z.literal("open") }), 400: errorSchema, 404: errorSchema, 410: errorSchema, 429: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { reason, details, contact } = request.body;
+      const report = await reports.file(request.params.id, { reason, details, contact: contact ?? null });
+      return reply.status(201).send({ id: report.id, status: "open" as const });
+    },
+  );
+};
