@@ -67,6 +67,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       maxPixels: config.maxPixels,
       acceptedTypes: ACCEPTED_TYPES,
       nsfwThreshold: config.nsfwThreshold,
+      reportRetentionSeconds: Math.round(config.reportRetentionMs / 1000),
       unviewedImageRetentionSeconds: config.unviewedImageRetentionMs === null ? null : Math.round(config.unviewedImageRetentionMs / 1000),
     }),
   );

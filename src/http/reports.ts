@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { type AbuseReports, REPORT_REASONS } from "../moderation/reports.js";
+import { REPORT_REASONS } from "../common/reports.js";
+import type { AbuseReports } from "../moderation/reports.js";
 import { networkRateLimit } from "./images.js";
 import { errorSchema, idParams } from "./schemas.js";
 

@@ -1,13 +1,11 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../common/clock.js";
 import { notFound } from "../common/errors.js";
+import type { ReportReason } from "../common/reports.js";
 import type { AbuseReportRow, Database } from "../db/schema.js";
 import { isShareId, newShareId } from "../ids.js";
 import type { ImageService } from "../images/service.js";
 
-/** What a visitor may report an image for; `copyright` is a takedown notice (DMCA and the like). */
-export const REPORT_REASONS = ["illegal", "sexual", "violence", "harassment", "privacy", "spam", "copyright", "other"] as const;
-export type ReportReason = (typeof REPORT_REASONS)[number];
 
 export interface NewReport {
   reason: ReportReason;

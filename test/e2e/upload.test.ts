@@ -180,6 +180,30 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     await fresh.close();
   });
 
+  it("a visitor reports an image from its page: a copyright notice asks for what it needs and reaches the moderators", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([jpeg as Uint8Array<ArrayBuffer>]), "reported.jpg");
+    const uploaded = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
+    const visitor = await context.newPage();
+    await visitor.goto(`${srv.baseUrl}/i/${uploaded.id}`);
+    await visitor.getByText("Report this image").click();
+    await visitor.getByLabel("What is wrong with it").selectOption({ label: "It infringes my copyright" });
+    await visitor.getByText("deleted 365 days after the report is dealt with").waitFor();
+    // A notice needs the work, an address and the statement: the browser asks before sending.
+    const send = visitor.getByRole("button", { name: "Send the report" });
+    await send.click();
+    expect(await srv.px.core.reports.list("open")).toEqual([]);
+    await visitor.getByLabel("The work it copies, and who holds its rights").fill("My photograph 'Green field' (2025); I hold its rights.");
+    await visitor.getByLabel("Your e-mail address").fill("owner@example.org");
+    await visitor.getByLabel(/I believe in good faith/).check();
+    await send.click();
+    await visitor.getByRole("status").filter({ hasText: "Your report was sent to this server's moderators" }).waitFor();
+    expect(await srv.px.core.reports.list("open")).toEqual([
+      expect.objectContaining({ image_id: uploaded.id, reason: "copyright", contact: "owner@example.org", details: "My photograph 'Green field' (2025); I hold its rights." }),
+    ]);
+    await visitor.close();
+  });
+
   it("stayed on its own origin without CSP violations or script errors", () => {
     const origin = new URL(srv.baseUrl).origin;
     const network = requests.filter((url) => !url.startsWith("data:") && !url.startsWith("blob:"));

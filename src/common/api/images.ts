@@ -40,6 +40,7 @@ export const serverConfigSchema = z.object({
   maxPixels: z.number(),
   acceptedTypes: z.array(z.string()),
   nsfwThreshold: z.number().describe("viewers blur an image whose Porn + Hentai + Sexy probability is above this (NSFW_THRESHOLD)"),
+  reportRetentionSeconds: z.number().describe("a report of an image is deleted this long after it is resolved (REPORT_RETENTION, P14)"),
   unviewedImageRetentionSeconds: z.number().nullable().describe("a hosted image nobody views for this long is deleted (UNVIEWED_IMAGE_RETENTION, P12); null: never"),
 });
 

@@ -1,6 +1,7 @@
 import { t } from "./i18n/index.svelte.js";
 
 import type { ImageJson, ServerConfigJson, UploadedImageJson } from "$common/api/images.js";
+import type { ReportReason } from "$common/reports.js";
 
 /** The server's own response types (src/common/api), never copies of them. */
 export type ServerConfig = ServerConfigJson;
@@ -81,6 +82,22 @@ export function deleteImage(id: string, deleteToken: string): Promise<void> {
   return request<void>(`/api/v1/images/${encodeURIComponent(id)}`, {
     method: "DELETE",
     headers: { "X-Delete-Token": deleteToken },
+  });
+}
+
+export interface ImageReport {
+  reason: ReportReason;
+  details: string;
+  contact?: string;
+  goodFaith?: boolean;
+}
+
+/** Sends a report of the image to this server's moderators. */
+export function reportImage(id: string, report: ImageReport): Promise<{ id: string }> {
+  return request<{ id: string }>(`/api/v1/images/${encodeURIComponent(id)}/reports`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(report),
   });
 }
 
