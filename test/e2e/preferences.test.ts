@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Request } from "playwright-core";
 import { launchChromium, openWatchedPage, type PageLog, skipBrowser } from "../helpers/browser.js";
 import { startTestServer } from "../helpers/server.js";
+import { plainJpeg } from "../fixtures/images.js";
 
 (skipBrowser ? describe.skip : describe)("preferences and languages in Chromium", () => {
   let srv: Awaited<ReturnType<typeof startTestServer>>;
@@ -92,6 +93,27 @@ import { startTestServer } from "../helpers/server.js";
     await page.getByRole("heading", { name: "Image tools", level: 1 }).waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe("en");
     expect(log.pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it("P18: no analytics or advertising is loaded, so there is nothing to consent to: every page a visitor opens asks only this origin, sets no cookie and runs no foreign script", async () => {
+    const log: PageLog = { requests: [], cspReports: [], pageErrors: [] };
+    const { context, page } = await openWatchedPage(browser, log);
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(await plainJpeg(32, 32, 18))]), "p18.jpg");
+    const { id } = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
+    for (const path of ["/", "/tools", "/tools/compress", "/tools/upscale?on=server", "/tools/history", `/i/${id}`, "/account/sign-in", "/docs"]) {
+      await page.goto(srv.baseUrl + path);
+      await page.waitForLoadState("networkidle");
+      const scripts = await page.evaluate(() => Array.from(document.scripts, (s) => s.src).filter(Boolean));
+      for (const src of scripts) expect(new URL(src).origin, `${path}: ${src}`).toBe(new URL(srv.baseUrl).origin);
+    }
+    const origin = new URL(srv.baseUrl).origin;
+    const network = log.requests.filter((url) => !url.startsWith("data:") && !url.startsWith("blob:"));
+    expect(network.length).toBeGreaterThan(8);
+    expect(network.filter((url) => new URL(url).origin !== origin)).toEqual([]);
+    expect(await context.cookies()).toEqual([]);
+    expect(log.cspReports).toEqual([]);
     await context.close();
   });
 });
