@@ -79,6 +79,8 @@ const envSchema = z.object({
   UPLOAD_RATE_LIMIT: parsedSetting("100/10m", parseRateLimit),
   REPORT_RATE_LIMIT: parsedSetting("20/1h", parseRateLimit),
   REPORT_RETENTION: duration("365d"),
+  CONTACT_RATE_LIMIT: parsedSetting("5/1h", parseRateLimit),
+  CONTACT_RETENTION: duration("730d"),
   URL_IMPORT: z.enum(["on", "off"]).default("on"),
   URL_IMPORT_TIMEOUT: duration("20s"),
   URL_IMPORT_ALLOW: parsedSetting("", parseAllowList),
@@ -209,6 +211,10 @@ export interface Config {
   reportRateLimit: { max: number; windowMs: number } | null;
   /** P14: a resolved report is deleted this long after its resolution */
   reportRetentionMs: number;
+  /** contact messages per anonymised network per window; null when off */
+  contactRateLimit: { max: number; windowMs: number } | null;
+  /** P15: a contact message is deleted this long after it came */
+  contactRetentionMs: number;
   /** uploads by URL: the server fetches from public addresses only, plus the ranges allowed here */
   urlImport: { enabled: boolean; timeoutMs: number; allowList: Cidr[] };
   logLevel: string;
@@ -266,6 +272,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
     reportRateLimit: e.REPORT_RATE_LIMIT,
     reportRetentionMs: e.REPORT_RETENTION,
+    contactRateLimit: e.CONTACT_RATE_LIMIT,
+    contactRetentionMs: e.CONTACT_RETENTION,
     urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },
     logLevel: e.LOG_LEVEL,
     storage: storageConfig(e),

@@ -16,6 +16,7 @@ import { JobRepository } from "./jobs/repository.js";
 import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
 import { AbuseReports } from "./moderation/reports.js";
+import { ContactMessages } from "./moderation/contact.js";
 import { IdentifiedInputs, runToolWith, toolGate } from "./jobs/tools.js";
 import { JobWorker, type RunTool } from "./jobs/worker.js";
 import { classifyNsfw } from "./models/nsfw.js";
@@ -42,6 +43,8 @@ export interface Core {
   models: ModelThreads;
   /** reports of hosted images and their resolution */
   reports: AbuseReports;
+  /** messages to the operator from the contact page */
+  contact: ContactMessages;
   /** P9: classifies each hosted image after it is stored */
   nsfw: NsfwClassification;
   /** decoder memory shared by uploads and tools */
@@ -130,6 +133,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     events,
   });
   const reports = new AbuseReports({ db: db.db, images, clock });
+  const contact = new ContactMessages({ db: db.db, clock });
   const MINUTE = 60_000;
   const unviewed = config.unviewedImageRetentionMs;
   const retention = new Retention(db.db, clock, [
@@ -137,6 +141,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     { name: "job_history", everyMs: 60 * MINUTE, run: () => jobs.purgeJobHistory() },
     { name: "tombstones", everyMs: 60 * MINUTE, run: () => images.purgeTombstones(config.tombstoneRetentionMs) },
     { name: "abuse_reports", everyMs: 60 * MINUTE, run: () => reports.purgeResolved(config.reportRetentionMs) },
+    { name: "contact_messages", everyMs: 60 * MINUTE, run: () => contact.purge(config.contactRetentionMs) },
     ...(unviewed === null ? [] : [{ name: "unviewed_images", everyMs: 60 * MINUTE, run: () => images.purgeUnviewed(unviewed) }]),
     { name: "abandoned_uploads", everyMs: 60 * MINUTE, run: () => images.purgeAbandonedUploads(ABANDONED_UPLOAD_AFTER_MS) },
     // Not a purge, but the same once-per-cluster schedule: images a stopped process or a missing model left unclassified (P9).
@@ -148,6 +153,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     blobs,
     images,
     reports,
+    contact,
     jobs,
     accounts,
     jobWorker,

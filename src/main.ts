@@ -25,7 +25,8 @@ Usage: pixhaven <command>
   purge     apply every retention rule once and exit (workers also run them on schedule):
             tool files past TOOL_RETENTION, job history past JOB_HISTORY_RETENTION,
             tombstones past TOMBSTONE_RETENTION, images unviewed for UNVIEWED_IMAGE_RETENTION,
-            reports resolved longer ago than REPORT_RETENTION,
+            reports resolved longer ago than REPORT_RETENTION, contact messages past
+            CONTACT_RETENTION,
             uploads a crashed process left half stored
 ${USERS_USAGE}
 ${TOOL_COMMANDS_USAGE}

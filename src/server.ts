@@ -41,6 +41,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
     config,
     images,
     reports: core.reports,
+    contact: core.contact,
     jobs: core.jobs,
     accounts: core.accounts,
     models: core.models,

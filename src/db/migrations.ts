@@ -169,6 +169,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("abuse_reports").execute();
     },
   },
+  "0007_contact_messages": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("contact_messages")
+        .addColumn("id", "varchar(16)", (c) => c.primaryKey())
+        .addColumn("email", "varchar(320)", (c) => c.notNull())
+        .addColumn("message", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("contact_messages_created").on("contact_messages").column("created_at").execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("contact_messages").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

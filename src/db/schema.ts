@@ -96,6 +96,15 @@ export interface AbuseReportsTable {
   resolved_at: number | null;
 }
 
+/** A message to the operator from the contact page; deleted CONTACT_RETENTION after it came (P15). */
+export interface ContactMessagesTable {
+  id: string;
+  /** where the answer goes */
+  email: string;
+  message: string;
+  created_at: number;
+}
+
 /** One row per scheduled maintenance task, so each runs once per cluster, not once per process. */
 export interface MaintenanceTable {
   name: string;
@@ -192,6 +201,7 @@ export interface Database {
   images: ImagesTable;
   jobs: JobsTable;
   abuse_reports: AbuseReportsTable;
+  contact_messages: ContactMessagesTable;
   job_outputs: JobOutputsTable;
   maintenance: MaintenanceTable;
   api_tokens: ApiTokensTable;
@@ -210,4 +220,5 @@ export type JobOutputRow = Selectable<JobOutputsTable>;
 
 export type ImageRow = Selectable<ImagesTable>;
 export type AbuseReportRow = Selectable<AbuseReportsTable>;
+export type ContactMessageRow = Selectable<ContactMessagesTable>;
 export type NewImageRow = Insertable<ImagesTable>;

@@ -4,8 +4,9 @@ import type { Accounts, Identity } from "../accounts/index.js";
 import { notFound } from "../common/errors.js";
 import { identify } from "./auth.js";
 import type { AbuseReports } from "../moderation/reports.js";
+import type { ContactMessages } from "../moderation/contact.js";
 import type { AbuseReportRow } from "../db/schema.js";
-import { reportSchema } from "./reports.js";
+import { reportSchema } from "./moderation.js";
 import { errorSchema, idParams } from "./schemas.js";
 
 /**
@@ -13,7 +14,7 @@ import { errorSchema, idParams } from "./schemas.js";
  * factor; to anyone else (no role, no second factor, an API token) they answer the same 404 as
  * an unknown address.
  */
-export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts; reports: AbuseReports }> = async (app, { accounts, reports }) => {
+export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts; reports: AbuseReports; contact: ContactMessages }> = async (app, { accounts, reports, contact }) => {
   app.addHook("onRequest", async (request) => {
     const identity: Identity | null = await identify(accounts, request).catch(() => null);
     if (!identity || identity.via !== "session" || identity.role !== "admin" || !identity.secondFactor) throw notFound();
@@ -56,6 +57,27 @@ export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts; reports: Abus
       },
     },
     async (request) => reportJson(await reports.resolve(request.params.id, request.body.action)),
+  );
+
+  app.get(
+    "/api/v1/admin/contact",
+    {
+      schema: {
+        summary: "Messages from the contact page, newest first",
+        tags: ["admin"],
+        response: { 200: z.object({ messages: z.array(z.object({ id: z.string(), email: z.string(), message: z.string(), createdAt: z.string() })) }), 404: errorSchema },
+      },
+    },
+    async () => ({ messages: (await contact.list()).map((m) => ({ id: m.id, email: m.email, message: m.message, createdAt: iso(m.created_at)! })) }),
+  );
+
+  app.delete(
+    "/api/v1/admin/contact/:id",
+    { schema: { summary: "Delete a message once dealt with", tags: ["admin"], params: idParams, response: { 204: z.null(), 404: errorSchema } } },
+    async (request, reply) => {
+      await contact.delete(request.params.id);
+      return reply.status(204).send(null);
+    },
   );
 
   app.post(

@@ -24,14 +24,16 @@ import { toolsApi } from "./tools.js";
 import { errorSchema } from "./schemas.js";
 import { registerSecurityHeaders } from "./security.js";
 import { viewerRoutes } from "./viewer.js";
-import { reportsApi } from "./reports.js";
+import { moderationApi } from "./moderation.js";
 import type { AbuseReports } from "../moderation/reports.js";
+import type { ContactMessages } from "../moderation/contact.js";
 import { registerWebApp } from "./web.js";
 
 export interface AppDeps {
   config: Config;
   images: ImageService;
   reports: AbuseReports;
+  contact: ContactMessages;
   jobs: JobService;
   /** sign-in and the account API; absent, every request is anonymous */
   accounts?: Accounts;
@@ -48,7 +50,7 @@ export interface AppDeps {
   logger: boolean | { stream: NodeJS.WritableStream };
 }
 
-export async function buildApp({ config, images, reports, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, images, reports, contact, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
@@ -112,10 +114,10 @@ export async function buildApp({ config, images, reports, jobs, accounts, models
     registerOriginCheck(app, config.publicUrl);
     await app.register(authRoutes, { accounts, publicUrl: config.publicUrl });
     await app.register(accountApi, { accounts, config, jobs });
-    await app.register(adminApi, { accounts, reports });
+    await app.register(adminApi, { accounts, reports, contact });
   }
   await app.register(imagesApi, { images, config, ...owner });
-  await app.register(reportsApi, { reports, config });
+  await app.register(moderationApi, { reports, contact, config });
   await app.register(toolsApi, { jobs, config, models });
   await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}), ...owner });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl, nsfwThreshold: config.nsfwThreshold });

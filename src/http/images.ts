@@ -67,8 +67,14 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       maxPixels: config.maxPixels,
       acceptedTypes: ACCEPTED_TYPES,
       nsfwThreshold: config.nsfwThreshold,
-      reportRetentionSeconds: Math.round(config.reportRetentionMs / 1000),
-      unviewedImageRetentionSeconds: config.unviewedImageRetentionMs === null ? null : Math.round(config.unviewedImageRetentionMs / 1000),
+      retention: {
+        toolFilesSeconds: seconds(config.toolRetentionMs),
+        jobHistorySeconds: seconds(config.jobHistoryRetentionMs),
+        tombstoneSeconds: seconds(config.tombstoneRetentionMs),
+        unviewedImageSeconds: config.unviewedImageRetentionMs === null ? null : seconds(config.unviewedImageRetentionMs),
+        reportSeconds: seconds(config.reportRetentionMs),
+        contactSeconds: seconds(config.contactRetentionMs),
+      },
     }),
   );
 
@@ -143,6 +149,8 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
     },
   );
 };
+
+const seconds = (ms: number) => Math.round(ms / 1000);
 
 /** Counted per anonymised network, so the limiter never holds a full address either. */
 export function networkRateLimit({ max, windowMs }: { max: number; windowMs: number }, what: string) {

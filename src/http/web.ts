@@ -38,7 +38,7 @@ export async function registerWebApp(app: FastifyInstance, webDir: string): Prom
   const page: PageRenderer = (extraHead) => (extraHead ? index.replace("</head>", `${extraHead}\n  </head>`) : index);
   const sendPage = async (_request: unknown, reply: FastifyReply) => reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(page());
   // The pages the app routes itself (web/src/lib/router.svelte.ts); /i/:id has its own route.
-  for (const url of ["/", "/tools", "/tools/:page", "/account", "/account/:page"]) app.get(url, { schema: { hide: true } }, sendPage);
+  for (const url of ["/", "/tools", "/tools/:page", "/account", "/account/:page", "/privacy", "/contact"]) app.get(url, { schema: { hide: true } }, sendPage);
   const localFile = path.join(webDir, "remove-background.html");
   const local = existsSync(localFile) ? readFileSync(localFile, "utf8") : NOT_BUILT;
   app.get(BACKGROUND_REMOVAL_PAGE, { schema: { hide: true } }, async (_request, reply) =>

@@ -68,7 +68,7 @@ describeEachDialect("images nobody views", (dialect) => {
 
   it("P12: the period is published where the upload page reads it", async () => {
     const config = await (await fetch(`${srv.baseUrl}/api/v1/config`)).json();
-    expect(config.unviewedImageRetentionSeconds).toBe((180 * DAY) / 1000);
+    expect(config.retention.unviewedImageSeconds).toBe((180 * DAY) / 1000);
   });
 
   it("P12: UNVIEWED_IMAGE_RETENTION=off keeps every image", () => {

@@ -40,8 +40,16 @@ export const serverConfigSchema = z.object({
   maxPixels: z.number(),
   acceptedTypes: z.array(z.string()),
   nsfwThreshold: z.number().describe("viewers blur an image whose Porn + Hentai + Sexy probability is above this (NSFW_THRESHOLD)"),
-  reportRetentionSeconds: z.number().describe("a report of an image is deleted this long after it is resolved (REPORT_RETENTION, P14)"),
-  unviewedImageRetentionSeconds: z.number().nullable().describe("a hosted image nobody views for this long is deleted (UNVIEWED_IMAGE_RETENTION, P12); null: never"),
+  retention: z
+    .object({
+      toolFilesSeconds: z.number().describe("files sent to a server tool and its results, after the job ends (TOOL_RETENTION, P5)"),
+      jobHistorySeconds: z.number().describe("a job's history without any file (JOB_HISTORY_RETENTION, P6)"),
+      tombstoneSeconds: z.number().describe("the id of a deleted image answers 410 this long (TOMBSTONE_RETENTION, P13)"),
+      unviewedImageSeconds: z.number().nullable().describe("a hosted image nobody views for this long is deleted (UNVIEWED_IMAGE_RETENTION, P12); null: never"),
+      reportSeconds: z.number().describe("a report of an image, after it is resolved (REPORT_RETENTION, P14)"),
+      contactSeconds: z.number().describe("a message from the contact page, after it came (CONTACT_RETENTION, P15)"),
+    })
+    .describe("how long each kind of data is kept: the periods the purges enforce, in seconds"),
 });
 
 export type ErrorJson = z.infer<typeof errorSchema>;

@@ -5,6 +5,8 @@ export type Route =
   | { name: "tool-history" }
   | { name: "tool"; tool: string }
   | { name: "account"; page: AccountPage }
+  | { name: "privacy" }
+  | { name: "contact" }
   | { name: "not-found" };
 
 /** The account pages under /account/ ("dashboard" is /account itself). */
@@ -22,6 +24,8 @@ export function matchRoute(pathname: string): Route {
   if (pathname === "/tools" || pathname === "/tools/") return { name: "tools" };
   // "history" is a page, not a tool: no tool may take that name.
   if (pathname === "/tools/history" || pathname === "/tools/history/") return { name: "tool-history" };
+  if (pathname === "/privacy" || pathname === "/privacy/") return { name: "privacy" };
+  if (pathname === "/contact" || pathname === "/contact/") return { name: "contact" };
   const account = accountPath.exec(pathname);
   // The dashboard is /account itself, never /account/dashboard.
   if (account && account[1] !== "dashboard") {

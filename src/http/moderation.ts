@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Config } from "../config.js";
 import { REPORT_REASONS } from "../common/reports.js";
 import type { AbuseReports } from "../moderation/reports.js";
+import type { ContactMessages } from "../moderation/contact.js";
 import { networkRateLimit } from "./images.js";
 import { errorSchema, idParams } from "./schemas.js";
 
@@ -33,8 +34,26 @@ export const reportSchema = z.object({
   resolvedAt: z.string().nullable(),
 });
 
-/** Anyone who can see an image can report it: abuse, or a copyright notice. */
-export const reportsApi: FastifyPluginAsyncZod<{ reports: AbuseReports; config: Config }> = async (app, { reports, config }) => {
+/** Anyone who can see an image can report it (abuse, or a copyright notice), and anyone can write to the operator. */
+export const moderationApi: FastifyPluginAsyncZod<{ reports: AbuseReports; contact: ContactMessages; config: Config }> = async (app, { reports, contact, config }) => {
+  app.post(
+    "/api/v1/contact",
+    {
+      ...(config.contactRateLimit ? { config: { rateLimit: networkRateLimit(config.contactRateLimit, "messages") } } : {}),
+      schema: {
+        summary: "Write to this server's operator",
+        description: `JSON: \`email\` (where the answer goes) and \`message\`. Nothing else of the sender is kept; a message is deleted ${Math.round(config.contactRetentionMs / 86_400_000)} days after it came (CONTACT_RETENTION).`,
+        tags: ["operations"],
+        body: z.object({ email: z.email().max(320), message: z.string().trim().min(10, "Write at least 10 characters.").max(MAX_DETAILS) }),
+        response: { 201: z.object({ id: z.string() }), 400: errorSchema, 429: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const received = await contact.receive(request.body.email, request.body.message);
+      return reply.status(201).send({ id: received.id });
+    },
+  );
+
   app.post(
     "/api/v1/images/:id/reports",
     {

@@ -12,7 +12,7 @@ const DAY = 86_400_000;
 const report = (baseUrl: string, id: string, body: unknown) =>
   fetch(`${baseUrl}/api/v1/images/${id}/reports`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
-describeEachDialect("reports of images", (dialect) => {
+describeEachDialect("reports of images and messages to the operator", (dialect) => {
   let srv: TestServer;
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 12));
   beforeAll(async () => {
@@ -89,6 +89,25 @@ describeEachDialect("reports of images", (dialect) => {
     expect(await exists(open.id)).toBe(true);
   });
 
+  it("P15: a message to the operator is kept two years, then deleted", async () => {
+    const write = (body: unknown) => fetch(`${srv.baseUrl}/api/v1/contact`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await write({ email: "not an address", message: "Hello, a question about my upload." })).status).toBe(400);
+    expect((await write({ email: "a@example.org", message: "Hi" })).status).toBe(400);
+    const sent = await write({ email: "writer@example.org", message: "Hello, how long do you keep my images?" });
+    expect(sent.status).toBe(201);
+    const { id } = await sent.json();
+    expect(await srv.px.core.contact.list()).toContainEqual(expect.objectContaining({ id, email: "writer@example.org", message: "Hello, how long do you keep my images?" }));
+    const retention = srv.px.config.contactRetentionMs;
+    expect(retention).toBe(730 * DAY);
+    const exists = async () => (await srv.px.db.db.selectFrom("contact_messages").select("id").where("id", "=", id).executeTakeFirst()) !== undefined;
+    clock.advance(retention - 1000);
+    await srv.px.core.retention.runAll();
+    expect(await exists()).toBe(true);
+    clock.advance(2000);
+    expect((await srv.px.core.retention.runAll()).contact_messages).toBeGreaterThanOrEqual(1);
+    expect(await exists()).toBe(false);
+  });
+
   it("limits reports per network: past the limit, 429 with Retry-After", async () => {
     const image = (await upload(srv.baseUrl, await plainJpeg(64, 64, 5))).body;
     let last: Response | undefined;
@@ -132,7 +151,14 @@ describe("reports for administrators [sqlite]", () => {
     expect((await fetch(image.rawUrl)).status).toBe(410);
     expect((await admin.json("GET", "/api/v1/admin/reports?status=resolved")).body.reports.map((r: { id: string }) => r.id)).toContain(filed.id);
 
+    // Messages from the contact page: read, then deleted once dealt with.
+    const message = await (await fetch(`${server.baseUrl}/api/v1/contact`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "visitor@example.org", message: "Please remove my photo." }) })).json();
+    expect((await admin.json("GET", "/api/v1/admin/contact")).body.messages).toContainEqual(expect.objectContaining({ id: message.id, email: "visitor@example.org" }));
+    expect((await admin.json("DELETE", `/api/v1/admin/contact/${message.id}`)).status).toBe(204);
+    expect((await admin.json("DELETE", `/api/v1/admin/contact/${message.id}`)).status).toBe(404);
+
     const stranger = new Browser(server.baseUrl);
+    expect((await stranger.json("GET", "/api/v1/admin/contact")).status).toBe(404);
     expect((await stranger.json("GET", "/api/v1/admin/reports")).status).toBe(404);
     expect((await stranger.json("POST", `/api/v1/admin/reports/${filed.id}`, { action: "dismiss" })).status).toBe(404);
   });
