@@ -84,6 +84,7 @@ const envSchema = z.object({
   URL_IMPORT: z.enum(["on", "off"]).default("on"),
   URL_IMPORT_TIMEOUT: duration("20s"),
   URL_IMPORT_ALLOW: parsedSetting("", parseAllowList),
+  BLOCKED_NETWORKS: parsedSetting("", parseAllowList),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STORAGE: z.enum(["disk", "s3"]).default("disk"),
   S3_ENDPOINT: z.string().url().optional(),
@@ -207,6 +208,8 @@ export interface Config {
   trustProxy: boolean;
   /** uploads per anonymised network (IPv4 /24, IPv6 /48) per window; null when off */
   uploadRateLimit: { max: number; windowMs: number } | null;
+  /** P16: networks that may send nothing (uploads, tool jobs, reports, messages): 403 `blocked` */
+  blockedNetworks: Cidr[];
   /** abuse reports per anonymised network per window; null when off */
   reportRateLimit: { max: number; windowMs: number } | null;
   /** P14: a resolved report is deleted this long after its resolution */
@@ -270,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBatchFiles: e.MAX_BATCH_FILES,
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
+    blockedNetworks: e.BLOCKED_NETWORKS,
     reportRateLimit: e.REPORT_RATE_LIMIT,
     reportRetentionMs: e.REPORT_RETENTION,
     contactRateLimit: e.CONTACT_RATE_LIMIT,

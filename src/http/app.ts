@@ -13,6 +13,7 @@ import type { ImageService } from "../images/service.js";
 import type { JobService } from "../jobs/service.js";
 import type { ModelThreads } from "../models/pool.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
+import { inAnyCidr } from "../net/ip.js";
 import { accountApi } from "./account.js";
 import { adminApi } from "./admin.js";
 import { authRoutes, identify, registerOriginCheck } from "./auth.js";
@@ -77,6 +78,14 @@ export async function buildApp({ config, images, reports, contact, jobs, account
   });
 
   registerErrorHandling(app);
+  if (config.blockedNetworks.length > 0) {
+    // P16: a blocked network may still look, but not send anything.
+    app.addHook("onRequest", async (request) => {
+      if (request.method !== "GET" && request.method !== "HEAD" && inAnyCidr(request.ip, config.blockedNetworks)) {
+        throw new AppError("blocked", 403, "Requests from this network are blocked on this server.");
+      }
+    });
+  }
   await registerSecurityHeaders(app);
   // Text only (HTML, JS, CSS, JSON); images are compressed already and keep exact byte ranges.
   await app.register(compress, { global: true, threshold: 1024, encodings: ["br", "gzip"], brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } } });

@@ -123,7 +123,7 @@ export function literalAddress(url: URL): string | null {
   return ip ? formatIp(ip) : null;
 }
 
-/** Parses URL_IMPORT_ALLOW: comma-separated ranges; empty means none. Throws on a bad entry. */
+/** Parses a list of ranges (URL_IMPORT_ALLOW, BLOCKED_NETWORKS): comma-separated; empty means none. Throws on a bad entry. */
 export function parseAllowList(text: string): Cidr[] {
   return text
     .split(",")

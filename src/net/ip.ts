@@ -78,6 +78,13 @@ export function inCidr(ip: IpAddress, cidr: Cidr): boolean {
   return ip.family === cidr.family && (ip.value & mask(BITS[ip.family], cidr.prefix)) === cidr.base;
 }
 
+/** Whether a client's address (as a socket or a proxy gives it; IPv4-mapped IPv6 is read as IPv4) lies in one of `cidrs`. */
+export function inAnyCidr(text: string, cidrs: readonly Cidr[]): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text);
+  const ip = parseIp(mapped ? mapped[1]! : text);
+  return ip !== null && cidrs.some((cidr) => inCidr(ip, cidr));
+}
+
 function mask(bits: number, prefix: number): bigint {
   const all = (1n << BigInt(bits)) - 1n;
   return all ^ ((1n << BigInt(bits - prefix)) - 1n);
