@@ -85,6 +85,12 @@ const envSchema = z.object({
   URL_IMPORT_TIMEOUT: duration("20s"),
   URL_IMPORT_ALLOW: parsedSetting("", parseAllowList),
   BLOCKED_NETWORKS: parsedSetting("", parseAllowList),
+  PROOF_OF_WORK: parsedSetting("off", (text) => {
+    if (text === "off") return null;
+    const bits = Number(text);
+    if (!Number.isInteger(bits) || bits < 1 || bits > 32) throw new Error('use off, or the zero bits a proof needs (1 to 32; 16 is about a second in a browser)');
+    return bits;
+  }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STORAGE: z.enum(["disk", "s3"]).default("disk"),
   S3_ENDPOINT: z.string().url().optional(),
@@ -210,6 +216,8 @@ export interface Config {
   uploadRateLimit: { max: number; windowMs: number } | null;
   /** P16: networks that may send nothing (uploads, tool jobs, reports, messages): 403 `blocked` */
   blockedNetworks: Cidr[];
+  /** P16: zero bits an anonymous upload's proof of work needs; null when the check is off */
+  proofOfWorkBits: number | null;
   /** abuse reports per anonymised network per window; null when off */
   reportRateLimit: { max: number; windowMs: number } | null;
   /** P14: a resolved report is deleted this long after its resolution */
@@ -274,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: e.TRUST_PROXY,
     uploadRateLimit: e.UPLOAD_RATE_LIMIT,
     blockedNetworks: e.BLOCKED_NETWORKS,
+    proofOfWorkBits: e.PROOF_OF_WORK,
     reportRateLimit: e.REPORT_RATE_LIMIT,
     reportRetentionMs: e.REPORT_RETENTION,
     contactRateLimit: e.CONTACT_RATE_LIMIT,

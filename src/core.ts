@@ -17,6 +17,8 @@ import { JobService } from "./jobs/service.js";
 import { LocalWakeup, PostgresWakeup, type JobWakeup } from "./jobs/wakeup.js";
 import { AbuseReports } from "./moderation/reports.js";
 import { ContactMessages } from "./moderation/contact.js";
+import { ProofOfWork } from "./moderation/proof-of-work.js";
+import { authSecret } from "./accounts/secret.js";
 import { IdentifiedInputs, runToolWith, toolGate } from "./jobs/tools.js";
 import { JobWorker, type RunTool } from "./jobs/worker.js";
 import { classifyNsfw } from "./models/nsfw.js";
@@ -45,6 +47,8 @@ export interface Core {
   reports: AbuseReports;
   /** messages to the operator from the contact page */
   contact: ContactMessages;
+  /** the anonymous upload's bot check (P16); absent when PROOF_OF_WORK is off */
+  proofOfWork?: ProofOfWork;
   /** P9: classifies each hosted image after it is stored */
   nsfw: NsfwClassification;
   /** decoder memory shared by uploads and tools */
@@ -134,6 +138,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   });
   const reports = new AbuseReports({ db: db.db, images, clock });
   const contact = new ContactMessages({ db: db.db, clock });
+  const proofOfWork = config.proofOfWorkBits === null ? undefined : new ProofOfWork(authSecret(config.accounts.secret, config.dataDir), config.proofOfWorkBits, clock);
   const MINUTE = 60_000;
   const unviewed = config.unviewedImageRetentionMs;
   const retention = new Retention(db.db, clock, [
@@ -154,6 +159,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     images,
     reports,
     contact,
+    ...(proofOfWork ? { proofOfWork } : {}),
     jobs,
     accounts,
     jobWorker,

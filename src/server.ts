@@ -42,6 +42,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
     images,
     reports: core.reports,
     contact: core.contact,
+    ...(core.proofOfWork ? { proofOfWork: core.proofOfWork } : {}),
     jobs: core.jobs,
     accounts: core.accounts,
     models: core.models,

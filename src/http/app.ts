@@ -28,6 +28,7 @@ import { viewerRoutes } from "./viewer.js";
 import { moderationApi } from "./moderation.js";
 import type { AbuseReports } from "../moderation/reports.js";
 import type { ContactMessages } from "../moderation/contact.js";
+import type { ProofOfWork } from "../moderation/proof-of-work.js";
 import { registerWebApp } from "./web.js";
 
 export interface AppDeps {
@@ -35,6 +36,8 @@ export interface AppDeps {
   images: ImageService;
   reports: AbuseReports;
   contact: ContactMessages;
+  /** the anonymous upload's bot check, when it is on */
+  proofOfWork?: ProofOfWork;
   jobs: JobService;
   /** sign-in and the account API; absent, every request is anonymous */
   accounts?: Accounts;
@@ -51,7 +54,7 @@ export interface AppDeps {
   logger: boolean | { stream: NodeJS.WritableStream };
 }
 
-export async function buildApp({ config, images, reports, contact, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, images, reports, contact, proofOfWork, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
@@ -125,8 +128,8 @@ export async function buildApp({ config, images, reports, contact, jobs, account
     await app.register(accountApi, { accounts, config, jobs });
     await app.register(adminApi, { accounts, reports, contact });
   }
-  await app.register(imagesApi, { images, config, ...owner });
-  await app.register(moderationApi, { reports, contact, config });
+  await app.register(imagesApi, { images, config, ...owner, ...(proofOfWork ? { proofOfWork } : {}) });
+  await app.register(moderationApi, { reports, contact, proofOfWork, config });
   await app.register(toolsApi, { jobs, config, models });
   await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}), ...owner });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl, nsfwThreshold: config.nsfwThreshold });

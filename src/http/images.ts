@@ -12,6 +12,7 @@ import type { NsfwResult, NsfwScores } from "../common/nsfw.js";
 import type { ImageService, UploadedImage } from "../images/service.js";
 import { fetchUrl, invalidUrl } from "../net/fetch-url.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
+import type { ProofOfWork } from "../moderation/proof-of-work.js";
 import { errorSchema, idParams, imageSchema, serverConfigSchema, uploadedSchema } from "./schemas.js";
 import { busy, PendingUploads, type ProgressRule, watchProgress } from "./upload-guard.js";
 
@@ -20,6 +21,8 @@ export interface ImagesRouteDeps {
   config: Config;
   /** the account a request acts for (session or API token); without it every upload is anonymous */
   identify?: (request: FastifyRequest) => Promise<{ userId: string } | null>;
+  /** P16: the bot check an anonymous upload passes; absent when PROOF_OF_WORK is off */
+  proofOfWork?: ProofOfWork;
 }
 
 export function imageJson(row: ImageRow, publicUrl: string) {
@@ -47,7 +50,7 @@ export function nsfwJson(row: ImageRow): NsfwResult | null {
   return { label: row.nsfw_label as NsfwResult["label"], score: row.nsfw_score, scores: JSON.parse(row.nsfw_scores) as NsfwScores };
 }
 
-export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config, identify }) => {
+export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { images, config, identify, proofOfWork }) => {
   const pending = new PendingUploads(config.maxPendingUploads);
   const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
   const importer = urlImporter(images, config);
@@ -67,6 +70,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       maxPixels: config.maxPixels,
       acceptedTypes: ACCEPTED_TYPES,
       nsfwThreshold: config.nsfwThreshold,
+      proofOfWorkBits: proofOfWork?.bits ?? null,
       retention: {
         toolFilesSeconds: seconds(config.toolRetentionMs),
         jobHistorySeconds: seconds(config.jobHistoryRetentionMs),
@@ -98,6 +102,8 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       }
       // Before the body is read: a wrong API token answers 401 without receiving the file.
       const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
+      // An account is its own check; an anonymous upload proves some work was spent on it.
+      if (proofOfWork && ownerId === null) proofOfWork.check(request.headers["x-proof-of-work"] as string | undefined);
       const release = pending.tryAcquire();
       if (!release) {
         // The body is not read; closing keeps the connection from carrying it all the same.

@@ -4,6 +4,8 @@ import type { Config } from "../config.js";
 import { REPORT_REASONS } from "../common/reports.js";
 import type { AbuseReports } from "../moderation/reports.js";
 import type { ContactMessages } from "../moderation/contact.js";
+import type { ProofOfWork } from "../moderation/proof-of-work.js";
+import { notFound } from "../common/errors.js";
 import { networkRateLimit } from "./images.js";
 import { errorSchema, idParams } from "./schemas.js";
 
@@ -35,7 +37,28 @@ export const reportSchema = z.object({
 });
 
 /** Anyone who can see an image can report it (abuse, or a copyright notice), and anyone can write to the operator. */
-export const moderationApi: FastifyPluginAsyncZod<{ reports: AbuseReports; contact: ContactMessages; config: Config }> = async (app, { reports, contact, config }) => {
+export const moderationApi: FastifyPluginAsyncZod<{ reports: AbuseReports; contact: ContactMessages; proofOfWork: ProofOfWork | undefined; config: Config }> = async (
+  app,
+  { reports, contact, proofOfWork, config },
+) => {
+  app.get(
+    "/api/v1/pow",
+    {
+      schema: {
+        summary: "A proof-of-work challenge for an anonymous upload (when PROOF_OF_WORK is on)",
+        description:
+          "Find a number `nonce` such that SHA-256 of `<challenge>:<nonce>` (UTF-8) starts with `bits` zero bits, then send the upload with the header `X-Proof-Of-Work: <challenge>:<nonce>`. A challenge is good for one upload, for 10 minutes. Uploads with an account need none. 404 when the check is off.",
+        tags: ["images"],
+        response: { 200: z.object({ challenge: z.string(), bits: z.number().int(), expiresAt: z.string() }), 404: errorSchema },
+      },
+    },
+    async (_request, reply) => {
+      if (!proofOfWork) throw notFound();
+      const issued = proofOfWork.issue();
+      return reply.header("cache-control", "no-store").send({ challenge: issued.challenge, bits: issued.bits, expiresAt: new Date(issued.expiresAt).toISOString() });
+    },
+  );
+
   app.post(
     "/api/v1/contact",
     {

@@ -213,3 +213,36 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     expect(pageErrors).toEqual([]);
   });
 });
+
+(skipBrowser ? describe.skip : describe)("uploads when the server asks for a proof of work, in Chromium", () => {
+  let srv: Awaited<ReturnType<typeof startTestServer>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    srv = await startTestServer({ config: { proofOfWorkBits: 12 } });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  it("P16: the page solves the server's challenge in a worker and the anonymous upload passes the check", async () => {
+    const log = { requests: [] as string[], cspReports: [] as string[], pageErrors: [] as string[] };
+    const { context, page } = await openWatchedPage(browser, log);
+    const proofs: string[] = [];
+    page.on("request", (req: Request) => {
+      if (req.url().endsWith("/api/v1/images") && req.method() === "POST") proofs.push(req.headers()["x-proof-of-work"] ?? "");
+    });
+    await page.goto(srv.baseUrl + "/");
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#37a" } }).jpeg().toBuffer();
+    await page.locator("input[type=file]").setInputFiles({ name: "checked.jpg", mimeType: "image/jpeg", buffer: jpeg });
+    await page.getByLabel("Share link", { exact: true }).first().waitFor({ timeout: 30_000 });
+    expect(proofs).toHaveLength(1);
+    expect(proofs[0]).toMatch(/^\d{13}\.12\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}:\d+$/);
+    expect(log.requests.some((url) => url.endsWith("/api/v1/pow"))).toBe(true);
+    expect(log.cspReports).toEqual([]);
+    expect(log.pageErrors).toEqual([]);
+    await context.close();
+  });
+});

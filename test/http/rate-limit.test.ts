@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainJpeg } from "../fixtures/images.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { parseCidr } from "../../src/net/ip.js";
+import { createHash } from "node:crypto";
+import { leadingZeroBits, proofInput } from "../../src/common/proof-of-work.js";
+import { loadConfig } from "../../src/config.js";
 
 describe("upload rate limit", () => {
   let srv: TestServer;
@@ -25,6 +28,8 @@ describe("upload rate limit", () => {
     // Another host of the same /24 shares the budget; another network has its own.
     expect((await uploadFrom("198.51.100.99")).status).toBe(429);
     expect((await uploadFrom("192.0.2.9")).status).toBe(201);
+    // No proof-of-work check by default: no challenge to ask for.
+    expect((await fetch(`${srv.baseUrl}/api/v1/pow`)).status).toBe(404);
     // Viewing is never limited by it.
     expect((await fetch(`${srv.baseUrl}/healthz`, { headers: { "x-forwarded-for": "198.51.100.7" } })).status).toBe(200);
   });
@@ -64,5 +69,58 @@ describe("blocked networks", () => {
     }
     // Its neighbours are not blocked.
     expect((await fetch(`${srv.baseUrl}/api/v1/contact`, { method: "POST", body: JSON.stringify({ email: "a@example.org", message: "Hello there, operator." }), headers: { "x-forwarded-for": "203.0.114.1", ...json } })).status).toBe(201);
+  });
+});
+
+describe("proof of work on anonymous uploads", () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ config: { uploadRateLimit: null, proofOfWorkBits: 10 } });
+  });
+  afterAll(() => srv.stop());
+
+  const challenge = async () => (await (await fetch(`${srv.baseUrl}/api/v1/pow`)).json()) as { challenge: string; bits: number };
+  /** What the page's worker does: the first nonce whose hash starts with enough zero bits. */
+  const solve = ({ challenge, bits }: { challenge: string; bits: number }) => {
+    for (let nonce = 0; ; nonce++) if (leadingZeroBits(createHash("sha256").update(proofInput(challenge, nonce)).digest()) >= bits) return `${challenge}:${nonce}`;
+  };
+  async function uploadWith(headers: Record<string, string>) {
+    const form = new FormData();
+    form.append("file", new Blob([(await plainJpeg(48, 48)) as Uint8Array<ArrayBuffer>]), "a.jpg");
+    return fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form, headers });
+  }
+
+  it("P16: with the check on, an anonymous upload without a valid proof of work answers 400; a solved challenge passes once; an account needs none", async () => {
+    expect((await (await fetch(`${srv.baseUrl}/api/v1/config`)).json()).proofOfWorkBits).toBe(10);
+    const none = await uploadWith({});
+    expect(none.status).toBe(400);
+    expect((await none.json()).error.code).toBe("proof_of_work_required");
+
+    const issued = await challenge();
+    expect(issued.bits).toBe(10);
+    const proof = solve(issued);
+    const [, nonce] = /:(\d+)$/.exec(proof)!;
+    const wrong = await uploadWith({ "x-proof-of-work": `${issued.challenge}:${Number(nonce) + 1}` });
+    // A neighbouring nonce solves it only by chance (1 in 1024): then it is the right answer too.
+    if (wrong.status !== 201) expect((await wrong.json()).error).toMatchObject({ code: "invalid_proof_of_work", message: expect.stringContaining("does not solve") });
+
+    const forged = `${issued.challenge.slice(0, -43)}${"A".repeat(43)}:${nonce}`;
+    expect((await (await uploadWith({ "x-proof-of-work": forged })).json()).error.message).toMatch(/not issued by this server/);
+
+    const fresh = solve(await challenge());
+    expect((await uploadWith({ "x-proof-of-work": fresh })).status).toBe(201);
+    const again = await uploadWith({ "x-proof-of-work": fresh });
+    expect(again.status).toBe(400);
+    expect((await again.json()).error.message).toMatch(/used already/);
+
+    const { id: userId } = await srv.px.core.accounts.createUser(`pow-${Date.now()}@example.org`, false);
+    const { token } = await srv.px.core.accounts.tokens.create(userId, "script");
+    expect((await uploadWith({ authorization: `Bearer ${token}` })).status).toBe(201);
+  });
+
+  it("P16: the check is off by default; PROOF_OF_WORK takes 1 to 32 bits", () => {
+    expect(loadConfig({}).proofOfWorkBits).toBeNull();
+    expect(loadConfig({ PROOF_OF_WORK: "16" }).proofOfWorkBits).toBe(16);
+    expect(() => loadConfig({ PROOF_OF_WORK: "64" })).toThrow(/1 to 32/);
   });
 });

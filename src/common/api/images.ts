@@ -40,6 +40,7 @@ export const serverConfigSchema = z.object({
   maxPixels: z.number(),
   acceptedTypes: z.array(z.string()),
   nsfwThreshold: z.number().describe("viewers blur an image whose Porn + Hentai + Sexy probability is above this (NSFW_THRESHOLD)"),
+  proofOfWorkBits: z.number().nullable().describe("zero bits an anonymous upload's proof of work needs (GET /api/v1/pow); null: no check"),
   retention: z
     .object({
       toolFilesSeconds: z.number().describe("files sent to a server tool and its results, after the job ends (TOOL_RETENTION, P5)"),

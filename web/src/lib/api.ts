@@ -118,12 +118,15 @@ export function uploadImage(
   file: File,
   onProgress: (loaded: number, total: number) => void,
   onSent: () => void,
+  /** the server's proof-of-work challenge, solved (anonymous uploads, when it asks for one) */
+  proof?: string,
 ): UploadHandle {
   const xhr = new XMLHttpRequest();
   const done = new Promise<UploadedImage>((resolve, reject) => {
     xhr.open("POST", "/api/v1/images");
     xhr.responseType = "json";
     xhr.setRequestHeader("Accept", "application/json");
+    if (proof) xhr.setRequestHeader("X-Proof-Of-Work", proof);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     };
@@ -142,11 +145,11 @@ export function uploadImage(
 }
 
 /** The server fetches the image itself (URL import), then stores it like an uploaded file. */
-export function uploadImageFromUrl(url: string): UploadHandle {
+export function uploadImageFromUrl(url: string, proof?: string): UploadHandle {
   const controller = new AbortController();
   const done = request<UploadedImage>("/api/v1/images", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...(proof ? { "X-Proof-Of-Work": proof } : {}) },
     body: JSON.stringify({ url }),
     signal: controller.signal,
   }).catch((err: unknown) => {

@@ -1,4 +1,6 @@
 import { getConfig, uploadImage, uploadImageFromUrl, UploadAborted, type ServerConfig, type UploadedImage, type UploadHandle } from "./api.js";
+import { account } from "./account.svelte.js";
+import { proveWork } from "./proof-of-work.js";
 import { formatBytes } from "./format.js";
 import { t } from "./i18n/index.svelte.js";
 import { owned } from "./owned.svelte.js";
@@ -90,12 +92,23 @@ class UploadQueue {
   async #run(item: UploadItem): Promise<void> {
     const file = item.file;
     let upload: UploadHandle;
+    // Without the config the server's own limits still apply and explain themselves.
+    const config = await getConfig().catch(() => null);
     if (file) {
-      // Without the config the server's own limits still apply and explain themselves.
-      const config = await getConfig().catch(() => null);
       const rejection = rejectionFor(file, config);
       if (rejection) return item.fail(rejection);
-      if (!this.items.includes(item)) return;
+    }
+    // A server that asks anonymous uploads for a proof of work gets one, solved off the page's thread.
+    let proof: string | undefined;
+    if (config?.proofOfWorkBits && !account.signedIn) {
+      try {
+        proof = await proveWork();
+      } catch (err) {
+        return item.fail(err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (!this.items.includes(item)) return;
+    if (file) {
       upload = uploadImage(
         file,
         (loaded) => (item.loaded = loaded),
@@ -103,10 +116,11 @@ class UploadQueue {
           item.loaded = file.size;
           item.status = "processing";
         },
+        proof,
       );
     } else {
       item.status = "processing";
-      upload = uploadImageFromUrl(item.url ?? "");
+      upload = uploadImageFromUrl(item.url ?? "", proof);
     }
     item.abort = upload.abort;
     try {
