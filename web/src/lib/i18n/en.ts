@@ -176,6 +176,18 @@ export const en = {
     sent: "Thank you. Your message was sent.",
     failed: "The message could not be sent.",
   },
+  moderation: {
+    heading: "Moderation",
+    reports: (n: number) => `Open reports (${n})`,
+    noReports: "No report is waiting.",
+    image: (id: string) => `Image ${id}`,
+    from: (contact: string) => `From ${contact}`,
+    remove: "Remove the image",
+    dismiss: "Dismiss",
+    messages: (n: number) => `Messages (${n})`,
+    noMessages: "No message.",
+    deleteMessage: "Delete (dealt with)",
+  },
   report: {
     open: "Report this image",
     reason: "What is wrong with it",

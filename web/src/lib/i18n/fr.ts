@@ -134,6 +134,18 @@ export const fr: Catalogue = {
     sent: "Merci. Votre message a été envoyé.",
     failed: "Le message n’a pas pu être envoyé.",
   },
+  moderation: {
+    heading: "Modération",
+    reports: (n) => `Signalements en attente (${n})`,
+    noReports: "Aucun signalement en attente.",
+    image: (id) => `Image ${id}`,
+    from: (contact) => `De ${contact}`,
+    remove: "Supprimer l’image",
+    dismiss: "Rejeter",
+    messages: (n) => `Messages (${n})`,
+    noMessages: "Aucun message.",
+    deleteMessage: "Supprimer (traité)",
+  },
   report: {
     open: "Signaler cette image",
     reason: "Quel est le problème",
