@@ -42,7 +42,7 @@ export class ProofOfWork {
   check(answer: string | undefined): void {
     if (!answer) throw new AppError("proof_of_work_required", 400, "An anonymous upload needs a proof of work: GET /api/v1/pow, then send X-Proof-Of-Work: <challenge>:<nonce>.");
     const invalid = (why: string) => new AppError("invalid_proof_of_work", 400, `The proof of work ${why}; ask for a new challenge.`);
-    const match = /^((\d{13})\.(\d{1,2})\.[A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43}):(\d{1,16})$/.exec(answer);
+    const match = /^((\d{13})\.(\d{1,2})\.[A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43}):(\d{1,15})$/.exec(answer);
     if (!match) throw invalid("is malformed");
     const [, body, expires, bits, mac, nonce] = match as unknown as [string, string, string, string, string, string];
     const challenge = `${body}.${mac}`;
