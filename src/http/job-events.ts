@@ -11,8 +11,8 @@ const KEEPALIVE_MS = 15_000;
 export interface JobSource {
   /** one job, after this process said it changed */
   one(id: string): Promise<JobView>;
-  /** every job followed, for the poll that sees other processes' changes */
-  all(): Promise<JobView[]>;
+  /** these jobs (those still running), for the poll that sees other processes' changes */
+  some(ids: readonly string[]): Promise<JobView[]>;
   /** calls `listener` when this process changes the job; returns `stop` */
   watch(id: string, listener: () => void): () => void;
 }
@@ -22,7 +22,8 @@ const ended = (view: JobView) => TERMINAL_STATUSES.includes(view.job.status);
 /**
  * Server-Sent Events for one job or a batch: an `event: job` with each job's JSON at once and
  * after every change, until every job has ended. A job that changed is read again alone; the poll
- * reads them all. Reads run one at a time, in order, so an older state never follows a newer one.
+ * reads those still running. Reads run one at a time, in order, so an older state never follows a
+ * newer one.
  */
 export function streamJobEvents(reply: FastifyReply, first: JobView[], source: JobSource, base: string): void {
   reply.hijack();
@@ -61,14 +62,14 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
     unwatch.clear();
     res.end();
   };
-  // What to read next: the jobs said to have changed, or all of them (the poll).
+  // What to read next: the jobs said to have changed, or every one still running (the poll).
   const changed = new Set<string>();
   let readAll = false;
   let reading = false;
   const read = () => {
     if (closed || reading || (!readAll && changed.size === 0)) return;
     const ids = [...changed];
-    const load = readAll ? source.all() : Promise.all(ids.map((id) => source.one(id)));
+    const load = readAll ? source.some([...unwatch.keys()]) : Promise.all(ids.map((id) => source.one(id)));
     changed.clear();
     readAll = false;
     reading = true;

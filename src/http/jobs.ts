@@ -165,7 +165,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       const first = await jobs.get(request.params.id);
       await visible(request, [first]);
       const id = first.job.id;
-      streamJobEvents(reply, [first], { one: () => jobs.get(id), all: async () => [await jobs.get(id)], watch: (_, listener) => jobs.watch(id, listener) }, base);
+      streamJobEvents(reply, [first], { one: () => jobs.get(id), some: async () => [await jobs.get(id)], watch: (_, listener) => jobs.watch(id, listener) }, base);
     },
   );
 
@@ -255,7 +255,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request, reply) => {
       const first = await jobs.batch(request.params.id);
       await visible(request, first);
-      streamJobEvents(reply, first, { one: (id) => jobs.get(id), all: () => jobs.batch(request.params.id), watch: (id, listener) => jobs.watch(id, listener) }, base);
+      streamJobEvents(reply, first, { one: (id) => jobs.get(id), some: (ids) => jobs.views(ids), watch: (id, listener) => jobs.watch(id, listener) }, base);
     },
   );
 

@@ -20,6 +20,11 @@ export class JobRepository {
     return this.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
+  findMany(ids: readonly string[]): Promise<JobRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom("jobs").selectAll().where("id", "in", ids).orderBy("created_at").orderBy("batch_index").execute();
+  }
+
   findBatch(batchId: string): Promise<JobRow[]> {
     return this.db.selectFrom("jobs").selectAll().where("batch_id", "=", batchId).orderBy("batch_index").execute();
   }

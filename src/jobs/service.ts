@@ -124,15 +124,24 @@ export class JobService {
   async get(id: string): Promise<JobView> {
     const job = isShareId(id) ? await this.deps.repo.find(id) : undefined;
     if (!job) throw notFound();
-    // Outputs are written with the success, in one transaction: a job that has not succeeded has none.
-    const ended = job.status === "succeeded" || job.status === "expired";
-    return { job, outputs: ended ? await this.deps.repo.outputs([job.id]) : [] };
+    return (await this.withOutputs([job]))[0]!;
   }
 
   async batch(id: string): Promise<JobView[]> {
     const jobs = isShareId(id) ? await this.deps.repo.findBatch(id) : [];
     if (jobs.length === 0) throw notFound();
-    const outputs = await this.deps.repo.outputs(jobs.map((j) => j.id));
+    return this.withOutputs(jobs);
+  }
+
+  /** These jobs as they are now (those that still exist), in one read: a live view's poll. */
+  async views(ids: readonly string[]): Promise<JobView[]> {
+    return this.withOutputs(await this.deps.repo.findMany(ids));
+  }
+
+  private async withOutputs(jobs: JobRow[]): Promise<JobView[]> {
+    // Outputs are written with the success, in one transaction: a job that has not succeeded has none.
+    const ended = jobs.filter((job) => job.status === "succeeded" || job.status === "expired").map((job) => job.id);
+    const outputs = await this.deps.repo.outputs(ended);
     return jobs.map((job) => ({ job, outputs: outputs.filter((o) => o.job_id === job.id) }));
   }
 
