@@ -131,7 +131,7 @@ export async function buildApp({ config, images, reports, contact, proofOfWork, 
   await app.register(imagesApi, { images, config, ...owner, ...(proofOfWork ? { proofOfWork } : {}) });
   await app.register(moderationApi, { reports, contact, proofOfWork, config });
   await app.register(toolsApi, { jobs, config, models });
-  await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}), ...owner });
+  await app.register(jobsApi, { jobs, config, tmpDir, ...(importUrl ? { importUrl } : {}), ...owner, ...(proofOfWork ? { proofOfWork } : {}) });
   await app.register(viewerRoutes, { images, page, publicUrl: config.publicUrl, nsfwThreshold: config.nsfwThreshold });
   return app;
 }

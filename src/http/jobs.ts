@@ -19,6 +19,7 @@ import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
 import { writeNewFile } from "../storage/temp-dir.js";
 import { HEAD_BYTES } from "../tools/input.js";
+import type { ProofOfWork } from "../moderation/proof-of-work.js";
 
 export interface JobsRouteDeps {
   jobs: JobService;
@@ -28,11 +29,13 @@ export interface JobsRouteDeps {
   importUrl?: (url: string, destination: string) => Promise<{ name: string; bytes: number }>;
   /** the account a request acts for (session or API token); without it every job is anonymous */
   identify?: (request: FastifyRequest) => Promise<{ userId: string } | null>;
+  /** P16: the bot check an anonymous batch passes; absent when PROOF_OF_WORK is off */
+  proofOfWork?: ProofOfWork;
 }
 
 const PARAMS_FIELD_BYTES = 64 * 1024;
 
-export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs, config, tmpDir, importUrl, identify }) => {
+export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs, config, tmpDir, importUrl, identify, proofOfWork }) => {
   const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
   const base = config.publicUrl;
   /** An account's jobs and batches are not there for anyone else: the same 404 as an unknown id. */
@@ -57,6 +60,8 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request, reply) => {
       if (!request.isMultipart()) throw new AppError("expected_multipart", 400, "Send the tool, its params and the files as multipart/form-data.");
       const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
+      // As for hosting: an account is its own check, an anonymous batch proves some work was spent on it.
+      if (proofOfWork && ownerId === null) proofOfWork.check(request.headers["x-proof-of-work"] as string | undefined);
       // Files received and not yet moved into storage (removed if the request fails).
       const received: SubmittedInput[] = [];
       let intake: BatchIntake | undefined;

@@ -45,7 +45,7 @@ export const moderationApi: FastifyPluginAsyncZod<{ reports: AbuseReports; conta
     "/api/v1/pow",
     {
       schema: {
-        summary: "A proof-of-work challenge for an anonymous upload (when PROOF_OF_WORK is on)",
+        summary: "A proof-of-work challenge for an anonymous upload, of an image or of files for a tool (when PROOF_OF_WORK is on)",
         description:
           "Find a number `nonce` such that SHA-256 of `<challenge>:<nonce>` (UTF-8) starts with `bits` zero bits, then send the upload with the header `X-Proof-Of-Work: <challenge>:<nonce>`. A challenge is good for one upload, for 10 minutes. Uploads with an account need none. 404 when the check is off.",
         tags: ["images"],

@@ -219,7 +219,7 @@ const MAX_UPLOAD_BYTES = 1_000_000;
   let browser: Browser;
 
   beforeAll(async () => {
-    srv = await startTestServer({ config: { proofOfWorkBits: 12 } });
+    srv = await startTestServer({ config: { proofOfWorkBits: 12 }, jobWorker: true });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -227,7 +227,7 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     await srv?.stop();
   });
 
-  it("P16: the page solves the server's challenge in a worker and the anonymous upload passes the check", async () => {
+  it("P16: the upload page and a server tool's page solve the server's challenge in a worker, and the anonymous uploads pass the check", async () => {
     const log = { requests: [] as string[], cspReports: [] as string[], pageErrors: [] as string[] };
     const { context, page } = await openWatchedPage(browser, log);
     const proofs: string[] = [];
@@ -241,6 +241,18 @@ const MAX_UPLOAD_BYTES = 1_000_000;
     expect(proofs).toHaveLength(1);
     expect(proofs[0]).toMatch(/^\d{13}\.12\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}:\d+$/);
     expect(log.requests.some((url) => url.endsWith("/api/v1/pow"))).toBe(true);
+
+    // A server tool's page does the same for the files it sends.
+    await page.goto(`${srv.baseUrl}/tools/strip?on=server`);
+    const sentJobs: string[] = [];
+    page.on("request", (req: Request) => {
+      if (req.url().endsWith("/api/v1/jobs") && req.method() === "POST") sentJobs.push(req.headers()["x-proof-of-work"] ?? "");
+    });
+    await page.getByLabel("Choose files for this tool").setInputFiles({ name: "tool.jpg", mimeType: "image/jpeg", buffer: jpeg });
+    await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
+    await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 30_000 });
+    expect(sentJobs).toHaveLength(1);
+    expect(sentJobs[0]).toMatch(/:\d+$/);
     expect(log.cspReports).toEqual([]);
     expect(log.pageErrors).toEqual([]);
     await context.close();

@@ -90,7 +90,7 @@ describe("proof of work on anonymous uploads", () => {
     return fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form, headers });
   }
 
-  it("P16: with the check on, an anonymous upload without a valid proof of work answers 400; a solved challenge passes once; an account needs none", async () => {
+  it("P16: with the check on, an anonymous upload (an image, or files for a tool) without a valid proof of work answers 400; a solved challenge passes once; an account needs none", async () => {
     expect((await (await fetch(`${srv.baseUrl}/api/v1/config`)).json()).proofOfWorkBits).toBe(10);
     const none = await uploadWith({});
     expect(none.status).toBe(400);
@@ -116,6 +116,20 @@ describe("proof of work on anonymous uploads", () => {
     const { id: userId } = await srv.px.core.accounts.createUser(`pow-${Date.now()}@example.org`, false);
     const { token } = await srv.px.core.accounts.tokens.create(userId, "script");
     expect((await uploadWith({ authorization: `Bearer ${token}` })).status).toBe(201);
+
+    // Files sent to a server tool are uploads too.
+    const batch = async (headers: Record<string, string>) => {
+      const form = new FormData();
+      form.append("tool", "resize");
+      form.append("params", JSON.stringify({ width: 10 }));
+      form.append("file", new Blob([(await plainJpeg(32, 32)) as Uint8Array<ArrayBuffer>]), "t.jpg");
+      return fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: form, headers });
+    };
+    const unproven = await batch({});
+    expect(unproven.status).toBe(400);
+    expect((await unproven.json()).error.code).toBe("proof_of_work_required");
+    expect((await batch({ "x-proof-of-work": solve(await challenge()) })).status).toBe(202);
+    expect((await batch({ authorization: `Bearer ${token}` })).status).toBe(202);
   });
 
   it("P16: the check is off by default; PROOF_OF_WORK takes 1 to 32 bits", () => {

@@ -1,4 +1,11 @@
-import { request } from "./api.js";
+import { account } from "./account.svelte.js";
+import { getConfig, request } from "./api.js";
+
+/** A solved proof for an anonymous upload when this server asks for one (PROOF_OF_WORK); none otherwise. */
+export async function proofIfAsked(): Promise<string | undefined> {
+  const config = await getConfig().catch(() => null);
+  return config?.proofOfWorkBits && !account.signedIn ? proveWork() : undefined;
+}
 
 /**
  * The answer an anonymous upload carries when the server asks for a proof of work (P16, a bot check

@@ -1,4 +1,5 @@
 import { costKey, workPixels } from "$common/tools/cost.js";
+import { proofIfAsked } from "./proof-of-work.js";
 import { jobHistory } from "./job-history.svelte.js";
 import { t } from "./i18n/index.svelte.js";
 import { samePath } from "./urls.js";
@@ -120,12 +121,27 @@ class ToolRuns {
     const runs = [...files.map((f) => new JobRun(f.name, f)), ...urls.map((u) => new JobRun(u, null))];
     const batch = new BatchRun(tool, runs, params);
     this.batches.unshift(batch);
-    const upload = submitBatch(tool.name, params, files, urls, (loaded, total) => {
-      batch.loaded = loaded;
-      batch.total = total;
-    });
-    batch.abort = upload.abort;
-    upload.done.then(
+    let dismissed = false;
+    batch.abort = () => (dismissed = true);
+    // A server that asks anonymous uploads for a proof of work gets one first.
+    proofIfAsked()
+      .then((proof) => {
+        if (dismissed) throw new Error(t("errors.uploadCancelled"));
+        const upload = submitBatch(
+          tool.name,
+          params,
+          files,
+          urls,
+          (loaded, total) => {
+            batch.loaded = loaded;
+            batch.total = total;
+          },
+          proof,
+        );
+        batch.abort = upload.abort;
+        return upload.done;
+      })
+      .then(
       (submitted) => {
         batch.phase = "submitted";
         batch.zipUrl = submitted.zipUrl;

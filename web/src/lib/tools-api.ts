@@ -95,12 +95,15 @@ export function submitBatch(
   files: File[],
   urls: string[],
   onProgress: (loaded: number, total: number) => void,
+  /** the server's proof-of-work challenge, solved (anonymous uploads, when it asks for one) */
+  proof?: string,
 ): BatchUpload {
   const xhr = new XMLHttpRequest();
   const done = new Promise<SubmittedBatch>((resolve, reject) => {
     xhr.open("POST", "/api/v1/jobs");
     xhr.responseType = "json";
     xhr.setRequestHeader("Accept", "application/json");
+    if (proof) xhr.setRequestHeader("X-Proof-Of-Work", proof);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     };

@@ -1,6 +1,5 @@
 import { getConfig, uploadImage, uploadImageFromUrl, UploadAborted, type ServerConfig, type UploadedImage, type UploadHandle } from "./api.js";
-import { account } from "./account.svelte.js";
-import { proveWork } from "./proof-of-work.js";
+import { proofIfAsked } from "./proof-of-work.js";
 import { formatBytes } from "./format.js";
 import { t } from "./i18n/index.svelte.js";
 import { owned } from "./owned.svelte.js";
@@ -100,12 +99,10 @@ class UploadQueue {
     }
     // A server that asks anonymous uploads for a proof of work gets one, solved off the page's thread.
     let proof: string | undefined;
-    if (config?.proofOfWorkBits && !account.signedIn) {
-      try {
-        proof = await proveWork();
-      } catch (err) {
-        return item.fail(err instanceof Error ? err.message : String(err));
-      }
+    try {
+      proof = await proofIfAsked();
+    } catch (err) {
+      return item.fail(err instanceof Error ? err.message : String(err));
     }
     if (!this.items.includes(item)) return;
     if (file) {
