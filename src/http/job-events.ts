@@ -9,9 +9,7 @@ const KEEPALIVE_MS = 15_000;
 
 /** Where a stream reads the jobs it follows. */
 export interface JobSource {
-  /** one job, after this process said it changed */
-  one(id: string): Promise<JobView>;
-  /** these jobs (those still running), for the poll that sees other processes' changes */
+  /** these jobs as they are now; one that no longer exists is left out */
   some(ids: readonly string[]): Promise<JobView[]>;
   /** calls `listener` when this process changes the job; returns `stop` */
   watch(id: string, listener: () => void): () => void;
@@ -21,9 +19,9 @@ const ended = (view: JobView) => TERMINAL_STATUSES.includes(view.job.status);
 
 /**
  * Server-Sent Events for one job or a batch: an `event: job` with each job's JSON at once and
- * after every change, until every job has ended. A job that changed is read again alone; the poll
- * reads those still running. Reads run one at a time, in order, so an older state never follows a
- * newer one.
+ * after every change, until every job has ended (or is gone). The jobs said to have changed are
+ * read again; the poll reads those still running. Reads run one at a time, in order, so an older
+ * state never follows a newer one.
  */
 export function streamJobEvents(reply: FastifyReply, first: JobView[], source: JobSource, base: string): void {
   reply.hijack();
@@ -38,6 +36,10 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
   const last = new Map<string, string>();
   const unwatch = new Map<string, () => void>();
   let closed = false;
+  const stopFollowing = (id: string) => {
+    unwatch.get(id)?.();
+    unwatch.delete(id);
+  };
   const send = (views: JobView[]) => {
     let text = "";
     for (const view of views) {
@@ -45,10 +47,7 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
       const json = JSON.stringify(jobJson(view, base));
       if (json !== last.get(id)) text += `event: job\ndata: ${json}\n\n`;
       last.set(id, json);
-      if (ended(view)) {
-        unwatch.get(id)?.();
-        unwatch.delete(id);
-      }
+      if (ended(view)) stopFollowing(id);
     }
     if (text) res.write(text);
     if (unwatch.size === 0) finish();
@@ -68,14 +67,20 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
   let reading = false;
   const read = () => {
     if (closed || reading || (!readAll && changed.size === 0)) return;
-    const ids = [...changed];
-    const load = readAll ? source.some([...unwatch.keys()]) : Promise.all(ids.map((id) => source.one(id)));
+    const ids = readAll ? [...unwatch.keys()] : [...changed];
     changed.clear();
     readAll = false;
     reading = true;
-    load
+    source
+      .some(ids)
       .then(
-        (views) => !closed && send(views),
+        (views) => {
+          if (closed) return;
+          // A job that is gone (its history purged) has nothing more to tell.
+          const found = new Set(views.map((view) => view.job.id));
+          for (const id of ids) if (!found.has(id)) stopFollowing(id);
+          send(views);
+        },
         () => finish(),
       )
       .finally(() => {

@@ -14,7 +14,7 @@ import type { BatchIntake, JobService, SubmittedInput } from "../jobs/service.js
 import { jobJson } from "./job-json.js";
 import { parseRange } from "./range.js";
 import { streamBatchZip } from "./job-zip.js";
-import { streamJobEvents } from "./job-events.js";
+import { type JobSource, streamJobEvents } from "./job-events.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
 import { writeNewFile } from "../storage/temp-dir.js";
@@ -38,6 +38,8 @@ const PARAMS_FIELD_BYTES = 64 * 1024;
 export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs, config, tmpDir, importUrl, identify, proofOfWork }) => {
   const progress: ProgressRule = { windowMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond };
   const base = config.publicUrl;
+  /** What a live view reads: the same for one job as for a batch. */
+  const source: JobSource = { some: (ids) => jobs.views(ids), watch: (id, listener) => jobs.watch(id, listener) };
   /** An account's jobs and batches are not there for anyone else: the same 404 as an unknown id. */
   const visible = async <T extends { job: { owner_id: string | null } }>(request: FastifyRequest, views: T[]): Promise<void> => {
     const owners = new Set(views.map((v) => v.job.owner_id).filter((o): o is string => o !== null));
@@ -169,8 +171,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request, reply) => {
       const first = await jobs.get(request.params.id);
       await visible(request, [first]);
-      const id = first.job.id;
-      streamJobEvents(reply, [first], { one: () => jobs.get(id), some: async () => [await jobs.get(id)], watch: (_, listener) => jobs.watch(id, listener) }, base);
+      streamJobEvents(reply, [first], source, base);
     },
   );
 
@@ -260,7 +261,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     async (request, reply) => {
       const first = await jobs.batch(request.params.id);
       await visible(request, first);
-      streamJobEvents(reply, first, { one: (id) => jobs.get(id), some: (ids) => jobs.views(ids), watch: (id, listener) => jobs.watch(id, listener) }, base);
+      streamJobEvents(reply, first, source, base);
     },
   );
 

@@ -41,4 +41,17 @@ describe("event streams of jobs another process runs", () => {
       ].sort(),
     );
   });
+
+  it("a stream stops following a job that is gone (its history purged) and ends when nothing is left to follow", async () => {
+    const form = new FormData();
+    form.append("tool", "resize");
+    form.append("params", JSON.stringify({ width: 10 }));
+    form.append("file", new Blob([(await plainJpeg(32, 32)) as Uint8Array<ArrayBuffer>]), "gone.jpg");
+    const batch = await (await fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: form })).json();
+    const stream = fetch(batch.eventsUrl).then((res) => res.text());
+    await new Promise((r) => setTimeout(r, 300));
+    await srv.px.db.db.deleteFrom("jobs").where("id", "=", batch.jobs[0].id).execute();
+    const text = await stream; // ends at the next poll instead of waiting for ever
+    expect(text.match(/^event: job$/gm)).toHaveLength(1);
+  });
 });
