@@ -4,7 +4,8 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { BlobNotFoundError, type BlobStore } from "../storage/blob-store.js";
 import { ZipStream } from "../storage/zip-stream.js";
-import { readAccount, readSessions, iso } from "./records.js";
+import { iso } from "../common/clock.js";
+import { readAccount, readSessions } from "./records.js";
 import type { ApiTokens } from "./tokens.js";
 
 /** Everything Pixhaven holds about an account (P17), as JSON; the files follow it in the ZIP. */

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { iso } from "../common/clock.js";
 import type { AuthTime, Database } from "../db/schema.js";
 
 /** better-auth's times as epoch milliseconds, whichever way the dialect returned them. */
@@ -7,8 +8,6 @@ export function toEpochMs(value: AuthTime | null | undefined): number | null {
   if (value instanceof Date) return value.getTime();
   return typeof value === "number" ? value : Date.parse(value);
 }
-
-export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export interface AccountRecord {
   id: string;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { OIDC_PROVIDER_ID } from "../accounts/auth.js";
 import type { Accounts, Identity } from "../accounts/index.js";
 import { jobSchema } from "../common/api/jobs.js";
+import { iso } from "../common/clock.js";
 import { AppError } from "../common/errors.js";
 import type { Config } from "../config.js";
 import type { JobService } from "../jobs/service.js";
@@ -12,7 +13,6 @@ import { imageJson } from "./images.js";
 import { jobJson } from "./job-json.js";
 import { errorSchema, idParams, imageSchema } from "./schemas.js";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const sessionSchema = z.object({
   id: z.string(),

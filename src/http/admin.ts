@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Accounts, Identity } from "../accounts/index.js";
+import { iso } from "../common/clock.js";
 import { notFound } from "../common/errors.js";
 import { identify } from "./auth.js";
 import type { AbuseReports } from "../moderation/reports.js";
@@ -96,8 +97,6 @@ export const adminApi: FastifyPluginAsyncZod<{ accounts: Accounts; reports: Abus
     },
   );
 };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function reportJson(row: AbuseReportRow) {
   return {

@@ -1,7 +1,6 @@
 import type { JobJson } from "../common/api/jobs.js";
+import { iso } from "../common/clock.js";
 import type { JobView } from "../jobs/service.js";
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A job as the API shows it: times in ISO 8601, download addresses while the files exist. */
 export function jobJson({ job, outputs }: JobView, base: string): JobJson {

@@ -139,16 +139,13 @@ export class ImageService {
     if (!token || !row.delete_token_hash || !tokenMatches(token, row.delete_token_hash)) {
       throw new AppError("invalid_delete_token", 403, "The deletion token does not match this image.");
     }
-    if (!(await this.deps.repo.markDeleted(row.id, this.deps.clock.now()))) throw gone();
-    await this.removeBlobs(row);
+    if (!(await this.erase(row))) throw gone();
   }
 
   /** A moderator's removal (a report upheld): as a deletion, without the token. False when it was gone already. */
   async takeDown(id: string): Promise<boolean> {
     const row = await this.deps.repo.find(id);
-    if (!row || !(await this.deps.repo.markDeleted(row.id, this.deps.clock.now()))) return false;
-    await this.removeBlobs(row);
-    return true;
+    return row !== undefined && this.erase(row);
   }
 
   /** 66 random bits make a collision astronomically unlikely; still, never overwrite one. */
@@ -174,22 +171,28 @@ export class ImageService {
    * deleted one does; their id answers 410 until the tombstone is purged.
    */
   async purgeUnviewed(retentionMs: number): Promise<number> {
-    const now = this.deps.clock.now();
-    const before = now - retentionMs;
+    const before = this.deps.clock.now() - retentionMs;
     let removed = 0;
     for (;;) {
       const rows = await this.deps.repo.findUnviewed(before, PURGE_BATCH);
-      for (const row of rows) {
-        if (!(await this.deps.repo.markDeleted(row.id, now, before))) continue; // viewed or deleted meanwhile
-        await this.removeBlobs(row);
-        removed++;
-      }
+      // One viewed or deleted meanwhile is left alone.
+      for (const row of rows) if (await this.erase(row, before)) removed++;
       if (rows.length < PURGE_BATCH) return removed;
     }
   }
 
   async purgeTombstones(retentionMs: number): Promise<number> {
     return this.deps.repo.purgeTombstones(this.deps.clock.now() - retentionMs);
+  }
+
+  /**
+   * Leaves the tombstone, then removes the bytes (the row first, so no one is served a file being
+   * deleted); false when the image was no longer active (or, with `unviewedBefore`, was viewed since).
+   */
+  private async erase(row: Pick<ImageRow, "id" | "blob_key" | "thumb_key">, unviewedBefore?: number): Promise<boolean> {
+    if (!(await this.deps.repo.markDeleted(row.id, this.deps.clock.now(), unviewedBefore))) return false;
+    await this.removeBlobs(row);
+    return true;
   }
 
   private async removeBlobs(row: Pick<ImageRow, "blob_key" | "thumb_key">): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
+import { fillRectangle, launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 // Models start cold in a fresh server; the machine running the suite may be busy.
@@ -183,11 +183,7 @@ async function textPicture(lines: string[]): Promise<Buffer> {
         .jpeg()
         .toBuffer();
       await runTool("restore", { name: "field.jpg", mimeType: "image/jpeg", buffer: photo }, async () => {
-        const rect = page.getByRole("group", { name: "Rectangle to keep" });
-        await rect.getByLabel("Left (x)").fill("30");
-        await rect.getByLabel("Top (y)").fill("20");
-        await rect.getByLabel("Width (pixels)").fill("150");
-        await rect.getByLabel("Height (pixels)").fill("100");
+        await fillRectangle(page, { x: 30, y: 20, width: 150, height: 100 });
       });
       const before = page.locator("figure.compare img.before");
       await before.waitFor();

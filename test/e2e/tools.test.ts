@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import sharp from "sharp";
 import { parseCidr } from "../../src/net/ip.js";
-import { launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
+import { fillRectangle, launchChromium, openWatchedPage, skipBrowser } from "../helpers/browser.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { startLocalServer, type LocalServer } from "../net/local-server.js";
 
@@ -197,11 +197,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   it("crops to a rectangle given in grouped fields", async () => {
     await page.goto(`${srv.baseUrl}/tools/crop?on=server`);
     await page.getByRole("radio", { name: "A rectangle" }).check();
-    const rect = page.getByRole("group", { name: "Rectangle to keep" });
-    await rect.getByLabel("Left (x)").fill("10");
-    await rect.getByLabel("Top (y)").fill("20");
-    await rect.getByLabel("Width (pixels)").fill("120");
-    await rect.getByLabel("Height (pixels)").fill("50");
+    await fillRectangle(page, { x: 10, y: 20, width: 120, height: 50 });
     await page.getByLabel("Rotate clockwise").selectOption("90");
     await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
     await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
@@ -220,11 +216,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
   it("compares a crop with the same rectangle of the original", async () => {
     await page.goto(`${srv.baseUrl}/tools/crop?on=server`);
     await page.getByRole("radio", { name: "A rectangle" }).check();
-    const rect = page.getByRole("group", { name: "Rectangle to keep" });
-    await rect.getByLabel("Left (x)").fill("10");
-    await rect.getByLabel("Top (y)").fill("20");
-    await rect.getByLabel("Width (pixels)").fill("100");
-    await rect.getByLabel("Height (pixels)").fill("50");
+    await fillRectangle(page, { x: 10, y: 20, width: 100, height: 50 });
     await page.getByLabel("Choose files for this tool").setInputFiles({ name: "green.jpg", mimeType: "image/jpeg", buffer: green });
     await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
     const before = page.locator("li.job").first().locator("figure.compare img.before");

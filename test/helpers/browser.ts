@@ -57,3 +57,12 @@ export async function openWatchedPage(browser: Browser, log: PageLog, options: {
   });
   return { context, page };
 }
+
+/** Fills a tool form's "Rectangle to keep" (crop, restore) as a user types it. */
+export async function fillRectangle(page: Page, rect: { x: number; y: number; width: number; height: number }): Promise<void> {
+  const group = page.getByRole("group", { name: "Rectangle to keep" });
+  await group.getByLabel("Left (x)").fill(String(rect.x));
+  await group.getByLabel("Top (y)").fill(String(rect.y));
+  await group.getByLabel("Width (pixels)").fill(String(rect.width));
+  await group.getByLabel("Height (pixels)").fill(String(rect.height));
+}
