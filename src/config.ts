@@ -92,6 +92,12 @@ const envSchema = z.object({
     return bits;
   }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ACCESS_LOG: z.enum(["file", "stdout"]).default("file"),
+  ACCESS_LOG_RETENTION: parsedSetting("90d", (text) => {
+    const ms = parseDuration(text);
+    if (ms < 24 * 60 * 60 * 1000) throw new Error("use at least 1d: the access log is kept in files of a day");
+    return ms;
+  }),
   STORAGE: z.enum(["disk", "s3"]).default("disk"),
   S3_ENDPOINT: z.string().url().optional(),
   S3_REGION: z.string().min(1).default("us-east-1"),
@@ -229,6 +235,8 @@ export interface Config {
   /** uploads by URL: the server fetches from public addresses only, plus the ranges allowed here */
   urlImport: { enabled: boolean; timeoutMs: number; allowList: Cidr[] };
   logLevel: string;
+  /** P11: request logs in day files under `dir`, deleted after `retentionMs`; null: standard output only (ACCESS_LOG=stdout) */
+  accessLog: { dir: string; retentionMs: number } | null;
   storage: StorageConfig;
   accounts: AccountsConfig;
   webDir: string;
@@ -289,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     contactRetentionMs: e.CONTACT_RETENTION,
     urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },
     logLevel: e.LOG_LEVEL,
+    accessLog: e.ACCESS_LOG === "file" ? { dir: path.join(dataDir, "logs"), retentionMs: e.ACCESS_LOG_RETENTION } : null,
     storage: storageConfig(e),
     accounts: accountsConfig(e, port),
     webDir: path.join(packageRoot(), "dist", "web"),

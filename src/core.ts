@@ -31,6 +31,8 @@ import { Accounts } from "./accounts/index.js";
 /** One process's domain: what `serve`, `purge` and the tests share. No HTTP here. */
 export interface Core {
   config: Config;
+  /** what every expiry and purge in this process reads the time from */
+  clock: Clock;
   db: Db;
   blobs: BlobStore;
   images: ImageService;
@@ -154,6 +156,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   ]);
   return {
     config,
+    clock,
     db,
     blobs,
     images,

@@ -8,6 +8,7 @@ import { TOOL_COMMANDS_USAGE, toolCommand } from "./cli/tools.js";
 import { USERS_USAGE, usersCommand } from "./accounts/cli.js";
 import { Accounts } from "./accounts/index.js";
 import { systemClock } from "./common/clock.js";
+import { purgeAccessLogs } from "./privacy/access-log.js";
 
 /** How often a worker looks at which retention rules are due (each rule has its own period). */
 const RETENTION_TICK_MS = 60 * 1000;
@@ -65,9 +66,11 @@ async function main(argv: string[]): Promise<number> {
     const core = await createCore(config);
     try {
       const report = await core.retention.runAll();
+      // Access logs are this machine's own files: each machine's purge removes its own (P11).
+      const logs = config.accessLog ? await purgeAccessLogs(config.accessLog.dir, config.accessLog.retentionMs, core.clock.now()) : 0;
       console.log(
         `removed: ${report.tool_files} job(s) of tool files past retention, ${report.job_history} job(s) of history, ` +
-          `${report.tombstones} tombstone(s) of deleted images, ${report.abandoned_uploads} upload(s) abandoned by a crash`,
+          `${report.tombstones} tombstone(s) of deleted images, ${report.abandoned_uploads} upload(s) abandoned by a crash, ${logs} day(s) of access log`,
       );
     } finally {
       await core.close();

@@ -9,6 +9,7 @@ import { ping } from "./db/migrations.js";
 import { buildApp, type AppDeps } from "./http/app.js";
 import type { ImageService } from "./images/service.js";
 import { importUrlToFile } from "./net/import-to-file.js";
+import { AccessLog } from "./privacy/access-log.js";
 import type { BlobStore } from "./storage/blob-store.js";
 
 export interface Pixhaven {
@@ -37,6 +38,8 @@ export const VERSION: string = JSON.parse(readFileSync(path.join(packageRoot(), 
 /** The HTTP app over a core; closing it closes the core too. */
 export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logger" | "role"> = {}): Promise<Pixhaven> {
   const { config, db, blobs, images } = core;
+  // P11: unless told otherwise, request lines go to day files purged after ACCESS_LOG_RETENTION.
+  const accessLog = options.logger === undefined && config.accessLog ? new AccessLog(config.accessLog.dir, config.accessLog.retentionMs, core.clock) : null;
   const app = await buildApp({
     config,
     images,
@@ -61,7 +64,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
       : {}),
     healthCheck: async () => void (await Promise.all([ping(db.db), blobs.check()])),
     version: VERSION,
-    logger: options.logger ?? true,
+    logger: options.logger ?? (accessLog ? { stream: accessLog } : true),
   });
   return {
     app,
@@ -78,6 +81,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
       const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
       await closing.finally(() => clearInterval(reaper));
       await core.close();
+      await accessLog?.close();
     },
   };
 }

@@ -51,7 +51,7 @@ export interface AppDeps {
   healthCheck(): Promise<void>;
   version: string;
   /** false silences logs; a stream receives the JSON lines instead of stdout */
-  logger: boolean | { stream: NodeJS.WritableStream };
+  logger: boolean | { stream: { write(line: string): void } };
 }
 
 export async function buildApp({ config, images, reports, contact, proofOfWork, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {

@@ -78,6 +78,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
         unviewedImageSeconds: config.unviewedImageRetentionMs === null ? null : seconds(config.unviewedImageRetentionMs),
         reportSeconds: seconds(config.reportRetentionMs),
         contactSeconds: seconds(config.contactRetentionMs),
+        accessLogSeconds: config.accessLog ? seconds(config.accessLog.retentionMs) : null,
       },
     }),
   );

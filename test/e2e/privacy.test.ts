@@ -14,7 +14,7 @@ const DAY = 24 * HOUR;
   beforeAll(async () => {
     // Periods other than the defaults: the page must say what this server enforces.
     srv = await startTestServer({
-      config: { toolRetentionMs: 2 * HOUR, jobHistoryRetentionMs: 45 * DAY, tombstoneRetentionMs: 10 * DAY, unviewedImageRetentionMs: 400 * DAY, reportRetentionMs: 200 * DAY, contactRetentionMs: 100 * DAY },
+      config: { toolRetentionMs: 2 * HOUR, jobHistoryRetentionMs: 45 * DAY, tombstoneRetentionMs: 10 * DAY, unviewedImageRetentionMs: 400 * DAY, reportRetentionMs: 200 * DAY, contactRetentionMs: 100 * DAY, accessLog: { dir: "unused", retentionMs: 30 * DAY } },
     });
     browser = await launchChromium();
   });
@@ -23,7 +23,7 @@ const DAY = 24 * HOUR;
     await srv?.stop();
   });
 
-  it("P5, P6, P12, P13, P14, P15: the privacy page states the periods the purges enforce, from the server's own settings", async () => {
+  it("P5, P6, P11, P12, P13, P14, P15: the privacy page states the periods the purges enforce, from the server's own settings", async () => {
     const { context, page } = await openWatchedPage(browser, log);
     await page.goto(srv.baseUrl + "/");
     await page.getByRole("link", { name: "Privacy" }).click();
@@ -36,6 +36,7 @@ const DAY = 24 * HOUR;
       "An image nobody views for 400 days is deleted.",
       "is deleted 200 days after it is dealt with",
       "A message to the operator is deleted 100 days after it came.",
+      "is kept in a file a day, deleted 30 days after that day began.",
     ]) {
       expect(await text()).toContain(phrase);
     }

@@ -24,6 +24,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** receives the server's JSON log lines; logs are off otherwise */
   logStream?: NodeJS.WritableStream;
+  /** logs go where `serve` sends them: ACCESS_LOG's day files under DATA_DIR/logs, the rest to stdout */
+  accessLog?: boolean;
   /** runs tool jobs in this server, as `serve --role all` does */
   jobWorker?: boolean;
   /** how jobs run their tool (the tool runner unless given) */
@@ -49,7 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   );
   if (!options.config?.databaseUrl && !databaseUrl) config.databaseUrl = `sqlite:${path.join(dataDir, "pixhaven.sqlite")}`;
-  const px = await createPixhaven(config, { logger: options.logStream ? { stream: options.logStream } : false, ...(options.clock ? { clock: options.clock } : {}), ...(options.runTool ? { runTool: options.runTool } : {}) });
+  const px = await createPixhaven(config, { ...(options.accessLog ? {} : { logger: options.logStream ? { stream: options.logStream } : false }), ...(options.clock ? { clock: options.clock } : {}), ...(options.runTool ? { runTool: options.runTool } : {}) });
   await px.app.listen({ port, host: "127.0.0.1" });
   if (options.jobWorker) px.core.jobWorker.start();
   return {

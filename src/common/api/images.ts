@@ -49,6 +49,7 @@ export const serverConfigSchema = z.object({
       unviewedImageSeconds: z.number().nullable().describe("a hosted image nobody views for this long is deleted (UNVIEWED_IMAGE_RETENTION, P12); null: never"),
       reportSeconds: z.number().describe("a report of an image, after it is resolved (REPORT_RETENTION, P14)"),
       contactSeconds: z.number().describe("a message from the contact page, after it came (CONTACT_RETENTION, P15)"),
+      accessLogSeconds: z.number().nullable().describe("a day file of the server's request log, after the day began (ACCESS_LOG_RETENTION, P11); null: the log goes to standard output, kept as the operator's log system keeps it"),
     })
     .describe("how long each kind of data is kept: the periods the purges enforce, in seconds"),
 });

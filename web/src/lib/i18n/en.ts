@@ -158,6 +158,7 @@ export const en = {
     history: (duration: string) => `A job's history (tool, settings, times, sizes; no image) is kept ${duration}.`,
     visitorsHeading: "Visitors",
     addresses: "Addresses are shortened before anything is stored or logged: the last part of an IPv4 address is dropped, and all but the first 48 bits of an IPv6 one.",
+    accessLog: (duration: string) => `The server's request log (time, page asked for, shortened address) is kept in a file a day, deleted ${duration} after that day began.`,
     noTracking: "No analytics, advertising or tracking: views are counted once per visitor and day, and only the count is kept. No cookie is set unless you sign in.",
     preferences: "Your preferences (theme, language, sensitive image filter, tool settings) stay in your browser.",
     reports: (duration: string) => `A report of an image, with what its author wrote, is deleted ${duration} after it is dealt with.`,

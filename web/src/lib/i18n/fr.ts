@@ -116,6 +116,7 @@ export const fr: Catalogue = {
     history: (duration) => `L’historique d’une tâche (outil, réglages, heures, tailles ; aucune image) est gardé ${duration}.`,
     visitorsHeading: "Visiteurs",
     addresses: "Les adresses sont raccourcies avant tout enregistrement ou journal : la dernière partie d’une adresse IPv4 est retirée, et tout sauf les 48 premiers bits d’une adresse IPv6.",
+    accessLog: (duration: string) => `Le journal des requêtes du serveur (heure, page demandée, adresse raccourcie) est tenu dans un fichier par jour, supprimé ${duration} après le début de ce jour.`,
     noTracking: "Ni statistiques de suivi, ni publicité, ni pistage : les vues sont comptées une fois par visiteur et par jour, et seul le total est gardé. Aucun cookie n’est posé sans connexion.",
     preferences: "Vos préférences (thème, langue, filtre des images sensibles, réglages des outils) restent dans votre navigateur.",
     reports: (duration) => `Un signalement d’image, avec ce que son auteur a écrit, est supprimé ${duration} après son traitement.`,
