@@ -57,8 +57,8 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     const headers = fromNodeHeaders(request.headers);
     headers.delete(CLIENT_NETWORK_HEADER);
     headers.set(CLIENT_NETWORK_HEADER, anonymiseIp(request.ip));
-    const body = request.body instanceof Buffer && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
-    const response = await accounts.auth.handler(new Request(new URL(request.url, publicUrl), { method: request.method, headers, ...(body ? { body } : {}) }));
+    const sent = request.body instanceof Buffer && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
+    const response = await accounts.auth.handler(new Request(new URL(request.url, publicUrl), { method: request.method, headers, ...(sent ? { body: sent } : {}) }));
     // A route better-auth does not have (or that is turned off) answers in plain text: give the one 404.
     if (response.status === 404 && !response.headers.get("content-type")?.includes("json")) throw notFound();
     void reply.status(response.status);
@@ -71,7 +71,9 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     const cookies = response.headers.getSetCookie();
     if (cookies.length) void reply.header("set-cookie", cookies);
     void reply.header("cache-control", "no-store");
-    return reply.send(withoutSessionToken(Buffer.from(await response.arrayBuffer()), response, cookies));
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status >= 400) return reply.header("content-type", "application/json; charset=utf-8").send(inOurErrorShape(body, response));
+    return reply.send(withoutSessionToken(body, response, cookies));
   };
   app.route({ method: ["GET", "POST"], url: "/api/auth/*", schema: { hide: true }, handler });
 }
@@ -91,4 +93,28 @@ function withoutSessionToken(body: Buffer, response: Response, cookies: string[]
   } catch {
     return body;
   }
+}
+
+const CODE_OF_STATUS: Record<number, string> = { 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large", 429: "rate_limited" };
+
+/**
+ * better-auth answers an error as `{code, message}` (codes in capitals) or with a message alone;
+ * every Pixhaven route answers `{"error": {"code", "message"}}` with a code in lower case. Its
+ * errors are given that one shape, so a client reads every error of the API the same way.
+ */
+function inOurErrorShape(body: Buffer, response: Response): string {
+  let parsed: unknown = null;
+  if (response.headers.get("content-type")?.includes("json")) {
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      parsed = null;
+    }
+  }
+  const flat = (parsed && typeof parsed === "object" ? parsed : {}) as { code?: unknown; message?: unknown; error?: unknown };
+  if (flat.error && typeof flat.error === "object") return JSON.stringify({ error: flat.error });
+  const code = typeof flat.code === "string" && /^[A-Za-z0-9_]{1,64}$/.test(flat.code) ? flat.code.toLowerCase() : (CODE_OF_STATUS[response.status] ?? (response.status >= 500 ? "internal" : "bad_request"));
+  // A server error's own words may name internals: the client gets ours.
+  const message = response.status >= 500 ? "Something went wrong on our side." : typeof flat.message === "string" && flat.message ? flat.message : "The request was refused.";
+  return JSON.stringify({ error: { code, message } });
 }

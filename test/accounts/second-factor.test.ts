@@ -62,7 +62,7 @@ describe("accounts: TOTP with replay refusal, recovery codes, admins need a seco
     expect((await second.browser.json("GET", "/api/v1/me")).status).toBe(401);
     const replay = await second.browser.json("POST", "/api/auth/two-factor/verify-totp", { code: enrolCode });
     expect(replay.status).toBe(401);
-    expect(replay.body.code).toBe("TOTP_CODE_REUSED");
+    expect(replay.body.error.code).toBe("totp_code_reused");
     const nextCode = await code(1);
     expect((await second.browser.json("POST", "/api/auth/two-factor/verify-totp", { code: nextCode })).status).toBe(200);
     expect((await second.browser.json("GET", "/api/v1/admin/stats")).status).toBe(200);

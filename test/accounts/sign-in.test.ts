@@ -65,8 +65,24 @@ describeEachDialect("accounts: e-mail sign-up, verification, reset, sessions, CS
     expect((await stranger.post("/api/auth/reset-password", { newPassword, token })).status).toBe(200);
     expect((await stranger.post("/api/auth/reset-password", { newPassword: "yet another passphrase", token })).status).toBe(400);
     expect((await browser.json("GET", "/api/v1/me")).status).toBe(401); // revoked
-    expect((await stranger.post("/api/auth/sign-in/email", { email, password: PASSWORD })).status).toBe(401);
+    const refused = await stranger.post("/api/auth/sign-in/email", { email, password: PASSWORD });
+    expect(refused.status).toBe(401);
+    // better-auth's errors answer in the API's one shape, as every other route does.
+    expect(refused.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await refused.json()).toEqual({ error: { code: "invalid_email_or_password", message: expect.any(String) } });
     expect((await stranger.post("/api/auth/sign-in/email", { email, password: newPassword })).status).toBe(200);
+  });
+
+  it("answers a malformed or incomplete sign-in in the API's error shape", async () => {
+    const stranger = new Browser(server.baseUrl);
+    for (const body of [{ email: "not an address", password: PASSWORD }, { password: PASSWORD }, "{not json"]) {
+      const res = await stranger.request("POST", "/api/auth/sign-in/email", body);
+      expect(res.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(res.status, JSON.stringify(body)).toBeLessThan(500);
+      const answer = await res.json();
+      expect(Object.keys(answer)).toEqual(["error"]);
+      expect(answer.error).toEqual({ code: expect.stringMatching(/^[a-z0-9_]+$/), message: expect.any(String) });
+    }
   });
 
   it("lists sessions and revokes one; another user's session answers 404", async () => {

@@ -266,6 +266,8 @@ function totp(base32Secret: string, offset = 0): string {
     expect(await section.locator("[data-recovery-codes]").count()).toBe(0); // shown once only
 
     await signOut(page);
+    await signInWithPassword(page, email, "not the password at all");
+    await page.getByText("Wrong e-mail address or password.").waitFor();
     await signInWithPassword(page, email);
     await page.getByRole("heading", { name: "Second factor" }).waitFor();
     expect((await context.request.get(`${base}/api/v1/me`)).status()).toBe(401);

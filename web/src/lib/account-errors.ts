@@ -1,35 +1,34 @@
 import { ApiError } from "./api.js";
 import { t } from "./i18n/index.svelte.js";
 
-/** better-auth's and Pixhaven's error codes, in the reader's language; anything else as the server said it. */
+/** The accounts API's error codes, in the reader's language; anything else as the server said it. */
 export function describeAccountError(err: unknown): string {
   if (err instanceof DOMException && (err.name === "NotAllowedError" || err.name === "AbortError")) return t("account.errors.passkeyCancelled");
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
   switch (err.code) {
-    case "INVALID_EMAIL_OR_PASSWORD":
-    case "INVALID_PASSWORD":
+    case "invalid_email_or_password":
     case "invalid_password":
-      return err.code === "INVALID_EMAIL_OR_PASSWORD" ? t("account.errors.wrongCredentials") : t("account.errors.wrongPassword");
-    case "USER_ALREADY_EXISTS":
-    case "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL":
+      return err.code === "invalid_email_or_password" ? t("account.errors.wrongCredentials") : t("account.errors.wrongPassword");
+    case "user_already_exists":
+    case "user_already_exists_use_another_email":
       return t("account.errors.exists");
-    case "PASSWORD_TOO_SHORT":
+    case "password_too_short":
       return t("account.errors.weakPassword", 10);
-    case "INVALID_CODE":
-    case "INVALID_TWO_FACTOR_AUTHENTICATION":
-    case "INVALID_BACKUP_CODE":
+    case "invalid_code":
+    case "invalid_two_factor_authentication":
+    case "invalid_backup_code":
       return t("account.errors.wrongCode");
-    case "TOTP_CODE_REUSED":
+    case "totp_code_reused":
       return t("account.errors.codeReused");
-    case "EMAIL_NOT_VERIFIED":
+    case "email_not_verified":
       return t("account.errors.notVerified");
-    case "REGISTRATION_CLOSED":
+    case "registration_closed":
       return t("account.errors.closed");
-    case "INVITATION_REQUIRED":
+    case "invitation_required":
       return t("account.errors.invite");
-    case "INVALID_TOKEN":
+    case "invalid_token":
       return t("account.reset.invalid");
-    case "SESSION_NOT_FRESH":
+    case "session_not_fresh":
     case "reauthentication_required":
       return t("account.errors.notFresh");
     case "origin_refused":

@@ -67,15 +67,6 @@ async function readBody(res: Response): Promise<unknown> {
   }
 }
 
-/** better-auth answers errors as {code, message}; Pixhaven's API as {error: {code, message}}. */
-function errorOf(status: number, body: unknown): ApiError {
-  const flat = body as { code?: unknown; message?: unknown } | null;
-  if (flat && typeof flat.code === "string" && !("error" in flat)) {
-    return new ApiError(status, flat.code, typeof flat.message === "string" ? flat.message : flat.code);
-  }
-  return errorFromBody(status, body);
-}
-
 /**
  * One call to the accounts API. Same-origin fetch sends the session cookie and, for POST and
  * DELETE, the page's Origin, which the server requires of every cookie-authenticated write.
@@ -88,7 +79,7 @@ export async function accountCall<T>(method: "GET" | "POST" | "DELETE", path: st
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const parsed = await readBody(res);
-  if (!res.ok) throw errorOf(res.status, parsed);
+  if (!res.ok) throw errorFromBody(res.status, parsed);
   return parsed as T;
 }
 
