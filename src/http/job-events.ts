@@ -6,6 +6,12 @@ import { jobJson } from "./job-json.js";
 /** Changes made in this process arrive at once (`watch`); a worker in another process is seen by this poll. */
 const POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
+/**
+ * While a stream follows several unfinished jobs, their changes are read and sent together at most
+ * this often: a batch of small jobs (one ends as the next starts) takes one read and one write
+ * where it took several. A stream's last job is told at once.
+ */
+const GATHER_MS = 25;
 
 /** Where a stream reads the jobs it follows. */
 export interface JobSource {
@@ -19,9 +25,9 @@ const ended = (view: JobView) => TERMINAL_STATUSES.includes(view.job.status);
 
 /**
  * Server-Sent Events for one job or a batch: an `event: job` with each job's JSON at once and
- * after every change, until every job has ended (or is gone). The jobs said to have changed are
- * read again; the poll reads those still running. Reads run one at a time, in order, so an older
- * state never follows a newer one.
+ * after every change (gathered over GATHER_MS while several jobs run), until every job has ended
+ * (or is gone). The jobs said to have changed are read again; the poll reads those still running.
+ * Reads run one at a time, in order, so an older state never follows a newer one.
  */
 export function streamJobEvents(reply: FastifyReply, first: JobView[], source: JobSource, base: string): void {
   reply.hijack();
@@ -55,6 +61,7 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
   const finish = () => {
     if (closed) return;
     closed = true;
+    if (gathering) clearTimeout(gathering);
     clearInterval(poll);
     clearInterval(keepalive);
     for (const stop of unwatch.values()) stop();
@@ -65,8 +72,19 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
   const changed = new Set<string>();
   let readAll = false;
   let reading = false;
+  let lastRead = 0;
+  let gathering: NodeJS.Timeout | null = null;
   const read = () => {
-    if (closed || reading || (!readAll && changed.size === 0)) return;
+    if (closed || reading || gathering || (!readAll && changed.size === 0)) return;
+    const wait = unwatch.size > 1 ? lastRead + GATHER_MS - Date.now() : 0;
+    if (wait > 0) {
+      gathering = setTimeout(() => {
+        gathering = null;
+        read();
+      }, wait);
+      return;
+    }
+    lastRead = Date.now();
     const ids = readAll ? [...unwatch.keys()] : [...changed];
     changed.clear();
     readAll = false;

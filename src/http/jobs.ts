@@ -252,7 +252,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       schema: {
         summary: "Live progress of every job of a batch (Server-Sent Events)",
         description:
-          "An `event: job` with each job's JSON at once, then one at every change of a job's status or progress; the stream ends when every job of the batch has ended. One connection follows a whole batch (a browser opens at most six to a server).",
+          "An `event: job` with each job's JSON at once, then one at every change of a job's status or progress (while several jobs run, their changes are sent together at most every 25 ms); the stream ends when every job of the batch has ended. One connection follows a whole batch (a browser opens at most six to a server).",
         tags: ["jobs"],
         params: idParams,
         response: { 404: errorSchema },

@@ -102,5 +102,21 @@ describe("writing an upload to a new temp file", () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("writes what arrives gathered in large pieces, byte for byte: thousands of tiny chunks, empty ones and chunks past the gathering size", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-write-"));
+    try {
+      const chunks: Buffer[] = [];
+      let seed = 7;
+      const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff));
+      for (let i = 0; i < 5000; i++) chunks.push(bytes(1 + (i % 7))); // more pieces than one writev takes (IOV_MAX 1024)
+      chunks.push(Buffer.alloc(0), bytes(700 * 1024), Buffer.alloc(0), bytes(65536), bytes(3));
+      const file = path.join(dir, "pieces.in");
+      await writeNewFile(file, Readable.from(chunks));
+      expect((await fs.readFile(file)).equals(Buffer.concat(chunks))).toBe(true);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
