@@ -86,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
   await px.app.listen({ port: config.port, host: config.host });
   const { storage } = config;
   const blobs = storage.kind === "s3" ? `, blobs in s3://${storage.bucket}/${storage.prefix}` : "";
-  px.app.log.info(`Pixhaven ${VERSION} (${role}) at ${config.publicUrl} (data in ${config.dataDir}${blobs})`);
+  const accessLog = config.accessLog ? `; request log in ${config.accessLog.dir}, each day's kept ${Math.round(config.accessLog.retentionMs / 86_400_000)} days` : "";
+  px.app.log.info(`Pixhaven ${VERSION} (${role}) at ${config.publicUrl} (data in ${config.dataDir}${blobs}${accessLog})`);
   let stopPurging = () => {};
   if (role !== "api") {
     px.core.jobWorker.start();
