@@ -92,6 +92,7 @@ const envSchema = z.object({
     return bits;
   }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  METRICS_TOKEN: z.string().min(16, "use at least 16 random characters").optional(),
   ACCESS_LOG: z.enum(["file", "stdout"]).default("file"),
   ACCESS_LOG_RETENTION: parsedSetting("90d", (text) => {
     const ms = parseDuration(text);
@@ -235,6 +236,8 @@ export interface Config {
   /** uploads by URL: the server fetches from public addresses only, plus the ranges allowed here */
   urlImport: { enabled: boolean; timeoutMs: number; allowList: Cidr[] };
   logLevel: string;
+  /** /metrics answers a scraper bearing this token; absent: no /metrics */
+  metricsToken: string | null;
   /** P11: request logs in day files under `dir`, deleted after `retentionMs`; null: standard output only (ACCESS_LOG=stdout) */
   accessLog: { dir: string; retentionMs: number } | null;
   storage: StorageConfig;
@@ -297,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     contactRetentionMs: e.CONTACT_RETENTION,
     urlImport: { enabled: e.URL_IMPORT === "on", timeoutMs: e.URL_IMPORT_TIMEOUT, allowList: e.URL_IMPORT_ALLOW },
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN ?? null,
     accessLog: e.ACCESS_LOG === "file" ? { dir: path.join(dataDir, "logs"), retentionMs: e.ACCESS_LOG_RETENTION } : null,
     storage: storageConfig(e),
     accounts: accountsConfig(e, port),

@@ -27,6 +27,7 @@ import { ToolRunner } from "./tools/runner.js";
 import { Retention } from "./privacy/retention.js";
 import { MemoryBudget } from "./tools/memory-budget.js";
 import { Accounts } from "./accounts/index.js";
+import { Metrics } from "./metrics.js";
 
 /** One process's domain: what `serve`, `purge` and the tests share. No HTTP here. */
 export interface Core {
@@ -51,6 +52,8 @@ export interface Core {
   contact: ContactMessages;
   /** the anonymous upload's bot check (P16); absent when PROOF_OF_WORK is off */
   proofOfWork?: ProofOfWork;
+  /** what /metrics shows of this process and the cluster */
+  metrics: Metrics;
   /** P9: classifies each hosted image after it is stored */
   nsfw: NsfwClassification;
   /** decoder memory shared by uploads and tools */
@@ -127,6 +130,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   // What a submission learnt of its input, for the run in this process (bounded; unused by an API-only process).
   const identified = new IdentifiedInputs();
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits, identified), events });
+  const metrics = new Metrics({ activeJobs: () => jobRepo.countActive(), modelThreads: () => models.load(), imageThreads: () => workers.load() }, config.metricsToken !== null);
   const jobWorker = new JobWorker({
     repo: jobRepo,
     blobs,
@@ -137,6 +141,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     settings: { ...jobSettings, concurrency: config.toolConcurrency, leaseMs: config.jobLeaseMs, pollMs: JOB_POLL_MS },
     log,
     events,
+    metrics,
   });
   const reports = new AbuseReports({ db: db.db, images, clock });
   const contact = new ContactMessages({ db: db.db, clock });
@@ -170,6 +175,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     tools,
     models,
     nsfw,
+    metrics,
     budget,
     workers,
     temp: ownTemp,

@@ -49,6 +49,7 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
     jobs: core.jobs,
     accounts: core.accounts,
     models: core.models,
+    metrics: core.metrics,
     tmpDir: core.temp.path,
     healthOnly: options.role === "worker",
     ...(config.urlImport.enabled

@@ -1,3 +1,5 @@
+import type { Metrics } from "../metrics.js";
+import { registerMetrics } from "./metrics.js";
 import { randomUUID } from "node:crypto";
 import { constants as zlibConstants } from "node:zlib";
 import compress from "@fastify/compress";
@@ -47,6 +49,8 @@ export interface AppDeps {
   tmpDir: string;
   importUrl?: JobsRouteDeps["importUrl"];
   /** a worker-only process answers /healthz and nothing else */
+  /** counts every answer; served at /metrics when METRICS_TOKEN is set */
+  metrics: Metrics;
   healthOnly?: boolean;
   healthCheck(): Promise<void>;
   version: string;
@@ -54,7 +58,7 @@ export interface AppDeps {
   logger: boolean | { stream: { write(line: string): void } };
 }
 
-export async function buildApp({ config, images, reports, contact, proofOfWork, jobs, accounts, models, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, images, reports, contact, proofOfWork, jobs, accounts, models, metrics, tmpDir, importUrl, healthOnly = false, healthCheck, version, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger && { ...loggerOptions(config.logLevel), ...(typeof logger === "object" ? { stream: logger.stream } : {}) },
     genReqId: () => randomUUID(),
@@ -99,6 +103,7 @@ export async function buildApp({ config, images, reports, contact, proofOfWork, 
   });
   await app.register(rateLimit, { global: false }); // routes opt in with their own limits
   await registerApiDocs(app, version);
+  registerMetrics(app, metrics, config.metricsToken);
 
   app.get(
     "/healthz",

@@ -1,7 +1,7 @@
 import { AppError } from "../common/errors.js";
 import type { Orientation } from "../common/jpeg/index.js";
 import type { StrippableFormat } from "../common/metadata/index.js";
-import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
+import { type PoolLoad, ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
 import type { DecodedHeic, ImageTask, RotateReply, StripReply } from "./image.worker.js";
 
 /** Typed front of the image worker threads; turns worker failures into Pixhaven errors. */
@@ -50,6 +50,10 @@ export class ImageWorkers {
       if (err instanceof WorkerTaskError) throw new AppError("invalid_image", 422, `The HEIC image could not be decoded: ${err.message}`);
       throw err;
     }
+  }
+
+  load(): PoolLoad {
+    return this.pool.load();
   }
 
   close(): Promise<void> {

@@ -116,6 +116,18 @@ export class JobRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** Jobs waiting and running now, in the whole cluster (both read through the status index). */
+  async countActive(): Promise<{ queued: number; running: number }> {
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
+      .where("status", "in", ["queued", "running"])
+      .groupBy("status")
+      .execute();
+    const count = (status: string) => Number(rows.find((row) => row.status === status)?.n ?? 0);
+    return { queued: count("queued"), running: count("running") };
+  }
+
   async clearInput(id: string): Promise<void> {
     await this.db.updateTable("jobs").set({ input_key: null }).where("id", "=", id).execute();
   }

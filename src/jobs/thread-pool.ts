@@ -22,6 +22,17 @@ interface Slot {
   ended: boolean;
 }
 
+export interface PoolLoad {
+  /** threads the pool may start */
+  size: number;
+  /** threads running now (busy or waiting for work) */
+  started: number;
+  /** threads working on a task */
+  busy: number;
+  /** tasks waiting for a thread */
+  queued: number;
+}
+
 /** What a worker answers; `error.name` lets the caller rebuild domain errors. */
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
 
@@ -68,6 +79,12 @@ export class ThreadPool {
     /** handed to every thread as its `workerData` */
     private readonly workerData?: unknown,
   ) {}
+
+  /** What the pool is doing now: for /metrics. Threads start on demand and stop when idle. */
+  load(): PoolLoad {
+    const busy = this.slots.filter((slot) => slot.task !== null).length;
+    return { size: this.size, started: this.slots.length, busy, queued: this.queue.length };
+  }
 
   static moduleNextTo(baseUrl: string, name: string): URL {
     return new URL(`./${name}${baseUrl.endsWith(".ts") ? ".ts" : ".js"}`, baseUrl);

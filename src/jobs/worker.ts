@@ -11,6 +11,7 @@ import type { JobRepository, NewOutput } from "./repository.js";
 import type { JobSettings } from "./service.js";
 import type { JobEvents } from "./events.js";
 import type { JobWakeup } from "./wakeup.js";
+import type { JobOutcome, Metrics } from "../metrics.js";
 
 /** One file a tool produced, in the run's work folder. */
 export interface ToolOutputFile {
@@ -86,6 +87,7 @@ export class JobWorker {
       settings: WorkerSettings;
       log: Log;
       events?: JobEvents;
+      metrics?: Pick<Metrics, "jobRun">;
     },
   ) {}
 
@@ -202,6 +204,8 @@ export class JobWorker {
     // ended early, which may have left a part) needs no removal.
     let mayHoldFiles = true;
     const stored: string[] = [];
+    const began = performance.now();
+    let outcome: JobOutcome = "interrupted";
     try {
       if (!job.input_key) throw new AppError("input_missing", 410, "The input of this job is no longer stored.");
       // A store on this machine lends its file (tools only read their input); others are copied in.
@@ -236,6 +240,7 @@ export class JobWorker {
       const report = result.report === undefined ? null : JSON.stringify(result.report);
       if (await repo.succeed(job.id, attempt, { outputs, report, inputPixels: result.inputPixels ?? null }, now, now + settings.retentionMs)) {
         stored.length = 0; // committed: keep them
+        outcome = "succeeded";
         await this.dropInput(job);
       }
     } catch (err) {
@@ -246,14 +251,16 @@ export class JobWorker {
       } else if (err instanceof AppError) {
         // The input or the parameters are at fault: another attempt would fail the same way.
         const now = clock.now();
+        outcome = "failed";
         if (await repo.fail(job.id, err.code, err.message, now, now + settings.retentionMs, attempt)) await this.dropInput(job);
       } else {
         log.error({ err, job: job.id, tool: job.tool }, "job failed unexpectedly");
-        await this.retryOrFail(job, attempt);
+        outcome = await this.retryOrFail(job, attempt);
       }
     } finally {
       toolStarted(); // or never will: the job ended before its tool was called
       this.deps.events?.changed(job.id);
+      this.deps.metrics?.jobRun(job.tool, outcome, (performance.now() - began) / 1000);
       clearInterval(heartbeat);
       await Promise.all(stored.map((key) => blobs.delete(key).catch(() => undefined)));
       if (mayHoldFiles) await fs.rm(workDir, { recursive: true, force: true });
@@ -280,15 +287,16 @@ export class JobWorker {
     for (const resume of this.bookkeeping.splice(0)) resume();
   }
 
-  private async retryOrFail(job: JobRow, attempt: number): Promise<void> {
+  private async retryOrFail(job: JobRow, attempt: number): Promise<JobOutcome> {
     const { repo, clock, settings } = this.deps;
     const now = clock.now();
     if (attempt < settings.maxAttempts) {
       const current = await repo.find(job.id);
       if (current?.status === "running" && current.attempts === attempt) await repo.requeue(job.id, current.lease_until!);
-      return;
+      return "retried";
     }
     if (await repo.fail(job.id, "internal", "The tool failed unexpectedly on every attempt.", now, now + settings.retentionMs, attempt)) await this.dropInput(job);
+    return "failed";
   }
 
   /** P5: a job's input is deleted as soon as the job ends. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { AppError } from "../common/errors.js";
-import { ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
+import { type PoolLoad, ThreadPool, WorkerTaskError, WorkerTimeoutError } from "../jobs/thread-pool.js";
 import { MODELS, type ModelSettings } from "./registry.js";
 
 /** Models stay loaded while used; an idle thread exits after this and returns their memory. */
@@ -91,6 +91,10 @@ export class ModelThreads {
       if (err instanceof Error) throw new ModelThreadLostError(model, err);
       throw err;
     }
+  }
+
+  load(): PoolLoad {
+    return this.pool.load();
   }
 
   close(): Promise<void> {
