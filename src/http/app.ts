@@ -1,5 +1,3 @@
-import type { Metrics } from "../metrics.js";
-import { registerMetrics } from "./metrics.js";
 import { randomUUID } from "node:crypto";
 import { constants as zlibConstants } from "node:zlib";
 import compress from "@fastify/compress";
@@ -13,6 +11,7 @@ import type { Accounts } from "../accounts/index.js";
 import type { Config } from "../config.js";
 import type { ImageService } from "../images/service.js";
 import type { JobService } from "../jobs/service.js";
+import type { Metrics } from "../metrics.js";
 import type { ModelThreads } from "../models/pool.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import { inAnyCidr } from "../net/ip.js";
@@ -23,6 +22,7 @@ import { registerApiDocs } from "./docs.js";
 import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
 import { imagesApi } from "./images.js";
 import { jobsApi, type JobsRouteDeps } from "./jobs.js";
+import { registerMetrics } from "./metrics.js";
 import { toolsApi } from "./tools.js";
 import { errorSchema } from "./schemas.js";
 import { registerSecurityHeaders } from "./security.js";
@@ -48,9 +48,9 @@ export interface AppDeps {
   /** this process's temp folder: uploads to tools are received there */
   tmpDir: string;
   importUrl?: JobsRouteDeps["importUrl"];
-  /** a worker-only process answers /healthz and nothing else */
   /** counts every answer; served at /metrics when METRICS_TOKEN is set */
   metrics: Metrics;
+  /** a worker-only process answers /healthz (and /metrics) and nothing else */
   healthOnly?: boolean;
   healthCheck(): Promise<void>;
   version: string;
