@@ -145,7 +145,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   });
   const reports = new AbuseReports({ db: db.db, images, clock });
   const contact = new ContactMessages({ db: db.db, clock });
-  const proofOfWork = config.proofOfWorkBits === null ? undefined : new ProofOfWork(authSecret(config.accounts.secret, config.dataDir), config.proofOfWorkBits, clock);
+  const proofOfWork = config.proofOfWorkBits === null ? undefined : new ProofOfWork(authSecret(config.accounts.secret, config.dataDir), config.proofOfWorkBits, clock, db.db);
   const MINUTE = 60_000;
   const unviewed = config.unviewedImageRetentionMs;
   const retention = new Retention(db.db, clock, [
@@ -156,6 +156,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     { name: "contact_messages", everyMs: 60 * MINUTE, run: () => contact.purge(config.contactRetentionMs) },
     ...(unviewed === null ? [] : [{ name: "unviewed_images", everyMs: 60 * MINUTE, run: () => images.purgeUnviewed(unviewed) }]),
     { name: "abandoned_uploads", everyMs: 60 * MINUTE, run: () => images.purgeAbandonedUploads(ABANDONED_UPLOAD_AFTER_MS) },
+    ...(proofOfWork ? [{ name: "spent_proofs", everyMs: 60 * MINUTE, run: () => proofOfWork.purgeSpent() }] : []),
     // Not a purge, but the same once-per-cluster schedule: images a stopped process or a missing model left unclassified (P9).
     { name: "nsfw_unclassified", everyMs: 5 * MINUTE, run: () => nsfw.sweep() },
   ]);

@@ -184,6 +184,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("contact_messages").execute();
     },
   },
+  "0008_spent_proofs": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("spent_proofs")
+        .addColumn("mac", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("spent_proofs_expires").on("spent_proofs").column("expires_at").execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("spent_proofs").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -105,6 +105,12 @@ export interface ContactMessagesTable {
   created_at: number;
 }
 
+/** A proof of work already taken (P16): its challenge's signature, kept until the challenge expires, so it passes once in the whole cluster. */
+export interface SpentProofsTable {
+  mac: string;
+  expires_at: number;
+}
+
 /** One row per scheduled maintenance task, so each runs once per cluster, not once per process. */
 export interface MaintenanceTable {
   name: string;
@@ -202,6 +208,7 @@ export interface Database {
   jobs: JobsTable;
   abuse_reports: AbuseReportsTable;
   contact_messages: ContactMessagesTable;
+  spent_proofs: SpentProofsTable;
   job_outputs: JobOutputsTable;
   maintenance: MaintenanceTable;
   api_tokens: ApiTokensTable;

@@ -104,7 +104,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       // Before the body is read: a wrong API token answers 401 without receiving the file.
       const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
       // An account is its own check; an anonymous upload proves some work was spent on it.
-      if (proofOfWork && ownerId === null) proofOfWork.check(request.headers["x-proof-of-work"] as string | undefined);
+      if (proofOfWork && ownerId === null) await proofOfWork.check(request.headers["x-proof-of-work"] as string | undefined);
       const release = pending.tryAcquire();
       if (!release) {
         // The body is not read; closing keeps the connection from carrying it all the same.

@@ -63,7 +63,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       if (!request.isMultipart()) throw new AppError("expected_multipart", 400, "Send the tool, its params and the files as multipart/form-data.");
       const ownerId = identify ? ((await identify(request))?.userId ?? null) : null;
       // As for hosting: an account is its own check, an anonymous batch proves some work was spent on it.
-      if (proofOfWork && ownerId === null) proofOfWork.check(request.headers["x-proof-of-work"] as string | undefined);
+      if (proofOfWork && ownerId === null) await proofOfWork.check(request.headers["x-proof-of-work"] as string | undefined);
       // Files received and not yet moved into storage (removed if the request fails).
       const received: SubmittedInput[] = [];
       let intake: BatchIntake | undefined;

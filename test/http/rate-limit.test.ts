@@ -1,4 +1,8 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/common/clock.js";
 import { plainJpeg } from "../fixtures/images.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { parseCidr } from "../../src/net/ip.js";
@@ -130,6 +134,38 @@ describe("proof of work on anonymous uploads", () => {
     expect((await unproven.json()).error.code).toBe("proof_of_work_required");
     expect((await batch({ "x-proof-of-work": solve(await challenge()) })).status).toBe(202);
     expect((await batch({ authorization: `Bearer ${token}` })).status).toBe(202);
+  });
+
+  it("P16: a proof spent on one server of a cluster does not pass on another, and its record goes once its challenge has expired", async () => {
+    const clock = new ManualClock(Date.now());
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pixhaven-cluster-"));
+    const shared = { uploadRateLimit: null, proofOfWorkBits: 10, databaseUrl: `sqlite:${path.join(dir, "pixhaven.sqlite")}`, accounts: { ...srv.px.config.accounts, secret: "a shared secret of the cluster, 32 chars or more" } };
+    const first = await startTestServer({ clock, config: shared });
+    const second = await startTestServer({ clock, config: shared });
+    try {
+      const issued = (await (await fetch(`${first.baseUrl}/api/v1/pow`)).json()) as { challenge: string; bits: number };
+      const proof = solve(issued);
+      const send = async (server: TestServer) => {
+        const form = new FormData();
+        form.append("file", new Blob([(await plainJpeg(48, 48, 5)) as Uint8Array<ArrayBuffer>]), "a.jpg");
+        return fetch(`${server.baseUrl}/api/v1/images`, { method: "POST", body: form, headers: { "x-proof-of-work": proof } });
+      };
+      expect((await send(first)).status).toBe(201);
+      const replayed = await send(second);
+      expect(replayed.status).toBe(400);
+      expect((await replayed.json()).error.message).toMatch(/used already/);
+      const spent = () => first.px.db.db.selectFrom("spent_proofs").selectAll().execute();
+      expect(await spent()).toHaveLength(1);
+      clock.advance(10 * 60_000 - 1000); // the challenge is still valid: its record stays
+      expect((await first.px.core.retention.runAll()).spent_proofs).toBe(0);
+      clock.advance(2000);
+      expect((await first.px.core.retention.runAll()).spent_proofs).toBe(1);
+      expect(await spent()).toEqual([]);
+    } finally {
+      await second.stop();
+      await first.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("P16: the check is off by default; PROOF_OF_WORK takes 1 to 32 bits", () => {
