@@ -14,6 +14,8 @@ export interface Page<T> {
 export interface JobWithOutputs {
   job: JobRow;
   outputs: JobOutputRow[];
+  /** seconds until a succeeded job's files are deleted; null when it has none to lose */
+  secondsLeft: number | null;
 }
 
 export interface AccountStats {
@@ -55,7 +57,9 @@ export class Dashboard {
     const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit + 1).execute();
     const { items, nextCursor } = page(rows, limit);
     const outputs = items.length ? await this.deps.db.selectFrom("job_outputs").selectAll().where("job_id", "in", items.map((j) => j.id)).orderBy("idx").execute() : [];
-    return { items: items.map((job) => ({ job, outputs: outputs.filter((o) => o.job_id === job.id) })), nextCursor };
+    const now = this.deps.clock.now();
+    const secondsLeft = (job: JobRow) => (job.status === "succeeded" && job.expires_at !== null ? Math.max(0, Math.round((job.expires_at - now) / 1000)) : null);
+    return { items: items.map((job) => ({ job, outputs: outputs.filter((o) => o.job_id === job.id), secondsLeft: secondsLeft(job) })), nextCursor };
   }
 
   async stats(userId: string): Promise<AccountStats> {

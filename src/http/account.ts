@@ -171,12 +171,11 @@ export const accountApi: FastifyPluginAsyncZod<AccountRouteDeps> = async (app, {
     },
     async (request) => {
       const page = await accounts.dashboard.jobs((await who(request)).userId, request.query.limit, request.query.cursor);
-      const now = Date.now();
       return {
         items: page.items.map((view) => ({
           ...jobJson(view, base),
           downloads: view.outputs.reduce((n, o) => n + o.downloads, 0),
-          secondsLeft: view.job.status === "succeeded" && view.job.expires_at !== null ? Math.max(0, Math.round((view.job.expires_at - now) / 1000)) : null,
+          secondsLeft: view.secondsLeft,
         })),
         nextCursor: page.nextCursor,
       };

@@ -36,6 +36,10 @@ describeEachDialect("an account's job history", (dialect) => {
     const keysOfJob = async () => (await listBlobs(server.px.blobs)).filter((k) => k.startsWith(jobKeys.ofJob(jobId)));
     expect(await keysOfJob()).toHaveLength(1);
 
+    // The time left to download is the server's own clock's.
+    clock.set(Date.parse(job.finishedAt) + server.px.config.toolRetentionMs - 600_000);
+    expect((await alice.json("GET", "/api/v1/me/jobs")).body.items[0].secondsLeft).toBe(600);
+
     // P5's purge, a second after TOOL_RETENTION.
     clock.set(Date.parse(job.finishedAt) + server.px.config.toolRetentionMs + 1000);
     expect((await server.px.core.retention.runAll()).tool_files).toBe(1);
