@@ -52,8 +52,8 @@ export interface Core {
   contact: ContactMessages;
   /** the anonymous upload's bot check (P16); absent when PROOF_OF_WORK is off */
   proofOfWork?: ProofOfWork;
-  /** what /metrics shows of this process and the cluster */
-  metrics: Metrics;
+  /** what /metrics shows of this process and the cluster; null without METRICS_TOKEN (nothing is counted) */
+  metrics: Metrics | null;
   /** P9: classifies each hosted image after it is stored */
   nsfw: NsfwClassification;
   /** decoder memory shared by uploads and tools */
@@ -130,7 +130,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   // What a submission learnt of its input, for the run in this process (bounded; unused by an API-only process).
   const identified = new IdentifiedInputs();
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits, identified), events });
-  const metrics = new Metrics({ activeJobs: () => jobRepo.countActive(), modelThreads: () => models.load(), imageThreads: () => workers.load() }, config.metricsToken !== null);
+  const metrics = config.metricsToken === null ? null : new Metrics({ activeJobs: () => jobRepo.countActive(), modelThreads: () => models.load(), imageThreads: () => workers.load() });
   const jobWorker = new JobWorker({
     repo: jobRepo,
     blobs,
@@ -141,7 +141,7 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
     settings: { ...jobSettings, concurrency: config.toolConcurrency, leaseMs: config.jobLeaseMs, pollMs: JOB_POLL_MS },
     log,
     events,
-    metrics,
+    ...(metrics ? { metrics } : {}),
   });
   const reports = new AbuseReports({ db: db.db, images, clock });
   const contact = new ContactMessages({ db: db.db, clock });

@@ -25,10 +25,10 @@ export class Metrics {
   private readonly requests: Histogram<"method" | "route" | "status">;
   private readonly jobRuns: Histogram<"tool" | "outcome">;
 
-  /** `processMetrics`: also the process's own (its CPU, memory, event loop and garbage collector), when they are served */
-  constructor(sources: MetricSources, processMetrics: boolean) {
+  /** Made only when /metrics is served: without it nothing is counted. */
+  constructor(sources: MetricSources) {
     const registers = [this.registry];
-    if (processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "pixhaven_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "pixhaven_" });
     this.requests = new Histogram({ name: "pixhaven_http_request_seconds", help: "HTTP requests answered, by route template, method and status", labelNames: ["method", "route", "status"], buckets: REQUEST_SECONDS, registers });
     this.jobRuns = new Histogram({ name: "pixhaven_job_run_seconds", help: "Tool runs of jobs in this process, from claim to end, by tool and outcome", labelNames: ["tool", "outcome"], buckets: JOB_SECONDS, registers });
     new Gauge({

@@ -48,8 +48,8 @@ export interface AppDeps {
   /** this process's temp folder: uploads to tools are received there */
   tmpDir: string;
   importUrl?: JobsRouteDeps["importUrl"];
-  /** counts every answer; served at /metrics when METRICS_TOKEN is set */
-  metrics: Metrics;
+  /** counts every answer, served at /metrics (with METRICS_TOKEN set; null otherwise) */
+  metrics: Metrics | null;
   /** a worker-only process answers /healthz (and /metrics) and nothing else */
   healthOnly?: boolean;
   healthCheck(): Promise<void>;
@@ -103,7 +103,7 @@ export async function buildApp({ config, images, reports, contact, proofOfWork, 
   });
   await app.register(rateLimit, { global: false }); // routes opt in with their own limits
   await registerApiDocs(app, version);
-  registerMetrics(app, metrics, config.metricsToken);
+  if (metrics && config.metricsToken !== null) registerMetrics(app, metrics, config.metricsToken);
 
   app.get(
     "/healthz",
