@@ -20,15 +20,15 @@ Usage: pixhaven <command>
 
   serve [--role api|worker|all]
             start Pixhaven (runs migrations first). api: web UI and HTTP API;
-            worker: runs tool jobs and the retention rules, serves only /healthz;
+            worker: runs tool jobs and the retention rules, serves only /healthz (and /metrics);
             all (default): both, in one process
   migrate   bring the database schema up to date and exit
   purge     apply every retention rule once and exit (workers also run them on schedule):
             tool files past TOOL_RETENTION, job history past JOB_HISTORY_RETENTION,
             tombstones past TOMBSTONE_RETENTION, images unviewed for UNVIEWED_IMAGE_RETENTION,
             reports resolved longer ago than REPORT_RETENTION, contact messages past
-            CONTACT_RETENTION,
-            uploads a crashed process left half stored
+            CONTACT_RETENTION, uploads a crashed process left half stored, and this
+            machine's access log files past ACCESS_LOG_RETENTION
 ${USERS_USAGE}
 ${TOOL_COMMANDS_USAGE}
 
