@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import type { Multipart } from "@fastify/multipart";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -90,7 +91,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
       schema: {
         summary: "Upload one image",
         description:
-          "multipart/form-data with the image in the field `file`, or with a `url` field instead (also accepted as a JSON body `{\"url\": \"https://...\"}`): the server then fetches the image itself, from public addresses only, following at most 3 redirects, within URL_IMPORT_TIMEOUT. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
+          "multipart/form-data with one image in the field `file` (a second file answers 400 too_many_files), or with a `url` field instead (also accepted as a JSON body `{\"url\": \"https://...\"}`): the server then fetches the image itself, from public addresses only, following at most 3 redirects, within URL_IMPORT_TIMEOUT. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
         tags: ["images"],
         consumes: ["multipart/form-data", "application/json"],
         response: { 201: uploadedSchema, 400: errorSchema, 403: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 502: errorSchema, 503: errorSchema, 504: errorSchema },
@@ -201,19 +202,20 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
     throw new AppError("expected_multipart", 400, 'Send the image as multipart/form-data in the field "file", or {"url": "https://..."} as JSON.');
   }
   let source: Readable | undefined;
-  let cutBeforePart!: (err: AppError) => void;
-  const tooSlow = new Promise<never>((_, reject) => (cutBeforePart = reject));
-  tooSlow.catch(() => undefined); // only awaited until the file part begins
+  let cut!: (err: AppError) => void;
+  const tooSlow = new Promise<never>((_, reject) => (cut = reject));
+  tooSlow.catch(() => undefined); // only awaited while no file part is streaming
   const stopWatching = watchProgress(request.raw.socket, progress, (err) => {
     void reply.header("connection", "close");
-    if (source) source.destroy(err);
-    else cutBeforePart(err);
+    source?.destroy(err); // while the file streams; before or after it, the wait is abandoned
+    cut(err);
   });
   try {
     let streamError: Error | undefined;
+    const parts = request.parts();
     let part;
     try {
-      part = await Promise.race([fileOrUrlPart(request), tooSlow]);
+      part = await Promise.race([fileOrUrlPart(parts), tooSlow]);
     } catch (err) {
       throw asMultipartError(err);
     }
@@ -228,12 +230,19 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
     }
     source = part.file;
     source.on("error", (err) => (streamError = err));
-    source.once("end", () => {
-      stopWatching();
-      received();
-    });
+    source.once("end", received);
+    // A second file is refused before anything is stored, not silently dropped.
+    const restOfBody = async () => {
+      try {
+        await Promise.race([noOtherFile(parts), tooSlow]);
+      } catch (err) {
+        throw asMultipartError(err);
+      } finally {
+        stopWatching();
+      }
+    };
     try {
-      return await images.upload(source, part.filename, ownerId);
+      return await images.upload(source, part.filename, ownerId, restOfBody);
     } catch (err) {
       if (streamError) throw asMultipartError(streamError);
       throw err;
@@ -243,15 +252,27 @@ async function receiveUpload(request: FastifyRequest, reply: FastifyReply, image
   }
 }
 
+type Parts = AsyncIterableIterator<Multipart>;
+
 /** The first file part, or the first `url` field before it; other fields are skipped, as before. */
-async function fileOrUrlPart(request: FastifyRequest) {
-  for await (const part of request.parts()) {
+async function fileOrUrlPart(parts: Parts) {
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    const part = next.value;
     if (part.type === "file") return part;
     if (part.fieldname !== "url") continue;
     if (part.valueTruncated || typeof part.value !== "string") throw invalidUrl("The URL is too long.");
     return { type: "field" as const, value: part.value };
   }
   return undefined;
+}
+
+/** Reads the parts after the file to the end of the body; another file is an error. */
+async function noOtherFile(parts: Parts): Promise<void> {
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    if (next.value.type !== "file") continue;
+    next.value.file.resume();
+    throw new AppError("too_many_files", 400, 'Send one file per request in the field "file".');
+  }
 }
 
 function asMultipartError(err: unknown): unknown {

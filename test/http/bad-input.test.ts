@@ -92,6 +92,21 @@ describeEachDialect("bad input", (dialect) => {
     expectError(await rawPost(srv.baseUrl, "multipart/form-data; boundary=XyZ", onlyField), 400, "missing_file");
   });
 
+  it("two files in one upload answer 400 too_many_files, and neither is kept", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([(await plainJpeg(64, 48, 1)) as Uint8Array<ArrayBuffer>]), "one.jpg");
+    form.append("file", new Blob([(await plainJpeg(64, 48, 2)) as Uint8Array<ArrayBuffer>]), "two.jpg");
+    const res = await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form });
+    expectError({ status: res.status, body: await res.json() }, 400, "too_many_files");
+    const rows = await srv.px.db.db.selectFrom("images").select("original_name").where("original_name", "in", ["one.jpg", "two.jpg"]).execute();
+    expect(rows).toEqual([]);
+    // Fields after the file are read and ignored, as before.
+    const withField = new FormData();
+    withField.append("file", new Blob([(await plainJpeg(64, 48, 3)) as Uint8Array<ArrayBuffer>]), "three.jpg");
+    withField.append("title", "ignored");
+    expect((await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: withField })).status).toBe(201);
+  });
+
   it("an upload the client abandons midway leaves nothing behind", async () => {
     const jpeg = await plainJpeg(800, 600, 5);
     const head = Buffer.from('--B\r\ncontent-disposition: form-data; name="file"; filename="a.jpg"\r\ncontent-type: image/jpeg\r\n\r\n');

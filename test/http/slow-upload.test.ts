@@ -70,6 +70,22 @@ describe("slow uploads", () => {
     expect(await waitForNoTemp(srv.dataDir)).toEqual([]);
   });
 
+  it("a body stalled after its file part is cut with 408 too, and the file is not kept", async () => {
+    const jpeg = await plainJpeg(64, 64, 9);
+    // The file part ends and another part begins, but the body never ends.
+    const body = Buffer.concat([partHead, jpeg, Buffer.from('\r\n--B\r\ncontent-disposition: form-data; name="title"\r\n\r\nhel')]);
+    const up = openRaw(port);
+    await new Promise<void>((resolve) => up.socket.once("connect", () => resolve()));
+    up.socket.write(uploadHead(body.length + 100));
+    up.socket.write(body);
+    const reply = await waitForReply(up.received, 15_000);
+    expect(reply.status, reply.text).toBe(408);
+    expect(reply.body.error.code).toBe("request_timeout");
+    up.socket.destroy();
+    expect(await waitForNoTemp(srv.dataDir)).toEqual([]);
+    expect(await srv.px.db.db.selectFrom("images").select("id").execute()).toEqual([]);
+  });
+
   it("a body stalled before its file part begins is cut with 408 too", async () => {
     const up = await startUpload(port, await plainJpeg(64, 64), 10);
     const reply = await waitForReply(up.received, 15_000);
