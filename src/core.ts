@@ -72,6 +72,8 @@ export interface CoreOptions {
   /** the NSFW classifier hosting uses; the model threads unless a test gives another */
   classifyNsfw?: ClassifyPixels;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** false in a process that never starts its job worker (`serve --role api`): it keeps nothing for runs */
+  runsJobs?: boolean;
 }
 
 const JOB_POLL_MS = 1000;
@@ -80,7 +82,7 @@ const NSFW_TIMEOUT_MS = 60_000;
 const silent = { info() {}, warn() {}, error() {} };
 
 /** Opens (and migrates) the database, checks storage, claims a temp folder and builds the services. */
-export async function createCore(config: Config, { clock = systemClock, runTool, classifyNsfw: classifyOverride, log = silent }: CoreOptions = {}): Promise<Core> {
+export async function createCore(config: Config, { clock = systemClock, runTool, classifyNsfw: classifyOverride, log = silent, runsJobs = true }: CoreOptions = {}): Promise<Core> {
   const db = openDatabase(config.databaseUrl);
   const blobs = createBlobStore(config);
   let temp: TempDir | undefined;
@@ -127,8 +129,8 @@ export async function createCore(config: Config, { clock = systemClock, runTool,
   const jobRepo = new JobRepository(db.db);
   const jobSettings = { retentionMs: config.toolRetentionMs, historyMs: config.jobHistoryRetentionMs, maxAttempts: config.jobMaxAttempts };
   const tools = new ToolRunner({ limits, budget, threads: workers, models, tempDir: temp.path, toolLimits: config.toolLimits });
-  // What a submission learnt of its input, for the run in this process (bounded; unused by an API-only process).
-  const identified = new IdentifiedInputs();
+  // What a submission learnt of its input, for the run in this process (bounded); none where no job runs.
+  const identified = runsJobs ? new IdentifiedInputs() : undefined;
   const jobs = new JobService({ repo: jobRepo, blobs, clock, wakeup, settings: jobSettings, gate: toolGate(limits, identified), events });
   const metrics = config.metricsToken === null ? null : new Metrics({ activeJobs: () => jobRepo.countActive(), modelThreads: () => models.load(), imageThreads: () => workers.load() });
   const jobWorker = new JobWorker({

@@ -89,7 +89,11 @@ export async function serveCore(core: Core, options: Pick<PixhavenOptions, "logg
 
 /** Wires one serving process: the core (database migrated, storage, services) and the HTTP app. */
 export async function createPixhaven(config: Config, options: PixhavenOptions = {}): Promise<Pixhaven> {
-  const core = await createCore(config, { ...(options.clock ? { clock: options.clock } : {}), ...(options.runTool ? { runTool: options.runTool } : {}) });
+  const core = await createCore(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.runTool ? { runTool: options.runTool } : {}),
+    runsJobs: options.role !== "api",
+  });
   try {
     return await serveCore(core, options);
   } catch (err) {
