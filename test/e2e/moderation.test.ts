@@ -27,6 +27,12 @@ import { plainJpeg } from "../fixtures/images.js";
     const image = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json();
     const json = { "content-type": "application/json" };
     await fetch(`${srv.baseUrl}/api/v1/images/${image.id}/reports`, { method: "POST", headers: json, body: JSON.stringify({ reason: "violence", details: "Graphic injury." }) });
+    // A second report, on an image its uploader has deleted since.
+    const gone = new FormData();
+    gone.append("file", new Blob([(await plainJpeg(64, 64, 8)) as Uint8Array<ArrayBuffer>]), "gone.jpg");
+    const goneImage = await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: gone })).json();
+    await fetch(`${srv.baseUrl}/api/v1/images/${goneImage.id}/reports`, { method: "POST", headers: json, body: JSON.stringify({ reason: "spam" }) });
+    expect((await fetch(`${srv.baseUrl}/api/v1/images/${goneImage.id}`, { method: "DELETE", headers: { "x-delete-token": goneImage.deleteToken } })).status).toBe(204);
     await fetch(`${srv.baseUrl}/api/v1/contact`, { method: "POST", headers: json, body: JSON.stringify({ email: "visitor@example.org", message: "Please take down my photo." }) });
 
     const email = uniqueEmail("moderator");
@@ -55,11 +61,23 @@ import { plainJpeg } from "../fixtures/images.js";
 
     await page.reload();
     await page.getByRole("heading", { name: "Moderation" }).waitFor();
-    await page.getByText("Open reports (1)").waitFor();
+    await page.getByText("Open reports (2)").waitFor();
     await page.getByText("Graphic injury.").waitFor();
-    await page.getByRole("button", { name: "Remove the image" }).click();
-    await page.getByText("No report is waiting.").waitFor();
+    // The picture is there, blurred for a report of violence until the moderator asks to see it.
+    const report = page.locator("li", { hasText: "Graphic injury." });
+    const picture = report.getByRole("img", { name: `The reported image ${image.id}` });
+    await picture.waitFor();
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+    expect(await picture.evaluate((img) => getComputedStyle(img).filter)).toMatch(/blur/);
+    await report.getByRole("button", { name: "Show the picture" }).click();
+    expect(await picture.evaluate((img) => getComputedStyle(img).filter)).toBe("none");
+    // The deleted one says so instead of a broken picture.
+    await page.locator("li", { hasText: goneImage.id }).getByText("The image is no longer stored.").waitFor();
+    await report.getByRole("button", { name: "Remove the image" }).click();
+    await page.getByText("Open reports (1)").waitFor();
     expect((await fetch(image.rawUrl)).status).toBe(410);
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    await page.getByText("No report is waiting.").waitFor();
 
     await page.getByText("Please take down my photo.").waitFor();
     await page.getByRole("button", { name: "Delete (dealt with)" }).click();
