@@ -43,6 +43,23 @@ const registrationRefused = (mode: "invite" | "closed") =>
     ? APIError.from("FORBIDDEN", { message: "Registration is closed on this server.", code: "REGISTRATION_CLOSED" })
     : APIError.from("FORBIDDEN", { message: "Registration needs a valid invitation code.", code: "INVITATION_REQUIRED" });
 
+const MAX_NAME = 100;
+
+/**
+ * What an account may say of itself: a name of 1 to 100 characters (the sign-up form's limit),
+ * and a picture address or none. better-auth takes any value; a null name would reach the
+ * database's NOT NULL as a server error, and a name of 60 KB would be stored.
+ */
+function checkProfile(body: unknown): void {
+  const fields = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+  if ("name" in fields && (typeof fields.name !== "string" || fields.name.trim() === "" || fields.name.length > MAX_NAME)) {
+    throw APIError.from("BAD_REQUEST", { message: `A name is text of 1 to ${MAX_NAME} characters.`, code: "INVALID_NAME" });
+  }
+  if ("image" in fields && fields.image !== null && fields.image !== undefined && (typeof fields.image !== "string" || fields.image.length > 2048)) {
+    throw APIError.from("BAD_REQUEST", { message: "A picture is an address of at most 2048 characters, or null.", code: "INVALID_IMAGE" });
+  }
+}
+
 /** Checks a password against its stored argon2id hash, in the same bounded pool as sign-ins. */
 export const verifyPassword = (hash: string, password: string): Promise<boolean> => hashing.run(() => argon2Verify(hash, password));
 
@@ -171,6 +188,7 @@ function authOptions({ settings, secret, publicUrl, db, dialect, sendMail, invit
     },
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path === "/sign-up/email" || ctx.path === "/update-user") checkProfile(ctx.body);
         if (ctx.path === "/two-factor/verify-totp") await replay.check(ctx);
         // Recovery codes are stored as hashes (P20): the code typed is compared in the same form.
         if (ctx.path === "/two-factor/verify-backup-code") {

@@ -20,6 +20,7 @@ import { adminApi } from "./admin.js";
 import { authRoutes, identify, registerOriginCheck } from "./auth.js";
 import { registerApiDocs } from "./docs.js";
 import { frameworkErrors, registerErrorHandling, writeConnectionError } from "./errors.js";
+import { refuseNul } from "./text-guard.js";
 import { imagesApi } from "./images.js";
 import { jobsApi, type JobsRouteDeps } from "./jobs.js";
 import { registerMetrics } from "./metrics.js";
@@ -85,6 +86,7 @@ export async function buildApp({ config, images, reports, contact, proofOfWork, 
   });
 
   registerErrorHandling(app);
+  refuseNul(app);
   if (config.blockedNetworks.length > 0) {
     // P16: a blocked network may still look, but not send anything.
     app.addHook("onRequest", async (request) => {

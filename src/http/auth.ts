@@ -3,6 +3,7 @@ import { fromNodeHeaders } from "better-auth/node";
 import type { Accounts, Identity } from "../accounts/index.js";
 import { CLIENT_NETWORK_HEADER, COOKIE_PREFIX } from "../accounts/auth.js";
 import { AppError, notFound } from "../common/errors.js";
+import { containsNul, nulRefused } from "./text-guard.js";
 import { anonymiseIp } from "../privacy/anonymise-ip.js";
 
 const identities = new WeakMap<FastifyRequest, Promise<Identity | null>>();
@@ -58,6 +59,7 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     headers.delete(CLIENT_NETWORK_HEADER);
     headers.set(CLIENT_NETWORK_HEADER, anonymiseIp(request.ip));
     const sent = request.body instanceof Buffer && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
+    if (sent && containsNul(bodyFields(request.body as Buffer, request.headers["content-type"]))) throw nulRefused();
     const response = await accounts.auth.handler(new Request(new URL(request.url, publicUrl), { method: request.method, headers, ...(sent ? { body: sent } : {}) }));
     // A route better-auth does not have (or that is turned off) answers in plain text: give the one 404.
     if (response.status === 404 && !response.headers.get("content-type")?.includes("json")) throw notFound();
@@ -76,6 +78,17 @@ export async function authRoutes(app: FastifyInstance, { accounts, publicUrl }: 
     return reply.send(withoutSessionToken(body, response, cookies));
   };
   app.route({ method: ["GET", "POST"], url: "/api/auth/*", schema: { hide: true }, handler });
+}
+
+/** The fields of a JSON or form body, to be checked before better-auth stores any of them. */
+function bodyFields(body: Buffer, contentType: string | undefined): unknown {
+  const text = body.toString("utf8");
+  if (contentType?.startsWith("application/x-www-form-urlencoded")) return [...new URLSearchParams(text)];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // better-auth answers a malformed body itself
+  }
 }
 
 /**
