@@ -13,6 +13,36 @@ const KEEPALIVE_MS = 15_000;
  */
 const GATHER_MS = 25;
 
+/**
+ * Open event streams per network (the anonymised address): a page follows a batch on one stream,
+ * so this is far above what people use, and keeps one network from holding thousands of
+ * connections that each read the database every second. Past it the answer is 429 and the web
+ * client polls instead.
+ */
+export const MAX_STREAMS_PER_NETWORK = 20;
+
+/** Counts the open streams of each network. */
+export class StreamSlots {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly max = MAX_STREAMS_PER_NETWORK) {}
+
+  /** A place for one more stream of `network` (give it back once, when the stream closes), or null when it has `max`. */
+  take(network: string): (() => void) | null {
+    const count = this.open.get(network) ?? 0;
+    if (count >= this.max) return null;
+    this.open.set(network, count + 1);
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const left = (this.open.get(network) ?? 1) - 1;
+      if (left > 0) this.open.set(network, left);
+      else this.open.delete(network);
+    };
+  }
+}
+
 /** Where a stream reads the jobs it follows. */
 export interface JobSource {
   /** these jobs as they are now; one that no longer exists is left out */
@@ -29,7 +59,7 @@ const ended = (view: JobView) => TERMINAL_STATUSES.includes(view.job.status);
  * (or is gone). The jobs said to have changed are read again; the poll reads those still running.
  * Reads run one at a time, in order, so an older state never follows a newer one.
  */
-export function streamJobEvents(reply: FastifyReply, first: JobView[], source: JobSource, base: string): void {
+export function streamJobEvents(reply: FastifyReply, first: JobView[], source: JobSource, base: string, onClose: () => void = () => undefined): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -109,6 +139,9 @@ export function streamJobEvents(reply: FastifyReply, first: JobView[], source: J
   for (const view of first) if (!ended(view)) unwatch.set(view.job.id, source.watch(view.job.id, () => (changed.add(view.job.id), read())));
   const poll = setInterval(() => ((readAll = true), read()), POLL_MS);
   const keepalive = setInterval(() => res.write(": keep-alive\n\n"), KEEPALIVE_MS);
-  res.on("close", finish);
+  res.on("close", () => {
+    finish();
+    onClose();
+  });
   send(first);
 }

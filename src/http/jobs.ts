@@ -3,18 +3,19 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { PassThrough, Transform } from "node:stream";
 import type { MultipartFile } from "@fastify/multipart";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { batchSchema, jobSchema, submittedBatchSchema } from "../common/api/jobs.js";
 import { AppError, notFound } from "../common/errors.js";
 import type { Config } from "../config.js";
 import { sanitiseFilename } from "../images/filename.js";
+import { anonymiseIp } from "../privacy/anonymise-ip.js";
 import type { BatchIntake, JobService, SubmittedInput } from "../jobs/service.js";
 import { jobJson } from "./job-json.js";
 import { parseRange } from "./range.js";
 import { streamBatchZip } from "./job-zip.js";
-import { type JobSource, streamJobEvents } from "./job-events.js";
+import { type JobSource, MAX_STREAMS_PER_NETWORK, StreamSlots, streamJobEvents } from "./job-events.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
 import { writeNewFile } from "../storage/temp-dir.js";
@@ -40,6 +41,14 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
   const base = config.publicUrl;
   /** What a live view reads: the same for one job as for a batch. */
   const source: JobSource = { some: (ids) => jobs.views(ids), watch: (id, listener) => jobs.watch(id, listener) };
+  const slots = new StreamSlots();
+  /** A place for one more event stream of the client's network, or 429. */
+  const streamSlot = (request: FastifyRequest, reply: FastifyReply) => {
+    const release = slots.take(anonymiseIp(request.ip));
+    if (release) return release;
+    void reply.header("retry-after", "10");
+    throw new AppError("too_many_streams", 429, `At most ${MAX_STREAMS_PER_NETWORK} event streams are open at once from one network; close one, or poll the job instead.`);
+  };
   /** An account's jobs and batches are not there for anyone else: the same 404 as an unknown id. */
   const visible = async <T extends { job: { owner_id: string | null } }>(request: FastifyRequest, views: T[]): Promise<void> => {
     const owners = new Set(views.map((v) => v.job.owner_id).filter((o): o is string => o !== null));
@@ -162,16 +171,16 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
     {
       schema: {
         summary: "Live progress (Server-Sent Events)",
-        description: "An `event: job` with the job's JSON at once and at every change of status or progress; the stream ends when the job ends.",
+        description: "An `event: job` with the job's JSON at once and at every change of status or progress; the stream ends when the job ends. At most 20 streams are open at once from one network (429 `too_many_streams` past it).",
         tags: ["jobs"],
         params: idParams,
-        response: { 404: errorSchema },
+        response: { 404: errorSchema, 429: errorSchema },
       },
     },
     async (request, reply) => {
       const first = await jobs.get(request.params.id);
       await visible(request, [first]);
-      streamJobEvents(reply, [first], source, base);
+      streamJobEvents(reply, [first], source, base, streamSlot(request, reply));
     },
   );
 
@@ -252,16 +261,16 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
       schema: {
         summary: "Live progress of every job of a batch (Server-Sent Events)",
         description:
-          "An `event: job` with each job's JSON at once, then one at every change of a job's status or progress (while several jobs run, their changes are sent together at most every 25 ms); the stream ends when every job of the batch has ended. One connection follows a whole batch (a browser opens at most six to a server).",
+          "An `event: job` with each job's JSON at once, then one at every change of a job's status or progress (while several jobs run, their changes are sent together at most every 25 ms); the stream ends when every job of the batch has ended. One connection follows a whole batch (a browser opens at most six to a server). At most 20 streams are open at once from one network (429 `too_many_streams` past it).",
         tags: ["jobs"],
         params: idParams,
-        response: { 404: errorSchema },
+        response: { 404: errorSchema, 429: errorSchema },
       },
     },
     async (request, reply) => {
       const first = await jobs.batch(request.params.id);
       await visible(request, first);
-      streamJobEvents(reply, first, source, base);
+      streamJobEvents(reply, first, source, base, streamSlot(request, reply));
     },
   );
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainJpeg } from "../fixtures/images.js";
+import { MAX_STREAMS_PER_NETWORK } from "../../src/http/job-events.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 /** The events of jobs run by a worker in another process: this one hears nothing, its poll sees the rows change. */
@@ -53,5 +54,46 @@ describe("event streams of jobs another process runs", () => {
     await srv.px.db.db.deleteFrom("jobs").where("id", "=", batch.jobs[0].id).execute();
     const text = await stream; // ends at the next poll instead of waiting for ever
     expect(text.match(/^event: job$/gm)).toHaveLength(1);
+  });
+});
+
+describe("event streams per network", () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer(); // no worker: the job stays queued and its streams stay open
+  });
+  afterAll(() => srv.stop());
+
+  it(`at most ${MAX_STREAMS_PER_NETWORK} are open at once from one network; past it 429 too_many_streams, and a closed one frees its place`, async () => {
+    const form = new FormData();
+    form.append("tool", "resize");
+    form.append("params", JSON.stringify({ width: 10 }));
+    form.append("file", new Blob([(await plainJpeg(32, 32)) as Uint8Array<ArrayBuffer>]), "a.jpg");
+    const batch = await (await fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: form })).json();
+    const open: AbortController[] = [];
+    for (let i = 0; i < MAX_STREAMS_PER_NETWORK; i++) {
+      const controller = new AbortController();
+      const url = i % 2 ? batch.eventsUrl : `${batch.jobs[0].url}/events`;
+      const res = await fetch(url, { signal: controller.signal });
+      expect(res.status).toBe(200);
+      open.push(controller);
+    }
+    const refused = await fetch(batch.eventsUrl);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("10");
+    expect((await refused.json()).error.code).toBe("too_many_streams");
+    // The job itself can still be read (and the web client polls it).
+    expect((await fetch(batch.jobs[0].url)).status).toBe(200);
+
+    open.pop()!.abort();
+    let again: Response | undefined;
+    for (let i = 0; i < 100; i++) {
+      again = await fetch(batch.eventsUrl, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (again?.status === 200) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(again?.status).toBe(200);
+    await again?.body?.cancel();
+    for (const controller of open) controller.abort();
   });
 });
