@@ -114,6 +114,46 @@ describeEachDialect("every API operation, attacked", (dialect) => {
     expect(stranger.status).toBe(400);
   });
 
+  it("uploads of images and of tool files: hostile multipart never answers 5xx, and answers errors in the one shape", async () => {
+    const jpeg = await plainJpeg(32, 32, 2);
+    const file = (name: string, bytes: Uint8Array = jpeg) => ["file", new Blob([bytes as Uint8Array<ArrayBuffer>]), name] as const;
+    const cases: Array<Array<readonly [string, string] | ReturnType<typeof file>>> = [
+      [],
+      [["tool", "convert"]],
+      [["tool", "convert"], ["params", "{"]],
+      [["tool", "convert"], ["params", "null"], file("a.jpg")],
+      [["tool", "convert"], ["params", "[]"], file("a.jpg")],
+      [["tool", "convert"], ["params", '"png"'], file("a.jpg")],
+      [["tool", "convert"], ["params", `{"format": ${"[".repeat(3000)}${"]".repeat(3000)}}`], file("a.jpg")],
+      [["tool", "convert"], ["params", JSON.stringify({ format: "png", quality: 1e308, width: -1 })], file("a.jpg")],
+      [["tool", "__proto__"], ["params", "{}"], file("a.jpg")],
+      [["tool", "convert"], ["tool", "resize"], ["params", "{}"], file("a.jpg")],
+      [file("first.jpg"), ["tool", "convert"], ["params", "{}"]],
+      [["tool", "convert"], ["params", JSON.stringify({ format: "png" })], file("empty.jpg", new Uint8Array(0))],
+      [["tool", "convert"], ["params", JSON.stringify({ format: "png" })], file("text.jpg", new TextEncoder().encode("not a picture at all"))],
+      [["tool", "convert"], ["params", JSON.stringify({ format: "png" })], file("\u202e\u0000../../x".repeat(50))],
+      [["tool", "ocr"], ["params", JSON.stringify({ language: "../../etc/passwd" })], file("a.jpg")],
+      [["file", "a text field named file"]],
+    ];
+    for (const [index, parts] of cases.entries()) {
+      for (const path of ["/api/v1/jobs", "/api/v1/images"]) {
+        const form = new FormData();
+        for (const part of parts) {
+          if (part.length === 3) form.append(part[0], part[1], part[2]);
+          else form.append(part[0], part[1]);
+        }
+        const res = await fetch(`${srv.baseUrl}${path}`, { method: "POST", body: form, headers: { authorization: `Bearer ${bearer}` } });
+        expect(res.status, `case ${index} to ${path}`).toBeLessThan(500);
+        if (res.status >= 400) {
+          const body = await res.json();
+          expect(Object.keys(body), `case ${index} to ${path}`).toEqual(["error"]);
+          expect(body.error.code, `case ${index} to ${path}`).toMatch(/^[a-z0-9_]+$/);
+        } else await res.body?.cancel();
+      }
+    }
+    expect((await fetch(`${srv.baseUrl}/healthz`)).status).toBe(200);
+  });
+
   it("never answers 5xx, always answers an error in the one shape, and stays up", async () => {
     const doc = await (await fetch(`${srv.baseUrl}/openapi.json`)).json();
     const operations = operationsOf(doc, AUTH_OPERATIONS);
