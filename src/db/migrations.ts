@@ -197,6 +197,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("spent_proofs").execute();
     },
   },
+  "0009_fair_job_order": {
+    // Workers take the first queued job of every batch before the second of any (claimNext).
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex("jobs_status_batch_index").on("jobs").columns(["status", "batch_index", "created_at"]).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex("jobs_status_batch_index").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -40,12 +40,14 @@ export class JobRepository {
    */
   async claimNext(now: number, leaseMs: number): Promise<JobRow | undefined> {
     for (let tries = 0; tries < 5; tries++) {
-      // One statement: the oldest queued job, taken only if it is still queued when the update runs
+      // One statement: the next queued job, taken only if it is still queued when the update runs
       // (another worker may have taken it since the subquery read it; then the next one is tried).
+      // Batches take turns: the first job of every batch before the second of any, oldest first,
+      // so a batch of 50 upscales does not hold everyone else's single picture for an hour.
       const claimed = await this.db
         .updateTable("jobs")
         .set({ status: "running", attempts: sql`attempts + 1`, started_at: now, lease_until: now + leaseMs, progress: 0 })
-        .where("id", "=", (eb) => eb.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("created_at").orderBy("batch_index").orderBy("id").limit(1))
+        .where("id", "=", (eb) => eb.selectFrom("jobs").select("id").where("status", "=", "queued").orderBy("batch_index").orderBy("created_at").orderBy("id").limit(1))
         .where("status", "=", "queued")
         .returningAll()
         .executeTakeFirst();
