@@ -16,3 +16,5 @@ export class AppError extends Error {
 const NOT_FOUND_MESSAGE = "Nothing was found at this address.";
 export const notFound = () => new AppError("not_found", 404, NOT_FOUND_MESSAGE);
 export const gone = () => new AppError("gone", 410, "This image was deleted.");
+/** An upload or a batch whose account was deleted while it arrived: nothing of it is kept. */
+export const accountGone = () => new AppError("account_gone", 401, "The account this was sent for was deleted meanwhile; nothing was kept.");

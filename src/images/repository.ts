@@ -13,8 +13,19 @@ export class ImageRepository {
     return this.db.selectFrom("images").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
-  async activate(id: string): Promise<void> {
-    await this.db.updateTable("images").set({ status: "active" }).where("id", "=", id).where("status", "=", "pending").execute();
+  /**
+   * pending → active, in one statement with the check that its account (if any) still exists: an
+   * upload that arrives while its account is erased is never left behind. False otherwise.
+   */
+  async activate(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("images")
+      .set({ status: "active" })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .where((eb) => eb.or([eb("owner_id", "is", null), eb.exists(eb.selectFrom("user").select("user.id").whereRef("user.id", "=", "images.owner_id"))]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async remove(id: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Clock } from "../common/clock.js";
-import { AppError, gone, notFound } from "../common/errors.js";
+import { accountGone, AppError, gone, notFound } from "../common/errors.js";
 import { Semaphore } from "../common/semaphore.js";
 import type { ImageRow } from "../db/schema.js";
 import type { MemoryBudget } from "../tools/memory-budget.js";
@@ -102,7 +102,7 @@ export class ImageService {
       stored.push(blobKey, thumbKey);
       await blobs.putFile(blobKey, result.path, result.mime);
       await blobs.putFile(thumbKey, result.thumbPath, "image/webp");
-      await repo.activate(id);
+      if (!(await repo.activate(id))) throw accountGone();
       pendingId = null;
       stored.length = 0; // committed: keep the blobs
       this.deps.classification?.enqueue(id);

@@ -12,6 +12,11 @@ const TERMINAL = ["succeeded", "failed", "expired"] as const;
 export class JobRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Whether the account still exists (a batch checks it once all its jobs are queued). */
+  async ownerExists(ownerId: string): Promise<boolean> {
+    return !!(await this.db.selectFrom("user").select("id").where("id", "=", ownerId).executeTakeFirst());
+  }
+
   async insertAll(jobs: NewJob[]): Promise<void> {
     if (jobs.length) await this.db.insertInto("jobs").values(jobs.map((j) => ({ ...j, progress: 0, attempts: 0 }))).execute();
   }

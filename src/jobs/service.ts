@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { Clock } from "../common/clock.js";
-import { AppError, notFound } from "../common/errors.js";
+import { accountGone, AppError, notFound } from "../common/errors.js";
 import { MIN_RATE_PIXELS, costKey, workPixels } from "../common/tools/cost.js";
 import type { JobOutputRow, JobRow } from "../db/schema.js";
 import { hashToken, isShareId, newDeleteToken, newShareId, tokenMatches } from "../ids.js";
@@ -289,6 +289,8 @@ export class BatchIntake {
   }
 
   async finish(): Promise<SubmittedBatch> {
+    // Erased while the files arrived: the caller withdraws what was queued (P17).
+    if (this.ownerId !== null && !(await this.deps.repo.ownerExists(this.ownerId))) throw accountGone();
     // One read for the batch, in the order the files came.
     const rows = new Map((await this.deps.repo.findBatch(this.batchId)).map((job) => [job.id, job]));
     return { batchId: this.batchId, deleteToken: this.deleteToken, jobs: this.ids.map((id) => rows.get(id)!) };
