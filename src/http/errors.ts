@@ -43,10 +43,21 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
   return null;
 }
 
+/** The disk (or a quota) is full: the client is told so, and the operator by an error line. */
+const FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
+export const isStorageFull = (err: unknown): boolean => FULL_CODES.has((err as { code?: string } | null)?.code ?? "");
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const known = toErrorReply(err);
     if (known) return reply.status(known.status).send(known.body);
+    if (isStorageFull(err)) {
+      request.log.error({ err }, "storage is full");
+      return reply
+        .status(507)
+        .header("retry-after", "600")
+        .send({ error: { code: "storage_full", message: "The server has no room left to store this; nothing was kept. Try again later." } });
+    }
     request.log.error({ err }, "unexpected error");
     return reply.status(500).send({ error: { code: "internal", message: `Something went wrong on our side (request ${request.id}).` } });
   });

@@ -94,7 +94,7 @@ export const imagesApi: FastifyPluginAsyncZod<ImagesRouteDeps> = async (app, { i
           "multipart/form-data with one image in the field `file` (a second file answers 400 too_many_files), or with a `url` field instead (also accepted as a JSON body `{\"url\": \"https://...\"}`): the server then fetches the image itself, from public addresses only, following at most 3 redirects, within URL_IMPORT_TIMEOUT. The type is decided from the bytes. All EXIF, XMP, IPTC, comments and embedded thumbnails are removed before anything is stored; the picture is rotated upright. HEIC/HEIF is converted to JPEG (or lossless WebP when it has transparency).",
         tags: ["images"],
         consumes: ["multipart/form-data", "application/json"],
-        response: { 201: uploadedSchema, 400: errorSchema, 403: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 502: errorSchema, 503: errorSchema, 504: errorSchema },
+        response: { 201: uploadedSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 502: errorSchema, 503: errorSchema, 504: errorSchema, 507: errorSchema },
       },
     },
     async (request, reply) => {

@@ -16,6 +16,7 @@ import { jobJson } from "./job-json.js";
 import { parseRange } from "./range.js";
 import { streamBatchZip } from "./job-zip.js";
 import { type JobSource, MAX_STREAMS_PER_NETWORK, StreamSlots, streamJobEvents } from "./job-events.js";
+import { isStorageFull } from "./errors.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
 import { writeNewFile } from "../storage/temp-dir.js";
@@ -65,7 +66,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         description: `multipart/form-data: \`tool\` (a name from GET /api/v1/tools), \`params\` (JSON; defaults fill the rest), then one or more \`file\` parts and/or \`url\` fields (the server fetches those). Each file becomes a job of one batch; sent after \`tool\` and \`params\`, a file is queued as soon as it has arrived, so the first jobs run while the rest upload (if the request then fails, they are withdrawn and leave nothing). Files are stored only for the job and deleted automatically: inputs when their job ends, outputs ${Math.round(config.toolRetentionMs / 60000)} minutes after it (TOOL_RETENTION).`,
         tags: ["jobs"],
         consumes: ["multipart/form-data"],
-        response: { 202: submittedBatchSchema, 400: errorSchema, 403: errorSchema, 404: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 502: errorSchema, 504: errorSchema },
+        response: { 202: submittedBatchSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 502: errorSchema, 504: errorSchema, 507: errorSchema },
       },
     },
     async (request, reply) => {
@@ -145,7 +146,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         // What is left is the body's own fault: the multipart parser's errors, or the file stream ending early.
         const code = (err as { code?: string }).code;
         if (code === "FST_FILES_LIMIT") throw tooManyFiles(config.maxBatchFiles);
-        if (!(err instanceof AppError) && !code?.startsWith("FST_") && !serverSide.has(err as object)) {
+        if (!(err instanceof AppError) && !code?.startsWith("FST_") && !serverSide.has(err as object) && !isStorageFull(err)) {
           throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
         }
         throw err;

@@ -7,6 +7,12 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 const MAX_PIXELS = 4_000_000;
 
+function formWith(bytes: Uint8Array, name: string): FormData {
+  const form = new FormData();
+  form.append("file", new Blob([bytes as Uint8Array<ArrayBuffer>]), name);
+  return form;
+}
+
 function expectError(res: { status: number; body: any }, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
@@ -105,6 +111,28 @@ describeEachDialect("bad input", (dialect) => {
     withField.append("file", new Blob([(await plainJpeg(64, 48, 3)) as Uint8Array<ArrayBuffer>]), "three.jpg");
     withField.append("title", "ignored");
     expect((await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: withField })).status).toBe(201);
+  });
+
+  it("a full disk answers 507 storage_full with Retry-After, for an image and for a tool's files, and keeps nothing", async () => {
+    const blobs = srv.px.blobs;
+    const putFile = blobs.putFile.bind(blobs);
+    blobs.putFile = async () => {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+    };
+    try {
+      const image = await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: formWith(await plainJpeg(64, 48, 6), "full.jpg") });
+      expect(image.status).toBe(507);
+      expect(image.headers.get("retry-after")).toBe("600");
+      expect(await image.json()).toEqual({ error: { code: "storage_full", message: expect.any(String) } });
+      const jobForm = formWith(await plainJpeg(64, 48, 7), "full-job.jpg");
+      jobForm.set("tool", "strip");
+      const job = await fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: jobForm });
+      expect(job.status).toBe(507);
+      expect((await job.json()).error.code).toBe("storage_full");
+      expect(await srv.px.db.db.selectFrom("jobs").select("id").where("input_name", "=", "full-job.jpg").execute()).toEqual([]);
+    } finally {
+      blobs.putFile = putFile;
+    }
   });
 
   it("an upload the client abandons midway leaves nothing behind", async () => {
