@@ -47,10 +47,24 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
 const FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
 export const isStorageFull = (err: unknown): boolean => FULL_CODES.has((err as { code?: string } | null)?.code ?? "");
 
+/**
+ * The database or the blob store cannot be reached for now (refused, timed out, name not resolved,
+ * PostgreSQL shutting down or out of connections): a client may try again shortly.
+ */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P03", "53300"]);
+export const isUnreachable = (err: unknown): boolean => UNREACHABLE_CODES.has((err as { code?: string } | null)?.code ?? "");
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const known = toErrorReply(err);
     if (known) return reply.status(known.status).send(known.body);
+    if (isUnreachable(err)) {
+      request.log.error({ err }, "the database or the blob store cannot be reached");
+      return reply
+        .status(503)
+        .header("retry-after", "30")
+        .send({ error: { code: "unavailable", message: `The server's storage cannot be reached for now; nothing was kept. Try again shortly (request ${request.id}).` } });
+    }
     if (isStorageFull(err)) {
       request.log.error({ err }, "storage is full");
       return reply

@@ -113,22 +113,25 @@ describeEachDialect("bad input", (dialect) => {
     expect((await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: withField })).status).toBe(201);
   });
 
-  it("a full disk answers 507 storage_full with Retry-After, for an image and for a tool's files, and keeps nothing", async () => {
+  it.each([
+    { failure: "a full disk", code: "ENOSPC", status: 507, answer: "storage_full", retryAfter: "600" },
+    { failure: "an unreachable blob store", code: "ECONNREFUSED", status: 503, answer: "unavailable", retryAfter: "30" },
+  ])("$failure answers $status $answer with Retry-After, for an image and for a tool's files, and keeps nothing", async ({ code, status, answer, retryAfter }) => {
     const blobs = srv.px.blobs;
     const putFile = blobs.putFile.bind(blobs);
     blobs.putFile = async () => {
-      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+      throw Object.assign(new Error(`${code}: the storage failed`), { code });
     };
     try {
       const image = await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: formWith(await plainJpeg(64, 48, 6), "full.jpg") });
-      expect(image.status).toBe(507);
-      expect(image.headers.get("retry-after")).toBe("600");
-      expect(await image.json()).toEqual({ error: { code: "storage_full", message: expect.any(String) } });
+      expect(image.status).toBe(status);
+      expect(image.headers.get("retry-after")).toBe(retryAfter);
+      expect(await image.json()).toEqual({ error: { code: answer, message: expect.any(String) } });
       const jobForm = formWith(await plainJpeg(64, 48, 7), "full-job.jpg");
       jobForm.set("tool", "strip");
       const job = await fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: jobForm });
-      expect(job.status).toBe(507);
-      expect((await job.json()).error.code).toBe("storage_full");
+      expect(job.status).toBe(status);
+      expect((await job.json()).error.code).toBe(answer);
       expect(await srv.px.db.db.selectFrom("jobs").select("id").where("input_name", "=", "full-job.jpg").execute()).toEqual([]);
     } finally {
       blobs.putFile = putFile;
