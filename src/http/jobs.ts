@@ -17,6 +17,7 @@ import { parseRange } from "./range.js";
 import { streamBatchZip } from "./job-zip.js";
 import { type JobSource, MAX_STREAMS_PER_NETWORK, StreamSlots, streamJobEvents } from "./job-events.js";
 import { isStorageFull, isUnreachable } from "./errors.js";
+import { networkRateLimit } from "./images.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
 import { writeNewFile } from "../storage/temp-dir.js";
@@ -61,12 +62,14 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
   app.post(
     "/api/v1/jobs",
     {
+      // Counted apart from hosted images: a batch is one request, whatever its number of files.
+      ...(config.uploadRateLimit ? { config: { rateLimit: networkRateLimit(config.uploadRateLimit, "batches") } } : {}),
       schema: {
         summary: "Run a server tool on one or more files",
         description: `multipart/form-data: \`tool\` (a name from GET /api/v1/tools), \`params\` (JSON; defaults fill the rest), then one or more \`file\` parts and/or \`url\` fields (the server fetches those). Each file becomes a job of one batch; sent after \`tool\` and \`params\`, a file is queued as soon as it has arrived, so the first jobs run while the rest upload (if the request then fails, they are withdrawn and leave nothing). Files are stored only for the job and deleted automatically: inputs when their job ends, outputs ${Math.round(config.toolRetentionMs / 60000)} minutes after it (TOOL_RETENTION).`,
         tags: ["jobs"],
         consumes: ["multipart/form-data"],
-        response: { 202: submittedBatchSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 502: errorSchema, 504: errorSchema, 507: errorSchema },
+        response: { 202: submittedBatchSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 408: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema, 502: errorSchema, 504: errorSchema, 507: errorSchema },
       },
     },
     async (request, reply) => {

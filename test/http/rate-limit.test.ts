@@ -37,6 +37,24 @@ describe("upload rate limit", () => {
     // Viewing is never limited by it.
     expect((await fetch(`${srv.baseUrl}/healthz`, { headers: { "x-forwarded-for": "198.51.100.7" } })).status).toBe(200);
   });
+
+  it("P16: batches of tool jobs have their own budget of the same size: the one past it answers 429 and queues nothing", async () => {
+    const submitFrom = async (ip: string, name: string) => {
+      const form = new FormData();
+      form.append("tool", "strip");
+      form.append("params", "{}");
+      form.append("file", new Blob([(await plainJpeg(32, 32)) as Uint8Array<ArrayBuffer>]), name);
+      return fetch(`${srv.baseUrl}/api/v1/jobs`, { method: "POST", body: form, headers: { "x-forwarded-for": ip } });
+    };
+    // The network that spent its image uploads above still has its batches.
+    for (let i = 0; i < 3; i++) expect((await submitFrom("198.51.100.7", `ok-${i}.jpg`)).status).toBe(202);
+    const limited = await submitFrom("198.51.100.8", "limited.jpg");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await limited.json()).toEqual({ error: { code: "rate_limited", message: expect.stringContaining("Too many batches") } });
+    expect(await srv.px.db.db.selectFrom("jobs").select("id").where("input_name", "=", "limited.jpg").execute()).toEqual([]);
+    expect((await submitFrom("192.0.2.9", "other.jpg")).status).toBe(202);
+  });
 });
 
 describe("blocked networks", () => {
