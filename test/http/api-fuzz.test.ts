@@ -1,13 +1,15 @@
+import { base32 } from "@better-auth/utils/base32";
+import { createOTP } from "@better-auth/utils/otp";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { plainJpeg } from "../fixtures/images.js";
-import { type Browser, signedInBrowser, startAccountsServer } from "../accounts/helpers.js";
+import { Browser, signedInBrowser, startAccountsServer, uniqueEmail } from "../accounts/helpers.js";
 import { describeEachDialect } from "../helpers/http.js";
 import type { TestServer } from "../helpers/server.js";
 
 /**
  * Every operation the API describes (its OpenAPI document), called with hostile path values,
  * query strings and JSON bodies: anonymously, with an API token and with a signed-in browser's
- * cookie. Whatever is sent, the answer is below 500 and, when it is an error in JSON, in the one
+ * cookie (an administrator's with a second factor on the admin routes). Whatever is sent, the answer is below 500 and, when it is an error in JSON, in the one
  * error shape; the server stays up.
  */
 
@@ -67,6 +69,7 @@ const AUTH_OPERATIONS: Operation[] = [
 describeEachDialect("every API operation, attacked", (dialect) => {
   let srv: TestServer;
   let browser: Browser;
+  let admin: Browser;
   let bearer: string;
   let imageId: string;
 
@@ -79,6 +82,16 @@ describeEachDialect("every API operation, attacked", (dialect) => {
     const form = new FormData();
     form.append("file", new Blob([(await plainJpeg(32, 32, 1)) as Uint8Array<ArrayBuffer>]), "a.jpg");
     imageId = (await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json()).id;
+    // An administrator with a second factor reaches the admin routes' handlers too.
+    const email = uniqueEmail("admin");
+    const { password } = await srv.px.core.accounts.createUser(email, true);
+    admin = new Browser(srv.baseUrl);
+    expect((await admin.post("/api/auth/sign-in/email", { email, password })).status).toBe(200);
+    const enabled = await (await admin.post("/api/auth/two-factor/enable", { password })).json();
+    const secret = new TextDecoder().decode(base32.decode(new URL(enabled.totpURI).searchParams.get("secret")!));
+    const code = await createOTP(secret, { period: 30, digits: 6 }).hotp(Math.floor(Date.now() / 30_000));
+    expect((await admin.post("/api/auth/two-factor/verify-totp", { code })).status).toBe(200);
+    expect((await admin.get("/api/v1/admin/reports")).status).toBe(200);
   });
   afterAll(() => srv?.stop());
 
@@ -160,7 +173,7 @@ describeEachDialect("every API operation, attacked", (dialect) => {
     expect(operations.length).toBeGreaterThan(30);
     const failures: string[] = [];
     let sent = 0;
-    const send = async (method: string, url: string, body: unknown, who: "anonymous" | "token" | "cookie") => {
+    const send = async (method: string, url: string, body: unknown, who: "anonymous" | "token" | "cookie" | "admin") => {
       const headers: Record<string, string> = {};
       if (who === "token") headers.authorization = `Bearer ${bearer}`;
       const init: RequestInit = { method, headers, redirect: "manual" };
@@ -168,7 +181,8 @@ describeEachDialect("every API operation, attacked", (dialect) => {
         headers["content-type"] = "application/json";
         init.body = JSON.stringify(body);
       }
-      const res = who === "cookie" ? await browser.request(method, url.slice(srv.baseUrl.length), body) : await fetch(url, init);
+      const signedIn = who === "cookie" ? browser : who === "admin" ? admin : null;
+      const res = signedIn ? await signedIn.request(method, url.slice(srv.baseUrl.length), body) : await fetch(url, init);
       sent++;
       const text = await res.text();
       const label = `${who} ${method} ${url.slice(srv.baseUrl.length, srv.baseUrl.length + 120)} ${JSON.stringify(body)?.slice(0, 80)} → ${res.status}`;
@@ -188,7 +202,9 @@ describeEachDialect("every API operation, attacked", (dialect) => {
     for (const op of operations) {
       const withIds = (value: string) => op.path.replace(/\{[^}]+\}/g, value);
       const paths = op.path.includes("{") ? [withIds(imageId), ...HOSTILE_IDS.map(withIds)] : [op.path];
-      for (const who of ["anonymous", "token", "cookie"] as const) {
+      // The administrator only where it makes a difference: the admin routes.
+      const callers = op.path.startsWith("/api/v1/admin/") ? (["anonymous", "cookie", "admin"] as const) : (["anonymous", "token", "cookie"] as const);
+      for (const who of callers) {
         for (const path of paths) await send(op.method, `${srv.baseUrl}${path}`, undefined, who);
         if (op.method === "GET") for (const query of HOSTILE_QUERIES.slice(1)) await send(op.method, `${srv.baseUrl}${paths[0]}${query}`, undefined, who);
         if (op.method !== "GET" && op.json) {
