@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD, startAccountsServer, uniqueEmail } from "../accounts/helpers.js";
+import { plainJpeg } from "../fixtures/images.js";
+import { launchChromium, openWatchedPage, type PageLog, skipBrowser } from "../helpers/browser.js";
+import type { TestServer } from "../helpers/server.js";
+
+/** axe-core, the accessibility engine, run inside each page (evaluated, so the page's CSP does not apply to it). */
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[]; failureSummary?: string }>;
+}
+
+(skipBrowser ? describe.skip : describe)("accessibility of every page, in Chromium (axe-core)", () => {
+  let srv: TestServer;
+  let browser: Browser;
+  let imageId: string;
+
+  beforeAll(async () => {
+    srv = await startAccountsServer({});
+    browser = await launchChromium();
+    const form = new FormData();
+    form.append("file", new Blob([(await plainJpeg(96, 64, 3)) as Uint8Array<ArrayBuffer>]), "a.jpg");
+    imageId = (await (await fetch(`${srv.baseUrl}/api/v1/images`, { method: "POST", body: form })).json()).id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  for (const scheme of ["light", "dark"] as const) {
+    it(`no serious or critical violation on any page, in the ${scheme} theme: contrast, names, labels, landmarks, language`, async () => {
+      const log: PageLog = { requests: [], cspReports: [], pageErrors: [] };
+      const { context, page } = await openWatchedPage(browser, log);
+      await page.emulateMedia({ colorScheme: scheme });
+      const found: string[] = [];
+      const audit = async (path: string) => {
+        await page.goto(`${srv.baseUrl}${path}`);
+        await page.waitForLoadState("networkidle");
+        await page.locator("h1").first().waitFor();
+        await page.evaluate(AXE);
+        const violations = await page.evaluate(async () => ((await (window as any).axe.run(document, { resultTypes: ["violations"] })) as { violations: Violation[] }).violations);
+        for (const v of violations) {
+          if (v.impact !== "serious" && v.impact !== "critical") continue;
+          found.push(`${path}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}: ${v.nodes[0]?.failureSummary?.replace(/\s+/g, " ")}`);
+        }
+      };
+      for (const path of ["/", "/tools", "/tools/compress", "/tools/crop", "/tools/upscale", "/tools/ocr", "/tools/history", `/i/${imageId}`, "/privacy", "/contact", "/account/sign-in", "/account/sign-up", "/account/forgot"]) await audit(path);
+      // Signed in: the dashboard and the settings.
+      const signUp = await page.evaluate(
+        async ([email, password]) => (await fetch("/api/auth/sign-up/email", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password, name: "Reader" }) })).status,
+        [uniqueEmail("a11y"), PASSWORD] as const,
+      );
+      expect(signUp).toBe(200);
+      for (const path of ["/account", "/account/settings"]) await audit(path);
+      expect(found).toEqual([]);
+      expect(log.pageErrors).toEqual([]);
+      await context.close();
+    });
+  }
+});
