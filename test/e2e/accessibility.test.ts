@@ -1,21 +1,9 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD, startAccountsServer, uniqueEmail } from "../accounts/helpers.js";
 import { plainJpeg } from "../fixtures/images.js";
-import { launchChromium, openWatchedPage, type PageLog, skipBrowser } from "../helpers/browser.js";
+import { launchChromium, openWatchedPage, type PageLog, seriousA11yViolations, skipBrowser } from "../helpers/browser.js";
 import type { TestServer } from "../helpers/server.js";
-
-/** axe-core, the accessibility engine, run inside each page (evaluated, so the page's CSP does not apply to it). */
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[]; failureSummary?: string }>;
-}
 
 (skipBrowser ? describe.skip : describe)("accessibility of every page, in Chromium (axe-core)", () => {
   let srv: TestServer;
@@ -44,12 +32,7 @@ interface Violation {
         await page.goto(`${srv.baseUrl}${path}`);
         await page.waitForLoadState("networkidle");
         await page.locator("h1").first().waitFor();
-        await page.evaluate(AXE);
-        const violations = await page.evaluate(async () => ((await (window as any).axe.run(document, { resultTypes: ["violations"] })) as { violations: Violation[] }).violations);
-        for (const v of violations) {
-          if (v.impact !== "serious" && v.impact !== "critical") continue;
-          found.push(`${path}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}: ${v.nodes[0]?.failureSummary?.replace(/\s+/g, " ")}`);
-        }
+        for (const finding of await seriousA11yViolations(page)) found.push(`${path}: ${finding}`);
       };
       for (const path of ["/", "/tools", "/tools/compress", "/tools/crop", "/tools/upscale", "/tools/ocr", "/tools/history", `/i/${imageId}`, "/privacy", "/contact", "/account/sign-in", "/account/sign-up", "/account/forgot"]) await audit(path);
       // Signed in: the dashboard and the settings.

@@ -2,7 +2,7 @@ import { base32 } from "@better-auth/utils/base32";
 import { createOTP } from "@better-auth/utils/otp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { launchChromium, openWatchedPage, type PageLog, skipBrowser } from "../helpers/browser.js";
+import { launchChromium, openWatchedPage, type PageLog, seriousA11yViolations, skipBrowser } from "../helpers/browser.js";
 import type { TestServer } from "../helpers/server.js";
 import { startAccountsServer, uniqueEmail } from "../accounts/helpers.js";
 import { plainJpeg } from "../fixtures/images.js";
@@ -73,6 +73,7 @@ import { plainJpeg } from "../fixtures/images.js";
     expect(await picture.evaluate((img) => getComputedStyle(img).filter)).toBe("none");
     // The deleted one says so instead of a broken picture.
     await page.locator("li", { hasText: goneImage.id }).getByText("The image is no longer stored.").waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await report.getByRole("button", { name: "Remove the image" }).click();
     await page.getByText("Open reports (1)").waitFor();
     expect((await fetch(image.rawUrl)).status).toBe(410);

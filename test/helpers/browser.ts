@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -65,4 +66,17 @@ export async function fillRectangle(page: Page, rect: { x: number; y: number; wi
   await group.getByLabel("Top (y)").fill(String(rect.y));
   await group.getByLabel("Width (pixels)").fill(String(rect.width));
   await group.getByLabel("Height (pixels)").fill(String(rect.height));
+}
+
+/** axe-core, the accessibility engine, evaluated inside a page (so the page's CSP does not apply to it). */
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** The page's serious and critical accessibility findings, one line each (rule, help, where, why). */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  type Violation = { id: string; impact: string | null; help: string; nodes: Array<{ target: string[]; failureSummary?: string }> };
+  const violations = await page.evaluate(async () => ((await (window as any).axe.run(document, { resultTypes: ["violations"] })) as { violations: Violation[] }).violations);
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}: ${v.nodes[0]?.failureSummary?.replace(/\s+/g, " ")}`);
 }
