@@ -11,7 +11,7 @@ import type { TestServer } from "../helpers/server.js";
   let imageId: string;
 
   beforeAll(async () => {
-    srv = await startAccountsServer({});
+    srv = await startAccountsServer({}, { jobWorker: true });
     browser = await launchChromium();
     const form = new FormData();
     form.append("file", new Blob([(await plainJpeg(96, 64, 3)) as Uint8Array<ArrayBuffer>]), "a.jpg");
@@ -28,12 +28,27 @@ import type { TestServer } from "../helpers/server.js";
       const { context, page } = await openWatchedPage(browser, log);
       await page.emulateMedia({ colorScheme: scheme });
       const found: string[] = [];
+      const auditHere = async (what: string) => {
+        for (const finding of await seriousA11yViolations(page)) found.push(`${what}: ${finding}`);
+      };
       const audit = async (path: string) => {
         await page.goto(`${srv.baseUrl}${path}`);
         await page.waitForLoadState("networkidle");
         await page.locator("h1").first().waitFor();
-        for (const finding of await seriousA11yViolations(page)) found.push(`${path}: ${finding}`);
+        await auditHere(path);
       };
+      // Pages as they are after use: an upload listed on the home page, a tool's finished run, and
+      // (below) the history that lists it.
+      const picture = { name: "green.jpg", mimeType: "image/jpeg", buffer: await plainJpeg(120, 80, 5) };
+      await page.goto(`${srv.baseUrl}/`);
+      await page.locator("input[type=file]").first().setInputFiles(picture);
+      await page.getByRole("link", { name: "Open image page for green.jpg" }).waitFor({ timeout: 30_000 });
+      await auditHere("/ after an upload");
+      await page.goto(`${srv.baseUrl}/tools/strip?on=server`);
+      await page.getByLabel("Choose files for this tool").setInputFiles(picture);
+      await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
+      await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 60_000 });
+      await auditHere("/tools/strip after a run on the server");
       for (const path of ["/", "/tools", "/tools/compress", "/tools/crop", "/tools/upscale", "/tools/ocr", "/tools/history", `/i/${imageId}`, "/privacy", "/contact", "/account/sign-in", "/account/sign-up", "/account/forgot"]) await audit(path);
       // Signed in: the dashboard and the settings.
       const signUp = await page.evaluate(

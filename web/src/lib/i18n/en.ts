@@ -542,9 +542,10 @@ export const en = {
     confirmDelete: "Yes, delete",
     cancel: "Cancel",
     deleting: "Deleting…",
-    deleteLabel: (name: string) => `Delete ${name} from the server`,
+    // A button's name starts with its visible words, so voice control finds it by what it shows.
+    deleteLabel: (name: string) => `Delete now: ${name}, from the server`,
     forget: "Remove from list",
-    forgetLabel: (name: string) => `Remove ${name} from this list`,
+    forgetLabel: (name: string) => `Remove from list: ${name}`,
     deleted: "Job deleted from the server.",
     forgotten: "Removed from the list.",
     loadFailed: "Could not reach the server for this job.",
