@@ -49,6 +49,11 @@ import type { TestServer } from "../helpers/server.js";
       await page.getByRole("button", { name: "Upload and run on 1 file" }).click();
       await page.getByRole("status").filter({ hasText: /^Done$/ }).waitFor({ timeout: 60_000 });
       await auditHere("/tools/strip after a run on the server");
+      await page.goto(`${srv.baseUrl}/i/${imageId}`);
+      await page.getByText("Report this image").click();
+      await page.getByLabel("What is wrong with it").selectOption({ label: "It infringes my copyright" });
+      await page.getByLabel(/I believe in good faith/).waitFor();
+      await auditHere("a viewer's copyright notice form");
       for (const path of ["/", "/tools", "/tools/compress", "/tools/crop", "/tools/upscale", "/tools/ocr", "/tools/history", `/i/${imageId}`, "/privacy", "/contact", "/account/sign-in", "/account/sign-up", "/account/forgot"]) await audit(path);
       // Signed in: the dashboard and the settings.
       const signUp = await page.evaluate(
