@@ -162,7 +162,7 @@ function expectSameOriginAndClean(origin: string, log: { requests: string[]; csp
     const outputUrl: string = job.outputs[0].url;
     expect((await fetch(outputUrl)).status).toBe(200);
 
-    await page.getByRole("button", { name: `Delete ${name} from the server` }).click();
+    await page.getByRole("button", { name: `Delete now: ${name}, from the server` }).click();
     await page.getByRole("button", { name: `Yes, delete ${name}` }).click();
     await expect.poll(() => rows.count()).toBe(1);
     expect((await storedJobs()).map((j) => j.id)).toEqual(jobs.filter((j) => j.id !== target.id).map((j) => j.id));
