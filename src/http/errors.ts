@@ -43,34 +43,30 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
   return null;
 }
 
-/** The disk (or a quota) is full: the client is told so, and the operator by an error line. */
-const FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
-export const isStorageFull = (err: unknown): boolean => FULL_CODES.has((err as { code?: string } | null)?.code ?? "");
-
 /**
- * The database or the blob store cannot be reached for now (refused, timed out, name not resolved,
- * PostgreSQL shutting down or out of connections): a client may try again shortly.
+ * Faults of the server's storage that a client can do something about, by the error's code: the
+ * disk or a quota is full, or the database or blob store cannot be reached for now (refused, timed
+ * out, PostgreSQL shutting down or out of connections). The client learns when to try again; the
+ * operator gets an error line.
  */
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P03", "53300"]);
-export const isUnreachable = (err: unknown): boolean => UNREACHABLE_CODES.has((err as { code?: string } | null)?.code ?? "");
+const STORAGE_FAULTS: Record<string, [number, string, string, string]> = {};
+const FULL: [number, string, string, string] = [507, "storage_full", "The server has no room left to store this; nothing was kept. Try again later", "600"];
+const UNREACHABLE: [number, string, string, string] = [503, "unavailable", "The server's storage cannot be reached for now; nothing was kept. Try again shortly", "30"];
+for (const code of ["ENOSPC", "EDQUOT"]) STORAGE_FAULTS[code] = FULL;
+for (const code of ["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P03", "53300"]) STORAGE_FAULTS[code] = UNREACHABLE;
+
+const storageFault = (err: unknown) => STORAGE_FAULTS[(err as { code?: string } | null)?.code ?? ""];
+export const isStorageFault = (err: unknown): boolean => storageFault(err) !== undefined;
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const known = toErrorReply(err);
     if (known) return reply.status(known.status).send(known.body);
-    if (isUnreachable(err)) {
-      request.log.error({ err }, "the database or the blob store cannot be reached");
-      return reply
-        .status(503)
-        .header("retry-after", "30")
-        .send({ error: { code: "unavailable", message: `The server's storage cannot be reached for now; nothing was kept. Try again shortly (request ${request.id}).` } });
-    }
-    if (isStorageFull(err)) {
-      request.log.error({ err }, "storage is full");
-      return reply
-        .status(507)
-        .header("retry-after", "600")
-        .send({ error: { code: "storage_full", message: "The server has no room left to store this; nothing was kept. Try again later." } });
+    const fault = storageFault(err);
+    if (fault) {
+      const [status, code, message, retryAfter] = fault;
+      request.log.error({ err }, `storage fault: ${code}`);
+      return reply.status(status).header("retry-after", retryAfter).send({ error: { code, message: `${message} (request ${request.id}).` } });
     }
     request.log.error({ err }, "unexpected error");
     return reply.status(500).send({ error: { code: "internal", message: `Something went wrong on our side (request ${request.id}).` } });

@@ -16,7 +16,7 @@ import { jobJson } from "./job-json.js";
 import { parseRange } from "./range.js";
 import { streamBatchZip } from "./job-zip.js";
 import { type JobSource, MAX_STREAMS_PER_NETWORK, StreamSlots, streamJobEvents } from "./job-events.js";
-import { isStorageFull, isUnreachable } from "./errors.js";
+import { isStorageFault } from "./errors.js";
 import { networkRateLimit } from "./images.js";
 import { errorSchema, idParams } from "./schemas.js";
 import { type ProgressRule, watchProgress } from "./upload-guard.js";
@@ -149,7 +149,7 @@ export const jobsApi: FastifyPluginAsyncZod<JobsRouteDeps> = async (app, { jobs,
         // What is left is the body's own fault: the multipart parser's errors, or the file stream ending early.
         const code = (err as { code?: string }).code;
         if (code === "FST_FILES_LIMIT") throw tooManyFiles(config.maxBatchFiles);
-        if (!(err instanceof AppError) && !code?.startsWith("FST_") && !serverSide.has(err as object) && !isStorageFull(err) && !isUnreachable(err)) {
+        if (!(err instanceof AppError) && !code?.startsWith("FST_") && !serverSide.has(err as object) && !isStorageFault(err)) {
           throw new AppError("malformed_multipart", 400, "The multipart body is malformed or ended early.");
         }
         throw err;
