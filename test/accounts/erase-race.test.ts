@@ -1,15 +1,12 @@
 import { randomBytes } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeEachDialect, listBlobs, listTemp } from "../helpers/http.js";
+import { describeEachDialect, listBlobs, listTemp, multipart } from "../helpers/http.js";
 import { openRaw, type RawReply, waitForReply } from "../helpers/raw.js";
 import type { TestServer } from "../helpers/server.js";
 import { type Browser, PASSWORD, signedInBrowser, startAccountsServer } from "./helpers.js";
 
-const BOUNDARY = "EraseRaceBoundary";
-const field = (name: string, value: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-const fileHead = (name: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`);
-const end = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+const CRLF = Buffer.from("\r\n");
 
 /** Noise compresses badly: a body of tens of kilobytes, cut in two with certainty. */
 const noisyJpeg = (seed: number) =>
@@ -42,7 +39,7 @@ describeEachDialect("P17: an account erased while its upload arrives", (dialect)
     const conn = openRaw(port);
     await new Promise<void>((resolve) => conn.socket.once("connect", () => resolve()));
     conn.socket.write(
-      `POST ${path} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${before.length + rest.length}\r\n\r\n`,
+      `POST ${path} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${multipart.headers["content-type"]}\r\nContent-Length: ${before.length + rest.length}\r\n\r\n`,
     );
     conn.socket.write(before);
     return {
@@ -61,7 +58,7 @@ describeEachDialect("P17: an account erased while its upload arrives", (dialect)
 
   it("P17: an image sent with the account's token while it is erased is refused (401 account_gone) and nothing of it is kept", async () => {
     const jpeg = await noisyJpeg(0);
-    const body = Buffer.concat([fileHead("race.jpg"), jpeg, end]);
+    const body = Buffer.concat([multipart.fileHead("race.jpg"), jpeg, CRLF, multipart.end]);
     const half = body.length >> 1;
     const upload = await startUpload("/api/v1/images", body.subarray(0, half), body.subarray(half));
     // The upload is under way (its owner known, its file being written) when the account goes.
@@ -78,8 +75,8 @@ describeEachDialect("P17: an account erased while its upload arrives", (dialect)
 
   it("P17: a batch whose account is erased between its files is withdrawn (401 account_gone): no job, row or file is left", async () => {
     const [first, second] = [await noisyJpeg(1), await noisyJpeg(2)];
-    const body = Buffer.concat([field("tool", "strip"), field("params", "{}"), fileHead("one.jpg"), first, Buffer.from("\r\n"), fileHead("two.jpg"), second, end]);
-    const cut = body.length - (second.length >> 1);
+    const body = Buffer.concat([multipart.field("tool", "strip"), multipart.field("params", "{}"), multipart.fileHead("one.jpg"), first, CRLF, multipart.fileHead("two.jpg"), second, CRLF, multipart.end]);
+    const cut = body.length - (second.length >> 1) - CRLF.length - multipart.end.length;
     const upload = await startUpload("/api/v1/jobs", body.subarray(0, cut), body.subarray(cut));
     // The first file is queued as a job of the account before the account goes.
     await until(async () => !!(await srv.px.db.db.selectFrom("jobs").select("id").where("owner_id", "=", upload.userId).executeTakeFirst()), "the first job was queued");

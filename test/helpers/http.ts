@@ -40,6 +40,17 @@ if (!postgres) {
 }
 
 /** Runs the same suite on the embedded SQLite database and on PostgreSQL. */
+/** A multipart body written by hand, in pieces, so a test can hold a request open midway. */
+const BOUNDARY = "pixhaven-test-boundary";
+export const multipart = {
+  boundary: BOUNDARY,
+  headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
+  field: (name: string, value: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+  /** a file part's boundary line and headers; its bytes and "\r\n" follow */
+  fileHead: (name: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`),
+  end: Buffer.from(`--${BOUNDARY}--\r\n`),
+};
+
 export function describeEachDialect(name: string, suite: (dialect: "sqlite" | "postgres") => void): void {
   describe(`${name} [sqlite]`, () => suite("sqlite"));
   describe.skipIf(!postgres)(`${name} [postgres]`, () => suite("postgres"));

@@ -6,7 +6,7 @@ import { parseCidr } from "../../src/net/ip.js";
 import { ManualClock } from "../../src/common/clock.js";
 import { jpegWithMetadata } from "../fixtures/metadata.js";
 import { leakedSecrets } from "../common/metadata-helpers.js";
-import { describeEachDialect, getBytes, listBlobs, listTemp } from "../helpers/http.js";
+import { describeEachDialect, getBytes, listBlobs, listTemp, multipart } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { jobKeys } from "../../src/jobs/keys.js";
 
@@ -23,16 +23,6 @@ async function submit(baseUrl: string, tool: string, params: unknown, files: Arr
   const res = await fetch(`${baseUrl}/api/v1/jobs`, { method: "POST", body: form });
   return { status: res.status, body: (await res.json()) as any };
 }
-
-/** A multipart body written by hand, in pieces, so a test can hold a request open midway. */
-const BOUNDARY = "pixhaven-test-boundary";
-const multipart = {
-  headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
-  field: (name: string, value: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
-  /** a file part's boundary line and headers; its bytes and "\r\n" follow */
-  fileHead: (name: string) => Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`),
-  end: Buffer.from(`--${BOUNDARY}--\r\n`),
-};
 
 async function waitForEnd(url: string, timeoutMs = 30_000): Promise<any> {
   const until = Date.now() + timeoutMs;
@@ -290,7 +280,7 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
       });
       req.on("error", reject);
       // Up to the next part's boundary line, so the server knows the first file has ended.
-      req.write(Buffer.concat([multipart.field("tool", "convert"), multipart.field("params", JSON.stringify({ format: "png" })), ...file("early.jpg"), Buffer.from(`--${BOUNDARY}\r\n`)]));
+      req.write(Buffer.concat([multipart.field("tool", "convert"), multipart.field("params", JSON.stringify({ format: "png" })), ...file("early.jpg"), Buffer.from(`--${multipart.boundary}\r\n`)]));
       // The request stays open until the first file's job has ended.
       const { db } = srv.px.core.db;
       const until = Date.now() + 30_000;
@@ -302,7 +292,7 @@ describeEachDialect("tool jobs over HTTP", (dialect) => {
         return poll();
       };
       poll().then(
-        () => req.end(Buffer.concat([...file("late.jpg"), multipart.end]).subarray(`--${BOUNDARY}\r\n`.length)),
+        () => req.end(Buffer.concat([...file("late.jpg"), multipart.end]).subarray(`--${multipart.boundary}\r\n`.length)),
         (err: unknown) => {
           req.destroy();
           reject(err);
