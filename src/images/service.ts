@@ -54,12 +54,12 @@ export class ImageService {
 
   /**
    * Streams the upload to a temp file, failing the moment it passes MAX_UPLOAD_BYTES, waits for
-   * `received` (which may refuse what followed the file), processes it, then moves the result into
+   * `restOfRequest` (which may refuse what followed the file), processes it, then moves the result into
    * storage. Whatever fails, no temp file, blob or row is left behind;
    * should the process die while storing, the row is still "pending" and the purge removes it and
    * its blobs (purgeAbandonedUploads).
    */
-  async upload(source: Readable, clientFilename: string | undefined, ownerId: string | null = null, received?: () => Promise<void>): Promise<UploadedImage> {
+  async upload(source: Readable, clientFilename: string | undefined, ownerId: string | null = null, restOfRequest?: () => Promise<void>): Promise<UploadedImage> {
     const { repo, blobs, clock, tmpDir } = this.deps;
     const work = path.join(tmpDir, randomBytes(12).toString("hex"));
     const input = `${work}.in`;
@@ -67,7 +67,7 @@ export class ImageService {
     let pendingId: string | null = null;
     try {
       await writeNewFile(input, source, byteLimit(this.deps.maxUploadBytes));
-      await received?.(); // the rest of the request is as it should be: nothing is made before
+      await restOfRequest?.(); // the rest of the request is as it should be: nothing is made before
       const result = await this.processing.run(() => processImage(input, work, { limits: this.deps.limits, workers: this.deps.workers, budget: this.deps.budget }));
       const id = await this.unusedShareId();
       const blobKey = `img/${id.slice(0, 2)}/${id}.${result.ext}`;
